@@ -1,0 +1,11 @@
+package io.tether.runtime;
+
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/** Initialises cluster sharding for every entity type a node hosts. */
+final class Entities {
+  private Entities() {}
+
+  static void init(ActorSystem<?> system) {
+  }
+}

@@ -1,0 +1,27 @@
+package io.tether.runtime;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+
+/**
+ * {@code tether node}: one member of a real cluster. It loads the profile named by
+ * {@code -Dconfig.resource} or {@code -Dconfig.file}, or {@code production.conf} when neither is
+ * given, and runs until coordinated shutdown (SIGTERM) completes.
+ */
+final class NodeMode {
+  private NodeMode() {}
+
+  static void run(String[] args) throws Exception {
+    TetherNode node = TetherNode.start(loadConfig(), TetherNode.Joining.CONFIGURED);
+    node.system().getWhenTerminated().toCompletableFuture().get();
+    System.exit(0);
+  }
+
+  /** The node's configuration: an explicitly named profile, or production.conf. */
+  static Config loadConfig() {
+    boolean named = System.getProperty("config.resource") != null
+        || System.getProperty("config.file") != null
+        || System.getProperty("config.url") != null;
+    return named ? ConfigFactory.load() : ConfigFactory.load(ConfigFactory.parseResources("production.conf"));
+  }
+}

@@ -1,0 +1,93 @@
+package io.tether.runtime;
+
+import com.typesafe.config.Config;
+import io.tether.http.HttpApi;
+import io.tether.http.HttpServer;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root of one Tether node: the ActorSystem, every sharded entity, the HTTP API.
+ *
+ * <p>How the node finds its cluster is the only thing that differs between modes: {@link
+ * Joining#SELF} joins its own address (dev), {@link Joining#CONFIGURED} uses the configured seed
+ * nodes, or Cluster Bootstrap through Pekko Management when there are none (production).
+ */
+public final class TetherNode {
+  private static final Logger log = LoggerFactory.getLogger(TetherNode.class);
+
+  /** How this node joins a cluster. */
+  public enum Joining { SELF, CONFIGURED }
+
+  private final ActorSystem<Void> system;
+  private final ServerBinding binding;
+
+  private TetherNode(ActorSystem<Void> system, ServerBinding binding) {
+    this.system = system;
+    this.binding = binding;
+  }
+
+  /** Starts a node and blocks until its HTTP port is bound (or throws if it cannot be). */
+  public static TetherNode start(Config config, Joining joining) {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tether", config);
+    try {
+      join(system, joining);
+      Entities.init(system);
+      CompletionStage<ServerBinding> bound = HttpServer.start(system, HttpApi.routes(system));
+      ServerBinding binding = bound.toCompletableFuture().get();
+      log.info("Tether HTTP API listening on {}", HttpServer.baseUrl(binding));
+      return new TetherNode(system, binding);
+    } catch (Exception e) {
+      log.error("Tether node failed to start; terminating", e);
+      system.terminate();
+      throw new IllegalStateException("Tether node failed to start: " + rootMessage(e), e);
+    }
+  }
+
+  private static void join(ActorSystem<Void> system, Joining joining) {
+    Cluster cluster = Cluster.get(system);
+    if (joining == Joining.SELF) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      return;
+    }
+    if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      PekkoManagement.get(system.classicSystem()).start();
+      ClusterBootstrap.get(system.classicSystem()).start();
+    } else if (system.settings().config().getBoolean("tether.management.enabled")) {
+      PekkoManagement.get(system.classicSystem()).start();
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage();
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** The base URL of this node's HTTP API, e.g. {@code http://127.0.0.1:8080}. */
+  public String baseUrl() {
+    return HttpServer.baseUrl(binding);
+  }
+
+  /** Leaves the cluster through coordinated shutdown and waits until the system is gone. */
+  public void stop(Duration timeout) throws Exception {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture()
+        .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+}
