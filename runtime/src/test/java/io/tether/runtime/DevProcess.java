@@ -1,0 +1,119 @@
+package io.tether.runtime;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@code tether dev} node running as a separate OS process from the packaged jar, the way a
+ * user runs it. Tests kill it with SIGKILL or stop it with SIGTERM and start it again on the same
+ * home, so they see exactly what a user would after a crash.
+ */
+final class DevProcess implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final Path home;
+  private final int httpPort;
+  private final Path log;
+  private Process process;
+
+  DevProcess(Path home, int httpPort) {
+    this.home = home;
+    this.httpPort = httpPort;
+    this.log = home.resolve("node.log");
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  String baseUrl() {
+    return "http://127.0.0.1:" + httpPort;
+  }
+
+  /** Starts the node and waits until {@code /ready} answers 200. */
+  DevProcess start(Duration timeout) throws Exception {
+    Files.createDirectories(home);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xms128m", "-Xmx768m",
+        "-Dtether.cassandra.local.lib-dir=" + System.getProperty("tether.cassandra.lib-dir"),
+        "-jar", System.getProperty("tether.jar"), "dev"));
+    builder.environment().put("TETHER_HOME", home.toString());
+    builder.environment().put("TETHER_HTTP_PORT", Integer.toString(httpPort));
+    builder.redirectErrorStream(true);
+    builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    process = builder.start();
+    awaitReady(timeout);
+    return this;
+  }
+
+  private void awaitReady(Duration timeout) throws Exception {
+    Instant deadline = Instant.now().plus(timeout);
+    while (Instant.now().isBefore(deadline)) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("tether dev exited with " + process.exitValue()
+            + "; log tail:\n" + tail());
+      }
+      try {
+        HttpResponse<String> ready = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/ready"))
+            .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+        if (ready.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYetListening) {
+        // the node is still starting: poll again below
+      }
+      TimeUnit.MILLISECONDS.sleep(200);
+    }
+    throw new IllegalStateException("tether dev not ready within " + timeout + "; log tail:\n" + tail());
+  }
+
+  /** SIGKILL: the node gets no chance to flush, leave or stop its Cassandra. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM: coordinated shutdown, then the local Cassandra is drained and stopped. */
+  int stop(Duration timeout) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+      throw new IllegalStateException("tether dev did not stop within " + timeout);
+    }
+    return process.exitValue();
+  }
+
+  boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  String tail() {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (isAlive()) {
+      stop(Duration.ofSeconds(60));
+    }
+  }
+}
