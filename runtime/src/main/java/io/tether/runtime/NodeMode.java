@@ -2,6 +2,7 @@ package io.tether.runtime;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.util.Map;
 
 /**
  * {@code tether node}: one member of a real cluster. It loads the profile named by
@@ -19,9 +20,11 @@ final class NodeMode {
 
   /** The node's configuration: an explicitly named profile, or production.conf. */
   static Config loadConfig() {
-    boolean named = System.getProperty("config.resource") != null
-        || System.getProperty("config.file") != null
-        || System.getProperty("config.url") != null;
-    return named ? ConfigFactory.load() : ConfigFactory.load(ConfigFactory.parseResources("production.conf"));
+    String named = System.getProperty("config.resource");
+    if (System.getProperty("config.file") != null || System.getProperty("config.url") != null) {
+      return ConfigFactory.load(ConfigLoader.fromEnvironment(System.getenv())
+          .withFallback(ConfigFactory.load()));
+    }
+    return ConfigLoader.load(named != null ? named : "production.conf", Map.of());
   }
 }
