@@ -13,7 +13,7 @@ final class NodeMode {
   private NodeMode() {}
 
   static void run(String[] args) throws Exception {
-    TetherNode node = TetherNode.start(loadConfig(), TetherNode.Joining.CONFIGURED);
+    TetherNode node = TetherNode.start(loadConfig(), TetherNode.Joining.CONFIGURED, false);
     node.system().getWhenTerminated().toCompletableFuture().get();
     System.exit(0);
   }

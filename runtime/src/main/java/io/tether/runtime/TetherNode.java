@@ -3,7 +3,9 @@ package io.tether.runtime;
 import com.typesafe.config.Config;
 import io.tether.http.HttpApi;
 import io.tether.http.HttpServer;
+import io.tether.persistence.cassandra.CassandraSchema;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -36,10 +38,18 @@ public final class TetherNode {
     this.binding = binding;
   }
 
-  /** Starts a node and blocks until its HTTP port is bound (or throws if it cannot be). */
-  public static TetherNode start(Config config, Joining joining) {
+  /**
+   * Starts a node and blocks until its HTTP port is bound (or throws if it cannot be). With
+   * {@code migrate}, the schema is created before anything touches the journal (dev mode).
+   */
+  public static TetherNode start(Config config, Joining joining, boolean migrate) {
+    CassandraSchema.checkAutocreatePolicy(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "tether", config);
     try {
+      if (migrate) {
+        CassandraSchema.migrate(system).toCompletableFuture().get(
+            config.getDuration("tether.persistence.migrate-timeout").toMillis(), TimeUnit.MILLISECONDS);
+      }
       join(system, joining);
       Entities.init(system);
       CompletionStage<ServerBinding> bound = HttpServer.start(system, HttpApi.routes(system));
@@ -88,6 +98,6 @@ public final class TetherNode {
   public void stop(Duration timeout) throws Exception {
     system.terminate();
     system.getWhenTerminated().toCompletableFuture()
-        .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 }

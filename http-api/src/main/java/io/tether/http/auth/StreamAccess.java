@@ -1,0 +1,60 @@
+package io.tether.http.auth;
+
+import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.extractUnmatchedPath;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.apache.pekko.http.javadsl.model.HttpMethod;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * Guards the Durable Streams routes with capability tokens, without the protocol routes knowing:
+ * reads (GET, HEAD) need {@code subscribe}, writes (PUT, POST) need {@code publish}, DELETE needs
+ * {@code control}, on the stream named by the path after {@code /v1/stream/}. Creating a fork
+ * also needs {@code subscribe} on the stream it forks from.
+ */
+public final class StreamAccess {
+  static final String PREFIX = "/v1/stream/";
+
+  private StreamAccess() {}
+
+  /** Wraps {@code streams} so every request to a stream URL is authorized first. */
+  public static Route guard(Authenticator auth, Route streams) {
+    if (!auth.enabled()) {
+      return streams;
+    }
+    return extractUnmatchedPath(path -> {
+      if (!path.startsWith(PREFIX) || path.length() == PREFIX.length()) {
+        return streams;
+      }
+      String stream = URLDecoder.decode(path.substring(PREFIX.length()), StandardCharsets.UTF_8);
+      return extractMethod(method -> extractRequest(request -> {
+        Capability needed = capabilityFor(method);
+        Optional<String> forkSource = request.getHeader("Stream-Forked-From").map(h -> h.value());
+        if (forkSource.isPresent() && method.equals(HttpMethods.PUT)) {
+          String source = forkSource.get();
+          String sourceName = source.contains(PREFIX)
+              ? source.substring(source.indexOf(PREFIX) + PREFIX.length()) : source;
+          return auth.authorize(Capability.SUBSCRIBE, sourceName,
+              () -> auth.authorize(needed, stream, () -> streams));
+        }
+        return auth.authorize(needed, stream, () -> streams);
+      }));
+    });
+  }
+
+  static Capability capabilityFor(HttpMethod method) {
+    if (method.equals(HttpMethods.GET) || method.equals(HttpMethods.HEAD)
+        || method.equals(HttpMethods.OPTIONS)) {
+      return Capability.SUBSCRIBE;
+    }
+    if (method.equals(HttpMethods.DELETE)) {
+      return Capability.CONTROL;
+    }
+    return Capability.PUBLISH;
+  }
+}

@@ -1,0 +1,78 @@
+package io.tether.runtime;
+
+import com.typesafe.config.Config;
+import io.tether.persistence.cassandra.LocalCassandra;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code tether dev}: a local Cassandra in its own JVM under {@code $TETHER_HOME/cassandra}, then
+ * one node that joins itself, with the dev profile (schema created on start, auth off).
+ *
+ * <p>Ports are derived from {@code TETHER_HTTP_PORT} so that instances with different HTTP ports
+ * never collide: with offset {@code o = port - 8080}, CQL listens on {@code 9042 + o} and
+ * Cassandra's internode port is {@code 17000 + o}; remoting picks a free port (nobody else joins a
+ * dev node). SIGTERM leaves the cluster, then drains and stops Cassandra.
+ */
+final class DevMode {
+  private DevMode() {}
+
+  static void run(String[] args) throws Exception {
+    Map<String, String> env = System.getenv();
+    Path home = Path.of(env.getOrDefault("TETHER_HOME", ".tether")).toAbsolutePath();
+    int httpPort = Integer.parseInt(env.getOrDefault("TETHER_HTTP_PORT", "8080"));
+    int offset = Math.floorMod(httpPort - 8080, 1000);
+
+    Map<String, Object> overrides = new HashMap<>();
+    overrides.put("tether.http.port", httpPort);
+    overrides.put("pekko.remote.artery.canonical.port", 0);
+    overrides.put("tether.cassandra.local.home", home.resolve("cassandra").toString());
+    overrides.put("tether.cassandra.local.native-port",
+        Integer.parseInt(env.getOrDefault("TETHER_CASSANDRA_PORT", Integer.toString(9042 + offset))));
+    overrides.put("tether.cassandra.local.storage-port", 17000 + offset);
+    Config config = ConfigLoader.load("dev.conf", overrides);
+
+    long began = System.nanoTime();
+    LocalCassandra cassandra = LocalCassandra.start(config);
+    long cassandraReady = System.nanoTime();
+    overrides.put("datastax-java-driver.basic.contact-points", List.of(cassandra.contactPoint()));
+    config = ConfigLoader.load("dev.conf", overrides);
+
+    TetherNode node;
+    try {
+      node = TetherNode.start(config, TetherNode.Joining.SELF, true);
+    } catch (RuntimeException e) {
+      cassandra.close();
+      throw e;
+    }
+    long nodeReady = System.nanoTime();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        node.stop(Duration.ofSeconds(30));
+      } catch (Exception e) {
+        System.err.println("tether: node did not stop cleanly: " + e);
+      } finally {
+        cassandra.close();
+      }
+    }, "tether-dev-shutdown"));
+
+    boolean authOn = config.getBoolean("tether.auth.enabled");
+    System.out.printf("""
+
+        Tether dev node is up.
+          HTTP API      %s  (Durable Streams under /v1/stream/, health at /health and /ready)
+          Cassandra     %s  (pid %d, data in %s)
+          auth          %s
+          started in    Cassandra %.1f s, node %.1f s
+        Stop with Ctrl-C (the node leaves, then Cassandra drains and stops).
+
+        """,
+        node.baseUrl(), cassandra.contactPoint(), cassandra.pid(), home.resolve("cassandra"),
+        authOn ? "on" : "OFF (dev mode: every client may read, write and control every session)",
+        (cassandraReady - began) / 1e9, (nodeReady - cassandraReady) / 1e9);
+    node.system().getWhenTerminated().toCompletableFuture().get();
+  }
+}
