@@ -1,0 +1,43 @@
+package io.tether.actors.harness;
+
+import io.tether.actors.harness.workspace.WorkspaceTools;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/**
+ * The Evaluator: reviews sprint contracts and verifies builds with live tools (it runs the tests and commands the contract names and probes a started app), then scores every rubric criterion. It cannot write files: it judges, it does not fix. Keyed by run id, with its own conversation in its own journal ({@code Evaluator|<run id>}); its
+ * loop is {@link RoleEntity}'s.
+ */
+public final class Evaluator {
+
+  /** The sharded entity type. */
+  public static final EntityTypeKey<RoleEntity.Command> ENTITY_TYPE_KEY =
+      EntityTypeKey.create(RoleEntity.Command.class, "Evaluator");
+
+  /** The role's system prompt and tools. */
+  public static final RoleProfile PROFILE = new RoleProfile(Role.EVALUATOR,
+      "You are the evaluator of a software-building harness: a skeptical QA engineer."
+          + " Verify claims by running things, never by reading the generator's summary. Score"
+          + " strictly: a criterion that is not demonstrably met scores low, and your feedback"
+          + " names the exact failing command, its output and what must change.",
+      List.of(WorkspaceTools.READ_FILE, WorkspaceTools.LIST_FILES, WorkspaceTools.RUN_COMMAND,
+          WorkspaceTools.HTTP_PROBE));
+
+  private Evaluator() {}
+
+  /** The evaluator of run {@code runId}. */
+  public static Behavior<RoleEntity.Command> create(String runId, RoleServices services) {
+    return RoleEntity.create(ENTITY_TYPE_KEY, PROFILE, runId, services);
+  }
+
+  /** Registers the entity with cluster sharding. */
+  public static void init(ActorSystem<?> system) {
+    RoleServices services = Harness.get(system).roleServices();
+    ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY,
+        ctx -> create(ctx.getEntityId(), services)));
+  }
+}

@@ -1,0 +1,42 @@
+package io.tether.actors.harness;
+
+import io.tether.actors.harness.workspace.WorkspaceTools;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/**
+ * The Planner: turns a 1-4 sentence prompt into a product-level spec split into sprints. It may read and write workspace files; its final answer is the spec. Keyed by run id, with its own conversation in its own journal ({@code Planner|<run id>}); its
+ * loop is {@link RoleEntity}'s.
+ */
+public final class Planner {
+
+  /** The sharded entity type. */
+  public static final EntityTypeKey<RoleEntity.Command> ENTITY_TYPE_KEY =
+      EntityTypeKey.create(RoleEntity.Command.class, "Planner");
+
+  /** The role's system prompt and tools. */
+  public static final RoleProfile PROFILE = new RoleProfile(Role.PLANNER,
+      "You are the planner of a software-building harness. You turn a short product prompt into"
+          + " an ambitious but coherent product spec at the product level (features, users,"
+          + " behaviour), not an implementation plan. Keep technical detail out of the spec so"
+          + " that the builder can choose.",
+      List.of(WorkspaceTools.READ_FILE, WorkspaceTools.WRITE_FILE, WorkspaceTools.LIST_FILES));
+
+  private Planner() {}
+
+  /** The planner of run {@code runId}. */
+  public static Behavior<RoleEntity.Command> create(String runId, RoleServices services) {
+    return RoleEntity.create(ENTITY_TYPE_KEY, PROFILE, runId, services);
+  }
+
+  /** Registers the entity with cluster sharding. */
+  public static void init(ActorSystem<?> system) {
+    RoleServices services = Harness.get(system).roleServices();
+    ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY,
+        ctx -> create(ctx.getEntityId(), services)));
+  }
+}
