@@ -1,0 +1,124 @@
+package io.tether.benchmarks;
+
+import io.tether.benchmarks.client.HttpClients;
+import io.tether.benchmarks.report.JsonReport;
+import io.tether.benchmarks.report.MachineInfo;
+import io.tether.benchmarks.report.MarkdownReport;
+import io.tether.benchmarks.report.Plots;
+import io.tether.benchmarks.result.RunReport;
+import io.tether.benchmarks.result.ScenarioResult;
+import io.tether.benchmarks.result.TargetRun;
+import io.tether.benchmarks.scenario.Scenario;
+import io.tether.benchmarks.scenario.ScenarioSet;
+import io.tether.benchmarks.target.ExternalTarget;
+import io.tether.benchmarks.target.ManagedTarget;
+import io.tether.benchmarks.target.PeerServer;
+import io.tether.benchmarks.target.TetherServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The one command: parses the options, then for each target in turn starts it (or takes the
+ * given URL), runs the scenario set, and stops it, so only one server runs at a time; finally
+ * writes {@code results.json}, {@code results.md} and the plots into the results directory.
+ * A target that cannot start is recorded as such and the run goes on with the next.
+ */
+public final class BenchmarkMain {
+  /** The target being measured, for the shutdown hook: an interrupted run still stops it. */
+  private static final AtomicReference<ManagedTarget> CURRENT = new AtomicReference<>();
+
+  private BenchmarkMain() {}
+
+  public static void main(String[] args) throws Exception {
+    HttpClients.configureJdkDefaults();
+    System.setProperty("java.awt.headless", "true");
+    Options options;
+    try {
+      options = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bench: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      ManagedTarget t = CURRENT.getAndSet(null);
+      if (t != null) {
+        t.close();
+      }
+    }, "bench-stop-target"));
+
+    Path out = options.out();
+    Path logs = out.resolve("logs");
+    Files.createDirectories(logs);
+    String startedAt = Instant.now().toString();
+    String runId = DateTimeFormatter.ofPattern("MMddHHmmss").withZone(ZoneOffset.UTC)
+        .format(Instant.now());
+    Map<String, Object> machine = new java.util.LinkedHashMap<>(MachineInfo.describe());
+    List<Scenario> scenarios = ScenarioSet.of(options.quick(), options.live().wire(),
+        options.scenarios());
+    Log.info("scenarios: " + scenarios.stream().map(Scenario::id).toList() + " ("
+        + (options.quick() ? "quick" : "full") + " scale)");
+
+    List<TargetRun> runs = new ArrayList<>();
+    for (String name : options.managed()) {
+      runs.add(measure(name, () -> start(name, options, logs), scenarios, options, runId));
+    }
+    options.external().forEach((name, url) -> runs.add(measure(name,
+        () -> new ExternalTarget(name, url, options.pidOf(name)), scenarios, options, runId)));
+
+    machine.put("loadAverageAtEnd", MachineInfo.loadAverage());
+    RunReport report = new RunReport(startedAt, Instant.now().toString(), machine,
+        options.describe(), runs);
+    JsonReport.write(report, out.resolve("results.json"));
+    List<String> plots = Plots.write(report, out);
+    MarkdownReport.write(report, plots, out.resolve("results.md"));
+    Log.info("results in " + out.resolve("results.md") + ", " + out.resolve("results.json")
+        + " and " + plots.size() + " plots");
+  }
+
+  private interface Starter {
+    ManagedTarget start() throws Exception;
+  }
+
+  private static TargetRun measure(String name, Starter starter, List<Scenario> scenarios,
+      Options options, String runId) {
+    ManagedTarget target;
+    try {
+      Log.info(name + ": starting");
+      target = starter.start();
+    } catch (Exception e) {
+      Log.info(name + ": could not start: " + e.getMessage());
+      List<ScenarioResult> none = scenarios.stream().map(s -> ScenarioResult.without(s.id(),
+          s.title(), s.params(), "not run: target unavailable")).toList();
+      return new TargetRun(name, "-", Map.of(), "unavailable: " + e.getMessage(), none);
+    }
+    CURRENT.set(target);
+    try {
+      Log.info(name + ": up at " + target.target().url());
+      return TargetRunner.run(target.target(), scenarios, options.live(), runId);
+    } finally {
+      Log.info(name + ": stopping");
+      CURRENT.set(null);
+      target.close();
+      Log.info(name + ": stopped");
+    }
+  }
+
+  private static ManagedTarget start(String name, Options options, Path logs) throws Exception {
+    Path peerDir = options.repo().resolve("benchmarks/peer");
+    return switch (name) {
+      case "peer" -> PeerServer.start(peerDir, logs, 30_000, 120);
+      case "tether" -> TetherServer.start(options.repo(), logs,
+          Duration.ofSeconds(options.tetherTimeoutSeconds()));
+      default -> throw new IllegalArgumentException(name);
+    };
+  }
+}

@@ -1,0 +1,110 @@
+package io.tether.benchmarks;
+
+import io.tether.benchmarks.client.HttpClients;
+import io.tether.benchmarks.client.StreamClient;
+import io.tether.benchmarks.result.ScenarioResult;
+import io.tether.benchmarks.result.TargetRun;
+import io.tether.benchmarks.scenario.Scenario;
+import io.tether.benchmarks.scenario.ScenarioContext;
+import io.tether.benchmarks.client.LiveMode;
+import io.tether.benchmarks.target.Target;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs the scenario set against one running target: first a protocol probe (create, append,
+ * read), then each scenario in turn under its own time limit, with a pause between them so one
+ * scenario's garbage is not the next one's latency. A failing scenario is recorded and the run
+ * goes on.
+ */
+final class TargetRunner {
+  private static final int LIVE_CLIENTS = 4;
+  private static final int PAUSE_SECONDS = 2;
+
+  private TargetRunner() {}
+
+  static TargetRun run(Target target, List<Scenario> scenarios, LiveMode live, String runId) {
+    StreamClient client = new StreamClient(HttpClients.newClient(target.name() + "-req"),
+        target.url(), "/v1/stream/", Duration.ofSeconds(60));
+    List<HttpClient> liveClients = new ArrayList<>();
+    for (int i = 0; i < LIVE_CLIENTS; i++) {
+      liveClients.add(HttpClients.newClient(target.name() + "-live" + i));
+    }
+    String prefix = "bench-" + runId + "-" + target.name();
+    ScenarioContext ctx = new ScenarioContext(target, client, liveClients, live, prefix);
+    List<ScenarioResult> results = new ArrayList<>();
+    String probe = probe(client, prefix + "-probe");
+    if (probe != null) {
+      Log.info(target.name() + ": protocol probe failed: " + probe);
+      for (Scenario s : scenarios) {
+        results.add(ScenarioResult.without(s.id(), s.title(), s.params(),
+            "skipped: the target does not serve the protocol yet (" + probe + ")"));
+      }
+      return new TargetRun(target.name(), target.url().toString(), target.info(),
+          "probe failed: " + probe, results);
+    }
+    ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "scenario-" + target.name());
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      for (Scenario s : scenarios) {
+        Log.info(target.name() + ": " + s.title());
+        results.add(runOne(executor, s, ctx));
+        Log.info(target.name() + ": " + s.id() + " -> " + results.get(results.size() - 1).status());
+        Thread.sleep(PAUSE_SECONDS * 1000L);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      executor.shutdownNow();
+    }
+    return new TargetRun(target.name(), target.url().toString(), target.info(), "ok", results);
+  }
+
+  private static ScenarioResult runOne(ExecutorService executor, Scenario s, ScenarioContext ctx)
+      throws InterruptedException {
+    Future<ScenarioResult> f = executor.submit(() -> s.run(ctx));
+    try {
+      return f.get(s.maxSeconds(), TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      return ScenarioResult.without(s.id(), s.title(), s.params(),
+          "failed: did not finish within " + s.maxSeconds() + " s");
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      return ScenarioResult.without(s.id(), s.title(), s.params(), "failed: " + cause);
+    }
+  }
+
+  /** Null when the target creates, appends to and reads a JSON stream; else what went wrong. */
+  private static String probe(StreamClient client, String stream) {
+    try {
+      StreamClient.Written created = client.create(stream, StreamClient.JSON).get(30, TimeUnit.SECONDS);
+      if (created.status() != 201 && created.status() != 200) {
+        return "PUT answered HTTP " + created.status();
+      }
+      StreamClient.Written appended = client.append(stream, StreamClient.JSON,
+          "[{\"t\":1}]".getBytes(StandardCharsets.UTF_8)).get(30, TimeUnit.SECONDS);
+      if (!appended.ok()) {
+        return "POST answered HTTP " + appended.status();
+      }
+      StreamClient.Page page = client.read(stream, "-1");
+      if (page.status() != 200 || !new String(page.body(), StandardCharsets.UTF_8).contains("\"t\":1")) {
+        return "GET answered HTTP " + page.status();
+      }
+      return null;
+    } catch (Exception e) {
+      return e.toString();
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package io.tether.benchmarks.measure;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+
+/**
+ * Reads a process's resident set size from {@code /proc/<pid>/status} (Linux). This is the
+ * outside view of a server's memory: for a JVM it includes heap the collector has not returned,
+ * so deltas are an upper bound on what the server really retains.
+ */
+public final class ProcessMemory {
+  private ProcessMemory() {}
+
+  /** RSS in bytes, or empty when the pid is unknown or gone. */
+  public static OptionalLong rssBytes(OptionalLong pid) {
+    if (pid.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid.getAsLong()), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          String kb = line.substring(6).trim().split("\\s+")[0];
+          return OptionalLong.of(Long.parseLong(kb) * 1024);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.empty();
+  }
+}

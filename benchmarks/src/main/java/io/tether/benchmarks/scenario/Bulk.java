@@ -1,0 +1,46 @@
+package io.tether.benchmarks.scenario;
+
+import io.tether.benchmarks.client.StreamClient.Written;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+
+/**
+ * Runs many asynchronous writes with at most {@code concurrency} in flight, and counts how many
+ * the server acknowledged. Used to set scenarios up (create streams, fill them).
+ */
+final class Bulk {
+  /** How a bulk operation went. */
+  record Outcome(int ok, int failed, int lastFailureStatus, double seconds) {}
+
+  private Bulk() {}
+
+  static Outcome run(int count, int concurrency, int timeoutSeconds,
+      IntFunction<CompletableFuture<Written>> op) throws InterruptedException {
+    Semaphore permits = new Semaphore(concurrency);
+    AtomicInteger ok = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    AtomicInteger lastStatus = new AtomicInteger();
+    long began = System.nanoTime();
+    long deadline = began + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    for (int i = 0; i < count; i++) {
+      if (!permits.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        failed.addAndGet(count - i);
+        break;
+      }
+      op.apply(i).whenComplete((w, e) -> {
+        if (e == null && w.ok()) {
+          ok.incrementAndGet();
+        } else {
+          failed.incrementAndGet();
+          lastStatus.set(e == null ? w.status() : -1);
+        }
+        permits.release();
+      });
+    }
+    permits.tryAcquire(concurrency, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    return new Outcome(ok.get(), count - ok.get(), lastStatus.get(), (System.nanoTime() - began) / 1e9);
+  }
+}

@@ -1,0 +1,88 @@
+package io.tether.benchmarks.scenario;
+
+import io.tether.benchmarks.client.LiveSubscriber;
+import io.tether.benchmarks.measure.DeliverySink;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+
+/**
+ * A set of live readers opened together: attached with a bounded number of connection attempts
+ * in flight (a burst of thousands of connects would measure the accept queue, not the server),
+ * awaited until ready, and stopped together.
+ */
+final class LiveGroup {
+  private final List<LiveSubscriber> subscribers = new ArrayList<>();
+  private int attached;
+  private int failedToAttach;
+  private double attachSeconds;
+
+  /** Opens {@code count} readers made by {@code factory}; waits up to {@code timeoutSeconds}. */
+  static LiveGroup open(ScenarioContext ctx, int count, int concurrency, int timeoutSeconds,
+      IntFunction<String> streamOf, DeliverySink sink) throws InterruptedException {
+    LiveGroup group = new LiveGroup();
+    Semaphore connecting = new Semaphore(concurrency);
+    long began = System.nanoTime();
+    long deadline = began + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    for (int i = 0; i < count; i++) {
+      if (!connecting.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        break;
+      }
+      LiveSubscriber s = ctx.live().subscriber(ctx.liveClient(i), ctx.client(),
+          streamOf.apply(i), "now", sink);
+      group.subscribers.add(s);
+      s.ready().whenComplete((v, e) -> connecting.release());
+      s.start();
+    }
+    for (LiveSubscriber s : group.subscribers) {
+      try {
+        s.ready().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (!s.finished().isDone()) {
+          group.attached++;
+        } else {
+          group.failedToAttach++;
+        }
+      } catch (Exception e) {
+        group.failedToAttach++;
+      }
+    }
+    group.failedToAttach += count - group.subscribers.size();
+    group.attachSeconds = (System.nanoTime() - began) / 1e9;
+    return group;
+  }
+
+  int attached() {
+    return attached;
+  }
+
+  int failedToAttach() {
+    return failedToAttach;
+  }
+
+  double attachSeconds() {
+    return attachSeconds;
+  }
+
+  /** Failed requests and reconnects across all readers. */
+  int failures() {
+    return subscribers.stream().mapToInt(LiveSubscriber::failures).sum();
+  }
+
+  int reconnects() {
+    return subscribers.stream().mapToInt(LiveSubscriber::reconnects).sum();
+  }
+
+  /** Stops every reader and waits up to {@code seconds} for them to finish. */
+  void stop(int seconds) {
+    subscribers.forEach(LiveSubscriber::stop);
+    try {
+      CompletableFuture.allOf(subscribers.stream().map(LiveSubscriber::finished)
+          .toArray(CompletableFuture[]::new)).get(seconds, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // Long-poll readers end with the server's poll timeout; they are daemon work by now.
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package io.tether.benchmarks.scenario;
+
+import io.tether.benchmarks.client.LiveMode;
+import io.tether.benchmarks.client.StreamClient;
+import io.tether.benchmarks.target.Target;
+import java.net.http.HttpClient;
+import java.util.List;
+
+/**
+ * What a scenario runs with: the target, a request client, several HTTP clients to spread live
+ * readers over (each has its own selector thread), the live mode, and a name prefix unique to
+ * this run and target.
+ */
+public record ScenarioContext(Target target, StreamClient client, List<HttpClient> liveClients,
+    LiveMode live, String prefix) {
+
+  /** The HTTP client for the {@code i}-th live reader. */
+  public HttpClient liveClient(int i) {
+    return liveClients.get(i % liveClients.size());
+  }
+
+  /** A stream name unique to this run, scenario and index. */
+  public String stream(String scenario, Object index) {
+    return prefix + "-" + scenario + "-" + index;
+  }
+}
