@@ -28,7 +28,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +61,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #stop()} sends SIGTERM, on which Cassandra's own shutdown hook drains (flushes every
  *       memtable and closes the commit log, so the next start replays nothing), waits up to
  *       {@code stop-timeout} for the exit, then sends SIGKILL. It is idempotent.
- *   <li>The child never outlives this JVM: a shutdown hook calls {@link #stop()}, and if this JVM
+ *   <li>The child never outlives this JVM: a shutdown hook stops it (after the stages given to
+ *       {@link #keepRunningUntil}), and if this JVM
  *       dies without running hooks the child sees its stdin pipe close and exits by itself (see
  *       {@link ExitWithParent}).
  * </ul>
@@ -126,6 +132,7 @@ public final class LocalCassandra implements AutoCloseable {
   private final Process process;
   private final ProcessHandle handle;
   private final Thread shutdownHook;
+  private final List<CompletableFuture<?>> keepRunningUntil = new CopyOnWriteArrayList<>();
   private volatile String releaseVersion = "";
   private volatile Duration startupTime = Duration.ZERO;
   private StopResult stopResult;
@@ -286,9 +293,36 @@ public final class LocalCassandra implements AutoCloseable {
     stop();
   }
 
-  private synchronized void stopInShutdownHook() {
-    if (stopResult == null) {
-      stopResult = terminate();
+  /**
+   * Makes the JVM shutdown hook wait (up to {@code shutdown-hook-grace} in all) for {@code stage}
+   * before it stops Cassandra. JVM shutdown hooks run concurrently, so without this an ActorSystem
+   * terminating in Pekko's own hook (coordinated shutdown, a node leaving the cluster) could lose
+   * its journal while it still writes. Typical use: {@code
+   * cassandra.keepRunningUntil(system.getWhenTerminated())}. An explicit {@link #stop()} does not
+   * wait: its caller decides the order.
+   */
+  public LocalCassandra keepRunningUntil(CompletionStage<?> stage) {
+    keepRunningUntil.add(stage.toCompletableFuture());
+    return this;
+  }
+
+  private void stopInShutdownHook() {
+    if (!keepRunningUntil.isEmpty()) {
+      try {
+        CompletableFuture.allOf(keepRunningUntil.toArray(CompletableFuture[]::new))
+            .get(settings.shutdownHookGrace().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        log.warn("Stopping Cassandra although its users did not finish within {}", settings.shutdownHookGrace());
+      } catch (ExecutionException e) {
+        // A user that failed is finished all the same.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    synchronized (this) {
+      if (stopResult == null) {
+        stopResult = terminate();
+      }
     }
   }
 
@@ -416,6 +450,9 @@ public final class LocalCassandra implements AutoCloseable {
     options.put(TypedDriverOption.METADATA_TOKEN_MAP_ENABLED, false);
     // The native clock loads jnr-ffi, which costs a second of startup for a one-query session.
     options.put(TypedDriverOption.TIMESTAMP_GENERATOR_FORCE_JAVA_CLOCK, true);
+    // Netty's default 2 s quiet period would make every probe's close() take 2 s.
+    options.put(TypedDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 0);
+    options.put(TypedDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0);
     try (CqlSession session = CqlSession.builder()
         .withConfigLoader(DriverConfigLoader.fromMap(options))
         .addContactPoint(new InetSocketAddress(host, port))
@@ -537,7 +574,9 @@ public final class LocalCassandra implements AutoCloseable {
         // Keeps stdout/stderr open, so a fatal startup error lands in logs/stdout.log.
         "-Dcassandra-foreground=true",
         // A single node has nobody to gossip with; waiting for gossip to settle only costs time.
-        "-Dcassandra.skip_wait_for_gossip_to_settle=0"));
+        "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+        // On shutdown Cassandra tells its peers and then sleeps 2 s; a single node has no peers.
+        "-Dcassandra.shutdown_announce_in_ms=0"));
     if (s.jmxPort() != 0) {
       command.add("-Dcassandra.jmx.local.port=" + s.jmxPort());
     }

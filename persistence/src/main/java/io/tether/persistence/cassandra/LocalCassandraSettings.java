@@ -27,6 +27,7 @@ public record LocalCassandraSettings(
     long heapMaxBytes,
     Duration startTimeout,
     Duration stopTimeout,
+    Duration shutdownHookGrace,
     CommitlogSync commitlogSync,
     Duration commitlogSyncGroupWindow,
     Duration commitlogSyncPeriod,
@@ -85,6 +86,7 @@ public record LocalCassandraSettings(
         c.getBytes("heap-max"),
         c.getDuration("start-timeout"),
         c.getDuration("stop-timeout"),
+        c.getDuration("shutdown-hook-grace"),
         CommitlogSync.valueOf(c.getString("commitlog-sync").toUpperCase(Locale.ROOT)),
         c.getDuration("commitlog-sync-group-window"),
         c.getDuration("commitlog-sync-period"),
@@ -96,42 +98,42 @@ public record LocalCassandraSettings(
   /** The same settings with another home folder. */
   public LocalCassandraSettings withHome(Path newHome) {
     return new LocalCassandraSettings(newHome, libDir, javaHome, host, nativePort, storagePort, jmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, commitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, cleanStart, reuseRunning, extraJvmOptions);
   }
 
   /** The same settings with other ports ({@code newJmxPort} 0 disables JMX). */
   public LocalCassandraSettings withPorts(int newNativePort, int newStoragePort, int newJmxPort) {
     return new LocalCassandraSettings(home, libDir, javaHome, host, newNativePort, newStoragePort, newJmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, commitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, cleanStart, reuseRunning, extraJvmOptions);
   }
 
   /** The same settings with another lib dir. */
   public LocalCassandraSettings withLibDir(Path newLibDir) {
     return new LocalCassandraSettings(home, newLibDir, javaHome, host, nativePort, storagePort, jmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, commitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, cleanStart, reuseRunning, extraJvmOptions);
   }
 
   /** The same settings with {@code clean-start} set. */
   public LocalCassandraSettings withCleanStart(boolean newCleanStart) {
     return new LocalCassandraSettings(home, libDir, javaHome, host, nativePort, storagePort, jmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, commitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, newCleanStart, reuseRunning, extraJvmOptions);
   }
 
   /** The same settings with {@code reuse-running} set. */
   public LocalCassandraSettings withReuseRunning(boolean newReuseRunning) {
     return new LocalCassandraSettings(home, libDir, javaHome, host, nativePort, storagePort, jmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, commitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, cleanStart, newReuseRunning, extraJvmOptions);
   }
 
   /** The same settings with another commit-log sync mode. */
   public LocalCassandraSettings withCommitlogSync(CommitlogSync newCommitlogSync) {
     return new LocalCassandraSettings(home, libDir, javaHome, host, nativePort, storagePort, jmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, newCommitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, newCommitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, cleanStart, reuseRunning, extraJvmOptions);
   }
 

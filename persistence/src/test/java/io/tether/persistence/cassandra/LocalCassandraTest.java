@@ -109,7 +109,7 @@ class LocalCassandraTest {
     LocalCassandraSettings base = settingsIn("local-cassandra-dies");
     LocalCassandraSettings broken = new LocalCassandraSettings(base.home(), base.libDir(), base.javaHome(),
         base.host(), base.nativePort(), base.storagePort(), 0, base.clusterName(), base.heapInitialBytes(),
-        base.heapMaxBytes(), base.startTimeout(), base.stopTimeout(), base.commitlogSync(),
+        base.heapMaxBytes(), base.startTimeout(), base.stopTimeout(), base.shutdownHookGrace(), base.commitlogSync(),
         base.commitlogSyncGroupWindow(), base.commitlogSyncPeriod(), true, false, List.of("-XX:+NoSuchOption"));
 
     LocalCassandraException e = assertThrows(LocalCassandraException.class, () -> LocalCassandra.start(broken));
