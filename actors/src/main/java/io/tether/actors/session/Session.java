@@ -1,0 +1,1056 @@
+package io.tether.actors.session;
+
+import io.tether.persistence.TetherSerializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * A durable stream (the Durable Streams protocol's unit): one sharded, event-sourced entity per
+ * stream id, persistence id {@code Session|<id>}. The entity is the stream's only writer.
+ *
+ * <p>Contract:
+ *
+ * <ul>
+ *   <li>An append is acknowledged only after the journal write holding its items completed.
+ *   <li>Group commit: appends are buffered and the whole buffer is persisted as one batch (split
+ *       into events of at most {@code tether.session.chunk-bytes}); appends arriving while a
+ *       write is in flight form the next batch. Each producer is acked with its own offsets. A
+ *       full buffer answers {@link AppendFailure#OVERLOADED}.
+ *   <li>The idempotent-producer table and {@code Stream-Seq} change in the same event as the data.
+ *   <li>Offsets come from the journal sequence number and the position inside the event (see
+ *       {@link Offset}).
+ *   <li>Reads are served from a bounded in-memory tail, older ranges from the journal by sequence
+ *       range; live readers (long-poll, and SSE built on it) are waiters answered right after
+ *       the write that gives them data. The journal is never polled.
+ *   <li>Delete and expiry (TTL, Expires-At) persist a deletion; a hard deletion purges the
+ *       incarnation's events and snapshots and releases the fork source, if any. A stream that
+ *       forks still read is soft-deleted instead.
+ * </ul>
+ */
+public final class Session
+    extends EventSourcedBehaviorWithEnforcedReplies<Session.Command, Session.Event, StreamState> {
+
+  /** The sharding key of stream entities. */
+  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
+      EntityTypeKey.create(Command.class, "Session");
+
+  /** Tells a fork's source that the fork no longer reads its data. */
+  @FunctionalInterface
+  public interface SourceLink {
+    /** Releases {@code forkId}'s reference on {@code sourceId}. */
+    void release(String sourceId, String forkId);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Commands
+
+  /** Every message a stream entity accepts. */
+  public sealed interface Command extends TetherSerializable {}
+
+  /** Creates the stream, or confirms an existing one with the same configuration. */
+  public record Create(CreateSpec spec, ActorRef<CreateReply> replyTo) implements Command {}
+
+  /** Appends items and/or closes the stream. */
+  public record Append(AppendSpec spec, ActorRef<AppendReply> replyTo) implements Command {}
+
+  /** Reads items after an offset, optionally waiting for new ones. */
+  public record Read(ReadSpec spec, ActorRef<ReadReply> replyTo) implements Command {}
+
+  /** Returns the stream's metadata without touching its TTL. */
+  public record Describe(ActorRef<Described> replyTo) implements Command {}
+
+  /** Deletes the stream (soft-deletes it while forks still read it). */
+  public record Delete(ActorRef<Deleted> replyTo) implements Command {}
+
+  /** Registers a new fork reading this stream's data up to an offset. */
+  public record AcquireFork(String forkId, Offset offset, String contentType,
+      ActorRef<ForkReply> replyTo) implements Command {}
+
+  /** A fork of this stream is gone. */
+  public record ReleaseFork(String forkId) implements Command {}
+
+  /** Internal: persist the group-commit buffer. */
+  record Flush() implements Command {}
+
+  /** Internal: a long-poll waiter's time is up. */
+  record WaiterExpired(long waiterId) implements Command {}
+
+  /** Internal: re-check TTL and Expires-At. */
+  record ExpiryTick() implements Command {}
+
+  /**
+   * What to create.
+   *
+   * @param contentType the content type; null only for a fork that inherits its source's
+   * @param ttlSeconds the sliding TTL, or null
+   * @param expiresAt the absolute expiry as given, or null
+   * @param expiresAtMillis the absolute expiry in epoch millis, or null
+   * @param closed whether to create the stream closed
+   * @param items the initial items
+   * @param fork the fork request, or null for a plain stream
+   * @param forkOffset the fork point granted by the source, or null while unresolved
+   * @param forkPrefix the items materialized past the fork point (sub-offset), or empty
+   */
+  public record CreateSpec(String contentType, Long ttlSeconds, String expiresAt,
+      Long expiresAtMillis, boolean closed, List<byte[]> items, ForkRequest fork,
+      Offset forkOffset, List<byte[]> forkPrefix) {
+
+    /** The same request with the fork resolved against its source. */
+    public CreateSpec resolved(String inheritedContentType, Long ttl, String expires,
+        Long expiresMillis, Offset offset, List<byte[]> prefix) {
+      return new CreateSpec(inheritedContentType, ttl, expires, expiresMillis, closed, items, fork,
+          offset, prefix);
+    }
+  }
+
+  /**
+   * A fork request as the client sent it.
+   *
+   * @param sourceId the stream to fork
+   * @param requestedOffset {@code Stream-Fork-Offset} as sent, or null for the source's tail
+   * @param subOffset {@code Stream-Fork-Sub-Offset}, 0 when absent
+   */
+  public record ForkRequest(String sourceId, String requestedOffset, long subOffset) {}
+
+  /**
+   * What to append.
+   *
+   * @param contentType the request's content type, or null when the body is empty
+   * @param items the items (one per message in JSON mode, the body otherwise)
+   * @param producer the idempotent producer headers, or null
+   * @param streamSeq the {@code Stream-Seq} header, or null
+   * @param close whether to close the stream after this append
+   */
+  public record AppendSpec(String contentType, List<byte[]> items, ProducerTuple producer,
+      String streamSeq, boolean close) {}
+
+  /**
+   * What to read.
+   *
+   * @param from read items strictly after this offset; null for the stream start
+   * @param fromTail start at the current tail ({@code offset=now})
+   * @param upTo stop at this offset (inclusive), or null for the tail; set for fork-source reads
+   * @param maxBytes the payload budget of the response
+   * @param waitMillis how long to wait for data when there is none (0: do not wait)
+   * @param internal a read on behalf of a fork: ignores soft deletion and does not touch the TTL
+   */
+  public record ReadSpec(Offset from, boolean fromTail, Offset upTo, int maxBytes,
+      long waitMillis, boolean internal) {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Replies
+
+  /** The answer to {@link Create}. */
+  public sealed interface CreateReply extends TetherSerializable {}
+
+  /** The stream was created. */
+  public record Created(StreamInfo info) implements CreateReply {}
+
+  /** The stream already existed with this configuration. */
+  public record AlreadyExists(StreamInfo info) implements CreateReply {}
+
+  /** A stream exists (or is soft-deleted) at this id with another configuration. */
+  public record CreateConflict(String detail) implements CreateReply {}
+
+  /** The fork must be granted by its source first; resend with the fork resolved. */
+  public record ForkSourceNeeded() implements CreateReply {}
+
+  /** The fork's source refused it (answered by {@link SessionStreams}, not by the entity). */
+  public record ForkFailed(ForkFailure failure) implements CreateReply {}
+
+  /** The answer to {@link Append}. */
+  public sealed interface AppendReply extends TetherSerializable {}
+
+  /**
+   * The append is durable (or was already, for a duplicate).
+   *
+   * @param next the offset after this append's last item
+   * @param closed whether the stream is closed now
+   * @param duplicate whether nothing new was written (idempotent retry or repeated close)
+   * @param producerEpoch the producer epoch acknowledged, or null
+   * @param producerSeq the highest producer sequence accepted in that epoch, or null
+   */
+  public record Appended(Offset next, boolean closed, boolean duplicate, Long producerEpoch,
+      Long producerSeq) implements AppendReply {}
+
+  /**
+   * The append was refused.
+   *
+   * @param failure why
+   * @param tail the stream's tail when known
+   * @param closed whether the stream is closed
+   * @param producerEpoch the current epoch (stale epoch), or null
+   * @param expectedSeq the expected producer sequence (gap), or null
+   * @param receivedSeq the received producer sequence (gap), or null
+   */
+  public record AppendRejected(AppendFailure failure, Offset tail, boolean closed,
+      Long producerEpoch, Long expectedSeq, Long receivedSeq) implements AppendReply {}
+
+  /** Why an append was refused. */
+  public enum AppendFailure {
+    /** No stream at this id. */
+    NOT_FOUND,
+    /** The stream is soft-deleted. */
+    GONE,
+    /** The stream is closed. */
+    CLOSED,
+    /** The body's content type differs from the stream's. */
+    CONTENT_TYPE_MISMATCH,
+    /** {@code Stream-Seq} did not increase. */
+    STREAM_SEQ_REGRESSION,
+    /** The producer epoch is older than the current one. */
+    STALE_EPOCH,
+    /** The producer sequence skipped ahead. */
+    SEQUENCE_GAP,
+    /** A new producer epoch did not start at sequence 0. */
+    INVALID_EPOCH_SEQ,
+    /** The group-commit buffer is full; retry later. */
+    OVERLOADED
+  }
+
+  /** The answer to {@link Read}. */
+  public sealed interface ReadReply extends TetherSerializable {}
+
+  /**
+   * Items read.
+   *
+   * @param items the items, in order
+   * @param next where the next read starts
+   * @param upToDate whether {@code next} is the tail (or the requested bound)
+   * @param closed whether the stream is closed and {@code next} is its final offset
+   * @param timedOut whether a long-poll ended without data
+   * @param info the stream's metadata
+   */
+  public record ReadResult(List<byte[]> items, Offset next, boolean upToDate, boolean closed,
+      boolean timedOut, StreamInfo info) implements ReadReply {}
+
+  /** The requested range starts in data inherited from a fork source: read that first. */
+  public record ReadFromSource(String sourceId, Offset forkOffset, StreamInfo info)
+      implements ReadReply {}
+
+  /** The read was refused. */
+  public record ReadRejected(ReadFailure failure) implements ReadReply {}
+
+  /** Why a read was refused. */
+  public enum ReadFailure {
+    /** No stream at this id. */
+    NOT_FOUND,
+    /** The stream is soft-deleted. */
+    GONE,
+    /** The offset is past the tail. */
+    OFFSET_BEYOND_TAIL
+  }
+
+  /** Whether a stream exists at an id. */
+  public enum Lookup {
+    /** It exists. */
+    FOUND,
+    /** It does not. */
+    NOT_FOUND,
+    /** It is soft-deleted. */
+    GONE
+  }
+
+  /** The answer to {@link Describe}: the metadata when found. */
+  public record Described(Lookup lookup, StreamInfo info) implements TetherSerializable {}
+
+  /** The answer to {@link Delete}: FOUND when this request deleted the stream. */
+  public record Deleted(Lookup lookup) implements TetherSerializable {}
+
+  /** The answer to {@link AcquireFork}. */
+  public sealed interface ForkReply extends TetherSerializable {}
+
+  /** The fork may proceed; the source now counts it. */
+  public record ForkGranted(Offset forkOffset, String contentType, Long ttlSeconds,
+      String expiresAt, Long expiresAtMillis) implements ForkReply {}
+
+  /** The fork may not proceed. */
+  public record ForkRefused(ForkFailure failure) implements ForkReply {}
+
+  /** Why a fork was refused. */
+  public enum ForkFailure {
+    /** No source stream. */
+    NOT_FOUND,
+    /** The source is soft-deleted. */
+    SOFT_DELETED,
+    /** The requested content type differs from the source's. */
+    CONTENT_TYPE_MISMATCH,
+    /** The fork offset is past the source's tail. */
+    OFFSET_BEYOND_TAIL,
+    /** The sub-offset names a position past the next data boundary. */
+    SUB_OFFSET_OVERSHOOT
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Events
+
+  /** Everything a stream entity persists. */
+  public sealed interface Event extends TetherSerializable {}
+
+  /** A new incarnation of the stream began. */
+  public record StreamCreated(String contentType, Long ttlSeconds, String expiresAt,
+      Long expiresAtMillis, ForkOrigin fork, long base) implements Event {}
+
+  /** Items were appended; producer and {@code Stream-Seq} changes travel in the same event. */
+  public record ItemsAppended(List<byte[]> items, Map<String, ProducerState> producers,
+      String streamSeq) implements Event {}
+
+  /** The stream was closed, possibly by an idempotent producer. */
+  public record StreamClosed(ProducerTuple closedBy, Map<String, ProducerState> producers)
+      implements Event {}
+
+  /** A fork started reading this stream. */
+  public record ForkAcquired(String forkId) implements Event {}
+
+  /** A fork stopped reading this stream. */
+  public record ForkReleased(String forkId) implements Event {}
+
+  /** The stream was deleted or expired; soft keeps the data for forks. */
+  public record StreamDeleted(boolean soft, String reason) implements Event {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Wiring
+
+  /** Registers the entity type with sharding on this node. */
+  public static void init(ActorSystem<?> system) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    SessionSettings settings = SessionSettings.fromConfig(system.settings().config());
+    JournalReader reader = new JournalReader(system, settings.readJournalPluginId());
+    StreamPurger purger = StreamPurger.forSystem(system, settings);
+    SourceLink link = (sourceId, forkId) ->
+        sharding.entityRefFor(ENTITY_TYPE_KEY, sourceId).tell(new ReleaseFork(forkId));
+    sharding.init(Entity.of(ENTITY_TYPE_KEY,
+        ctx -> create(ctx.getEntityId(), settings, reader, purger, link)));
+  }
+
+  /** The behavior of the stream {@code streamId}. */
+  public static Behavior<Command> create(String streamId, SessionSettings settings,
+      JournalReader reader, StreamPurger purger, SourceLink link) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new Session(streamId, ctx, timers, settings, reader, purger, link)));
+  }
+
+  /** The persistence id of a stream. */
+  public static PersistenceId persistenceIdOf(String streamId) {
+    return PersistenceId.of(ENTITY_TYPE_KEY.name(), streamId, "|");
+  }
+
+  /** The media type of a content type, lower case, without parameters. */
+  public static String essence(String contentType) {
+    if (contentType == null) {
+      return null;
+    }
+    int semicolon = contentType.indexOf(';');
+    String type = semicolon >= 0 ? contentType.substring(0, semicolon) : contentType;
+    return type.trim().toLowerCase(Locale.ROOT);
+  }
+
+  /** Whether items of this content type are JSON messages (never split across events). */
+  public static boolean isJson(String contentType) {
+    return "application/json".equals(essence(contentType));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Entity
+
+  private record Waiter(ActorRef<ReadReply> replyTo, Offset from, int maxBytes) {}
+
+  private static final String EXPIRY_TIMER = "expiry";
+
+  private final String streamId;
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final SessionSettings settings;
+  private final JournalReader reader;
+  private final StreamPurger purger;
+  private final SourceLink link;
+
+  private final GroupCommitBuffer buffer = new GroupCommitBuffer();
+  private final Map<Long, Waiter> waiters = new HashMap<>();
+  private long nextWaiterId;
+  private boolean flushScheduled;
+  private long lastAccessMillis = System.currentTimeMillis();
+
+  private Session(String streamId, ActorContext<Command> ctx, TimerScheduler<Command> timers,
+      SessionSettings settings, JournalReader reader, StreamPurger purger, SourceLink link) {
+    super(persistenceIdOf(streamId));
+    this.streamId = streamId;
+    this.ctx = ctx;
+    this.timers = timers;
+    this.settings = settings;
+    this.reader = reader;
+    this.purger = purger;
+    this.link = link;
+  }
+
+  @Override
+  public StreamState emptyState() {
+    return StreamState.empty();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), settings.keepSnapshots());
+  }
+
+  @Override
+  public SignalHandler<StreamState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          lastAccessMillis = System.currentTimeMillis();
+          armExpiry(state);
+        })
+        .build();
+  }
+
+  @Override
+  public EventHandler<StreamState, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(StreamCreated.class, (state, e) -> state.next().created(e))
+        .onEvent(ItemsAppended.class, (state, e) ->
+            state.next().appended(e, settings.tailMaxBytes(), settings.tailMaxBatches()))
+        .onEvent(StreamClosed.class, (state, e) -> state.next().closedNow(e))
+        .onEvent(ForkAcquired.class, (state, e) -> state.next().withForkRefs(1))
+        .onEvent(ForkReleased.class, (state, e) -> state.next().withForkRefs(-1))
+        .onEvent(StreamDeleted.class, (state, e) -> state.next().deleted(e))
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, StreamState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Append.class, this::onAppend)
+        .onCommand(Flush.class, this::onFlush)
+        .onCommand(Read.class, this::onRead)
+        .onCommand(WaiterExpired.class, this::onWaiterExpired)
+        .onCommand(Describe.class, this::onDescribe)
+        .onCommand(Delete.class, this::onDelete)
+        .onCommand(AcquireFork.class, this::onAcquireFork)
+        .onCommand(ReleaseFork.class, this::onReleaseFork)
+        .onCommand(ExpiryTick.class, this::onExpiryTick)
+        .build();
+  }
+
+  // --- create ----------------------------------------------------------------------------------
+
+  private ReplyEffect<Event, StreamState> onCreate(StreamState state, Create cmd) {
+    if (!buffer.isEmpty()) {
+      return Effect().stash();
+    }
+    CreateSpec spec = cmd.spec();
+    List<Event> events = new ArrayList<>();
+    StreamState.Lifecycle lifecycle = state.lifecycle();
+    if (expired(state)) {
+      events.add(expiryEvent(state));
+      lifecycle = state.forkRefs() > 0
+          ? StreamState.Lifecycle.SOFT_DELETED : StreamState.Lifecycle.ABSENT;
+    }
+    if (lifecycle == StreamState.Lifecycle.SOFT_DELETED) {
+      return persistThenReply(state, events, cmd.replyTo(),
+          s -> new CreateConflict("A deleted stream still read by forks holds this path"));
+    }
+    if (lifecycle == StreamState.Lifecycle.ACTIVE) {
+      touch();
+      armExpiry(state);
+      String conflict = configConflict(state, spec);
+      return Effect().reply(cmd.replyTo(), conflict == null
+          ? new AlreadyExists(state.info()) : new CreateConflict(conflict));
+    }
+    if (spec.fork() != null && spec.forkOffset() == null) {
+      return persistThenReply(state, events, cmd.replyTo(), s -> new ForkSourceNeeded());
+    }
+    ForkOrigin origin = spec.fork() == null ? null : new ForkOrigin(spec.fork().sourceId(),
+        spec.fork().requestedOffset(), spec.fork().subOffset(), spec.forkOffset());
+    long base = origin == null ? 0 : origin.forkOffset().position();
+    events.add(new StreamCreated(spec.contentType(), spec.ttlSeconds(), spec.expiresAt(),
+        spec.expiresAtMillis(), origin, base));
+    List<byte[]> initial = new ArrayList<>();
+    if (spec.forkPrefix() != null) {
+      initial.addAll(spec.forkPrefix());
+    }
+    initial.addAll(spec.items());
+    for (List<byte[]> chunk : chunk(initial, !isJson(spec.contentType()))) {
+      events.add(new ItemsAppended(chunk, Map.of(), null));
+    }
+    if (spec.closed()) {
+      events.add(new StreamClosed(null, Map.of()));
+    }
+    StreamState before = state;
+    return Effect().persist(events)
+        .thenRun(after -> {
+          afterPossibleDeletion(before, events);
+          touch();
+          armExpiry(after);
+        })
+        .thenReply(cmd.replyTo(), after -> new Created(after.info()));
+  }
+
+  private String configConflict(StreamState state, CreateSpec spec) {
+    if (spec.contentType() != null
+        && !Objects.equals(essence(spec.contentType()), essence(state.contentType()))) {
+      return "The stream exists with content type " + state.contentType();
+    }
+    boolean inheritsExpiry = spec.fork() != null && spec.ttlSeconds() == null
+        && spec.expiresAt() == null;
+    if (!inheritsExpiry) {
+      if (!Objects.equals(spec.ttlSeconds(), state.ttlSeconds())) {
+        return "The stream exists with another Stream-TTL";
+      }
+      if (!Objects.equals(spec.expiresAtMillis(), state.expiresAtMillis())) {
+        return "The stream exists with another Stream-Expires-At";
+      }
+    }
+    if (spec.closed() != state.closed()) {
+      return state.closed() ? "The stream exists and is closed" : "The stream exists and is open";
+    }
+    ForkOrigin fork = state.fork();
+    if ((spec.fork() == null) != (fork == null)) {
+      return "The stream exists with another fork configuration";
+    }
+    if (fork != null && (!fork.sourceId().equals(spec.fork().sourceId())
+        || !Objects.equals(fork.requestedOffset(), spec.fork().requestedOffset())
+        || fork.subOffset() != spec.fork().subOffset())) {
+      return "The stream exists as a fork of another source or offset";
+    }
+    return null;
+  }
+
+  // --- append and group commit ----------------------------------------------------------------
+
+  private ReplyEffect<Event, StreamState> onAppend(StreamState state, Append cmd) {
+    AppendSpec spec = cmd.spec();
+    if (expired(state)) {
+      AppendRejected gone = new AppendRejected(state.forkRefs() > 0
+          ? AppendFailure.GONE : AppendFailure.NOT_FOUND, null, false, null, null, null);
+      if (buffer.isEmpty()) {
+        return persistThenReply(state, List.of(expiryEvent(state)), cmd.replyTo(), s -> gone);
+      }
+      return Effect().reply(cmd.replyTo(), gone);
+    }
+    if (state.lifecycle() != StreamState.Lifecycle.ACTIVE) {
+      return Effect().reply(cmd.replyTo(), new AppendRejected(
+          state.lifecycle() == StreamState.Lifecycle.SOFT_DELETED
+              ? AppendFailure.GONE : AppendFailure.NOT_FOUND, null, false, null, null, null));
+    }
+    touch();
+    armExpiry(state);
+    ProducerTuple producer = spec.producer();
+    if (buffer.closed(state)) {
+      boolean sameCloser = producer != null && producer.equals(buffer.closedBy(state));
+      boolean closeOnly = spec.items().isEmpty() && spec.close();
+      if (sameCloser || closeOnly) {
+        ProducerState ps = producer == null ? null : buffer.producer(state, producer.producerId());
+        long ackSeq = ps == null ? producer == null ? 0 : producer.seq() : ps.lastSeq();
+        return enqueue(new GroupCommitBuffer.Entry(cmd.replyTo(), List.of(), producer, true, true,
+            producer == null ? 0 : producer.epoch(), ackSeq), null, null);
+      }
+      return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.CLOSED, state.tail(),
+          true, null, null, null));
+    }
+    if (!spec.items().isEmpty()
+        && !Objects.equals(essence(spec.contentType()), essence(state.contentType()))) {
+      return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.CONTENT_TYPE_MISMATCH,
+          state.tail(), false, null, null, null));
+    }
+    ProducerState producerUpdate = null;
+    if (producer != null) {
+      ProducerState ps = buffer.producer(state, producer.producerId());
+      if (ps == null) {
+        if (producer.seq() != 0) {
+          return rejectGap(cmd, state, 0, producer.seq());
+        }
+        producerUpdate = new ProducerState(producer.epoch(), 0);
+      } else if (producer.epoch() < ps.epoch()) {
+        return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.STALE_EPOCH,
+            state.tail(), false, ps.epoch(), null, null));
+      } else if (producer.epoch() > ps.epoch()) {
+        if (producer.seq() != 0) {
+          return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.INVALID_EPOCH_SEQ,
+              state.tail(), false, ps.epoch(), null, null));
+        }
+        producerUpdate = new ProducerState(producer.epoch(), 0);
+      } else if (producer.seq() <= ps.lastSeq()) {
+        return enqueue(new GroupCommitBuffer.Entry(cmd.replyTo(), List.of(), producer, true, false,
+            ps.epoch(), ps.lastSeq()), null, null);
+      } else if (producer.seq() == ps.lastSeq() + 1) {
+        producerUpdate = new ProducerState(producer.epoch(), producer.seq());
+      } else {
+        return rejectGap(cmd, state, ps.lastSeq() + 1, producer.seq());
+      }
+    }
+    if (spec.streamSeq() != null) {
+      String last = buffer.lastStreamSeq(state);
+      if (last != null && spec.streamSeq().compareTo(last) <= 0) {
+        return Effect().reply(cmd.replyTo(), new AppendRejected(
+            AppendFailure.STREAM_SEQ_REGRESSION, state.tail(), false, null, null, null));
+      }
+    }
+    long size = 0;
+    for (byte[] item : spec.items()) {
+      size += item.length;
+    }
+    if (!buffer.isEmpty() && (buffer.bytes() + size > settings.maxBufferedBytes()
+        || buffer.size() >= settings.maxBufferedAppends())) {
+      return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.OVERLOADED,
+          state.tail(), false, null, null, null));
+    }
+    return enqueue(new GroupCommitBuffer.Entry(cmd.replyTo(), spec.items(), producer, false,
+        spec.close(), producer == null ? 0 : producer.epoch(),
+        producer == null ? 0 : producer.seq()), producerUpdate, spec.streamSeq());
+  }
+
+  private ReplyEffect<Event, StreamState> rejectGap(Append cmd, StreamState state, long expected,
+      long received) {
+    return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.SEQUENCE_GAP,
+        state.tail(), false, null, expected, received));
+  }
+
+  private ReplyEffect<Event, StreamState> enqueue(GroupCommitBuffer.Entry entry,
+      ProducerState producerUpdate, String streamSeq) {
+    buffer.add(entry, producerUpdate, streamSeq);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      ctx.getSelf().tell(new Flush());
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, StreamState> onFlush(StreamState state, Flush cmd) {
+    flushScheduled = false;
+    if (buffer.isEmpty()) {
+      return Effect().noReply();
+    }
+    List<GroupCommitBuffer.Entry> entries = buffer.entries();
+    boolean splittable = !isJson(state.contentType());
+    List<List<byte[]>> chunks = new ArrayList<>();
+    List<byte[]> current = new ArrayList<>();
+    long currentBytes = 0;
+    Offset[] lastOffsets = new Offset[entries.size()];
+    for (int e = 0; e < entries.size(); e++) {
+      GroupCommitBuffer.Entry entry = entries.get(e);
+      if (entry.duplicate()) {
+        continue;
+      }
+      for (byte[] item : entry.items()) {
+        for (byte[] piece : split(item, splittable)) {
+          if (!current.isEmpty() && currentBytes + piece.length > settings.chunkBytes()) {
+            chunks.add(current);
+            current = new ArrayList<>();
+            currentBytes = 0;
+          }
+          current.add(piece);
+          currentBytes += piece.length;
+          lastOffsets[e] = new Offset(state.base() + state.seqNr() + chunks.size() + 1,
+              current.size());
+        }
+      }
+    }
+    if (!current.isEmpty()) {
+      chunks.add(current);
+    }
+    List<Event> events = new ArrayList<>();
+    Map<String, ProducerState> producers = buffer.producerUpdates();
+    for (int i = 0; i < chunks.size(); i++) {
+      boolean last = i == chunks.size() - 1;
+      events.add(new ItemsAppended(List.copyOf(chunks.get(i)), last ? producers : Map.of(),
+          last ? buffer.streamSeqUpdate() : null));
+    }
+    if (buffer.closes()) {
+      events.add(new StreamClosed(buffer.closingTuple(), chunks.isEmpty() ? producers : Map.of()));
+    }
+    buffer.clear();
+    if (events.isEmpty()) {
+      for (GroupCommitBuffer.Entry entry : entries) {
+        ackEntry(entry, null, state);
+      }
+      return Effect().none().thenNoReply().thenUnstashAll();
+    }
+    return Effect().persist(events)
+        .thenRun(after -> {
+          for (int e = 0; e < entries.size(); e++) {
+            ackEntry(entries.get(e), lastOffsets[e], after);
+          }
+          notifyWaiters(after);
+        })
+        .thenNoReply()
+        .thenUnstashAll();
+  }
+
+  private void ackEntry(GroupCommitBuffer.Entry entry, Offset last, StreamState after) {
+    Offset next = last != null && !entry.close() ? last : after.tail();
+    entry.replyTo().tell(new Appended(next, entry.close() || (after.closed() && last == null),
+        entry.duplicate(), entry.producer() == null ? null : entry.ackEpoch(),
+        entry.producer() == null ? null : entry.ackSeq()));
+  }
+
+  private List<List<byte[]>> chunk(List<byte[]> items, boolean splittable) {
+    List<List<byte[]>> chunks = new ArrayList<>();
+    List<byte[]> current = new ArrayList<>();
+    long bytes = 0;
+    for (byte[] item : items) {
+      for (byte[] piece : split(item, splittable)) {
+        if (!current.isEmpty() && bytes + piece.length > settings.chunkBytes()) {
+          chunks.add(List.copyOf(current));
+          current = new ArrayList<>();
+          bytes = 0;
+        }
+        current.add(piece);
+        bytes += piece.length;
+      }
+    }
+    if (!current.isEmpty()) {
+      chunks.add(List.copyOf(current));
+    }
+    return chunks;
+  }
+
+  private List<byte[]> split(byte[] item, boolean splittable) {
+    int max = settings.chunkBytes();
+    if (!splittable || item.length <= max) {
+      return List.of(item);
+    }
+    List<byte[]> pieces = new ArrayList<>();
+    for (int from = 0; from < item.length; from += max) {
+      pieces.add(java.util.Arrays.copyOfRange(item, from, Math.min(item.length, from + max)));
+    }
+    return pieces;
+  }
+
+  // --- read ------------------------------------------------------------------------------------
+
+  private ReplyEffect<Event, StreamState> onRead(StreamState state, Read cmd) {
+    ReadSpec spec = cmd.spec();
+    if (expired(state) && !(spec.internal() && state.forkRefs() > 0)) {
+      ReadRejected gone = new ReadRejected(state.forkRefs() > 0
+          ? ReadFailure.GONE : ReadFailure.NOT_FOUND);
+      if (buffer.isEmpty()) {
+        return persistThenReply(state, List.of(expiryEvent(state)), cmd.replyTo(), s -> gone);
+      }
+      return Effect().reply(cmd.replyTo(), gone);
+    }
+    if (state.lifecycle() == StreamState.Lifecycle.ABSENT) {
+      return Effect().reply(cmd.replyTo(), new ReadRejected(ReadFailure.NOT_FOUND));
+    }
+    if (state.lifecycle() == StreamState.Lifecycle.SOFT_DELETED && !spec.internal()) {
+      return Effect().reply(cmd.replyTo(), new ReadRejected(ReadFailure.GONE));
+    }
+    if (!spec.internal()) {
+      touch();
+      armExpiry(state);
+    }
+    Offset from = spec.fromTail() ? state.tail() : spec.from() == null ? Offset.ZERO : spec.from();
+    if (state.fork() != null && from.isBefore(state.fork().forkOffset())) {
+      return Effect().reply(cmd.replyTo(),
+          new ReadFromSource(state.fork().sourceId(), state.fork().forkOffset(), state.info()));
+    }
+    if (from.isAfter(state.tail())) {
+      return Effect().reply(cmd.replyTo(), new ReadRejected(ReadFailure.OFFSET_BEYOND_TAIL));
+    }
+    Offset upper = spec.upTo() != null && spec.upTo().isBefore(state.tail())
+        ? spec.upTo() : state.tail();
+    if (!from.isBefore(upper)) {
+      if (spec.waitMillis() > 0 && !state.closed() && spec.upTo() == null) {
+        long id = nextWaiterId++;
+        waiters.put(id, new Waiter(cmd.replyTo(), from, spec.maxBytes()));
+        timers.startSingleTimer(waiterKey(id), new WaiterExpired(id),
+            Duration.ofMillis(spec.waitMillis()));
+        return Effect().noReply();
+      }
+      return Effect().reply(cmd.replyTo(), result(state, List.of(), upper, spec.upTo(), false));
+    }
+    if (state.recentCovers(from)) {
+      return Effect().reply(cmd.replyTo(), readRecent(state, from, upper, spec.upTo(),
+          spec.maxBytes()));
+    }
+    readJournal(state, from, upper, spec.upTo(), spec.maxBytes(), cmd.replyTo());
+    return Effect().noReply();
+  }
+
+  /** Serves a range older than the in-memory tail from the journal; replies asynchronously. */
+  private void readJournal(StreamState state, Offset from, Offset upper, Offset bound,
+      int maxBytes, ActorRef<ReadReply> replyTo) {
+    long fromSeq = Math.max(state.incarnationStart(), from.position() - state.base());
+    long toSeq = upper.position() - state.base();
+    reader.read(persistenceId().id(), fromSeq, toSeq, state.base(), from, upper, maxBytes)
+        .whenComplete((chunk, error) -> {
+          if (error != null) {
+            ctx.getLog().warn("Journal read of {} failed", streamId, error);
+            return;
+          }
+          Offset next = chunk.truncated() ? chunk.offsets().get(chunk.offsets().size() - 1) : upper;
+          replyTo.tell(result(state, chunk.items(), next, bound, false));
+        });
+  }
+
+  private ReadResult readRecent(StreamState state, Offset from, Offset upper, Offset bound,
+      int maxBytes) {
+    List<byte[]> items = new ArrayList<>();
+    long used = 0;
+    Offset last = null;
+    boolean truncated = false;
+    outer:
+    for (TailBatch batch : state.recent()) {
+      if (batch.position() < from.position()) {
+        continue;
+      }
+      for (int i = 0; i < batch.items().size(); i++) {
+        Offset offset = new Offset(batch.position(), i + 1);
+        if (!offset.isAfter(from)) {
+          continue;
+        }
+        if (offset.isAfter(upper)) {
+          break outer;
+        }
+        byte[] item = batch.items().get(i);
+        if (used > 0 && used + item.length > maxBytes) {
+          truncated = true;
+          break outer;
+        }
+        items.add(item);
+        used += item.length;
+        last = offset;
+      }
+    }
+    return result(state, items, truncated ? last : upper, bound, false);
+  }
+
+  private static ReadResult result(StreamState state, List<byte[]> items, Offset next,
+      Offset bound, boolean timedOut) {
+    Offset end = bound != null && bound.isBefore(state.tail()) ? bound : state.tail();
+    boolean upToDate = next.equals(end);
+    boolean closed = bound == null && state.closed() && next.equals(state.tail());
+    return new ReadResult(items, next, upToDate, closed, timedOut, state.info());
+  }
+
+  private ReplyEffect<Event, StreamState> onWaiterExpired(StreamState state, WaiterExpired cmd) {
+    Waiter waiter = waiters.remove(cmd.waiterId());
+    if (waiter != null) {
+      waiter.replyTo().tell(new ReadResult(List.of(), waiter.from(), true, state.closed(), true,
+          state.info()));
+    }
+    return Effect().noReply();
+  }
+
+  private void notifyWaiters(StreamState state) {
+    Iterator<Map.Entry<Long, Waiter>> it = waiters.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Long, Waiter> entry = it.next();
+      Waiter waiter = entry.getValue();
+      if (!state.tail().isAfter(waiter.from()) && !state.closed()) {
+        continue;
+      }
+      it.remove();
+      timers.cancel(waiterKey(entry.getKey()));
+      if (state.recentCovers(waiter.from())) {
+        waiter.replyTo().tell(readRecent(state, waiter.from(), state.tail(), null,
+            waiter.maxBytes()));
+      } else {
+        readJournal(state, waiter.from(), state.tail(), null, waiter.maxBytes(), waiter.replyTo());
+      }
+    }
+  }
+
+  private void failWaiters(ReadFailure failure) {
+    for (Map.Entry<Long, Waiter> entry : waiters.entrySet()) {
+      timers.cancel(waiterKey(entry.getKey()));
+      entry.getValue().replyTo().tell(new ReadRejected(failure));
+    }
+    waiters.clear();
+  }
+
+  private static String waiterKey(long id) {
+    return "waiter-" + id;
+  }
+
+  // --- metadata, delete, forks ----------------------------------------------------------------
+
+  private ReplyEffect<Event, StreamState> onDescribe(StreamState state, Describe cmd) {
+    if (expired(state)) {
+      Described gone = new Described(state.forkRefs() > 0 ? Lookup.GONE : Lookup.NOT_FOUND, null);
+      if (buffer.isEmpty()) {
+        return persistThenReply(state, List.of(expiryEvent(state)), cmd.replyTo(), s -> gone);
+      }
+      return Effect().reply(cmd.replyTo(), gone);
+    }
+    return Effect().reply(cmd.replyTo(), switch (state.lifecycle()) {
+      case ACTIVE -> new Described(Lookup.FOUND, state.info());
+      case SOFT_DELETED -> new Described(Lookup.GONE, null);
+      case ABSENT -> new Described(Lookup.NOT_FOUND, null);
+    });
+  }
+
+  private ReplyEffect<Event, StreamState> onDelete(StreamState state, Delete cmd) {
+    if (!buffer.isEmpty()) {
+      return Effect().stash();
+    }
+    if (expired(state)) {
+      Deleted gone = new Deleted(state.forkRefs() > 0 ? Lookup.GONE : Lookup.NOT_FOUND);
+      return persistThenReply(state, List.of(expiryEvent(state)), cmd.replyTo(), s -> gone);
+    }
+    if (state.lifecycle() == StreamState.Lifecycle.ABSENT) {
+      return Effect().reply(cmd.replyTo(), new Deleted(Lookup.NOT_FOUND));
+    }
+    if (state.lifecycle() == StreamState.Lifecycle.SOFT_DELETED) {
+      return Effect().reply(cmd.replyTo(), new Deleted(Lookup.GONE));
+    }
+    return persistThenReply(state, List.of(new StreamDeleted(state.forkRefs() > 0, "deleted")),
+        cmd.replyTo(), s -> new Deleted(Lookup.FOUND));
+  }
+
+  private ReplyEffect<Event, StreamState> onAcquireFork(StreamState state, AcquireFork cmd) {
+    if (!buffer.isEmpty()) {
+      return Effect().stash();
+    }
+    if (expired(state)) {
+      ForkRefused refused = new ForkRefused(state.forkRefs() > 0
+          ? ForkFailure.SOFT_DELETED : ForkFailure.NOT_FOUND);
+      return persistThenReply(state, List.of(expiryEvent(state)), cmd.replyTo(), s -> refused);
+    }
+    if (state.lifecycle() == StreamState.Lifecycle.ABSENT) {
+      return Effect().reply(cmd.replyTo(), new ForkRefused(ForkFailure.NOT_FOUND));
+    }
+    if (state.lifecycle() == StreamState.Lifecycle.SOFT_DELETED) {
+      return Effect().reply(cmd.replyTo(), new ForkRefused(ForkFailure.SOFT_DELETED));
+    }
+    if (cmd.contentType() != null
+        && !Objects.equals(essence(cmd.contentType()), essence(state.contentType()))) {
+      return Effect().reply(cmd.replyTo(), new ForkRefused(ForkFailure.CONTENT_TYPE_MISMATCH));
+    }
+    Offset at = cmd.offset() == null ? state.tail() : cmd.offset();
+    if (at.isAfter(state.tail())) {
+      return Effect().reply(cmd.replyTo(), new ForkRefused(ForkFailure.OFFSET_BEYOND_TAIL));
+    }
+    return Effect().persist(new ForkAcquired(cmd.forkId()))
+        .thenReply(cmd.replyTo(), after -> new ForkGranted(at, after.contentType(),
+            after.ttlSeconds(), after.expiresAt(), after.expiresAtMillis()));
+  }
+
+  private ReplyEffect<Event, StreamState> onReleaseFork(StreamState state, ReleaseFork cmd) {
+    if (!buffer.isEmpty()) {
+      return Effect().stash();
+    }
+    if (state.lifecycle() == StreamState.Lifecycle.ABSENT || state.forkRefs() == 0) {
+      return Effect().noReply();
+    }
+    List<Event> events = new ArrayList<>();
+    events.add(new ForkReleased(cmd.forkId()));
+    if (state.lifecycle() == StreamState.Lifecycle.SOFT_DELETED && state.forkRefs() <= 1) {
+      events.add(new StreamDeleted(false, "last fork released"));
+    }
+    StreamState before = state;
+    return Effect().persist(events)
+        .thenRun(after -> afterPossibleDeletion(before, events))
+        .thenNoReply();
+  }
+
+  // --- expiry ----------------------------------------------------------------------------------
+
+  private ReplyEffect<Event, StreamState> onExpiryTick(StreamState state, ExpiryTick cmd) {
+    if (expired(state) && buffer.isEmpty()) {
+      List<Event> events = List.of(expiryEvent(state));
+      StreamState before = state;
+      return Effect().persist(events)
+          .thenRun(after -> afterPossibleDeletion(before, events))
+          .thenNoReply();
+    }
+    armExpiry(state);
+    return Effect().noReply();
+  }
+
+  private boolean expired(StreamState state) {
+    if (state.lifecycle() != StreamState.Lifecycle.ACTIVE) {
+      return false;
+    }
+    long deadline = deadline(state);
+    return deadline != Long.MAX_VALUE && System.currentTimeMillis() >= deadline;
+  }
+
+  private long deadline(StreamState state) {
+    long deadline = Long.MAX_VALUE;
+    if (state.expiresAtMillis() != null) {
+      deadline = state.expiresAtMillis();
+    }
+    if (state.ttlSeconds() != null) {
+      deadline = Math.min(deadline, lastAccessMillis + state.ttlSeconds() * 1000);
+    }
+    return deadline;
+  }
+
+  private void armExpiry(StreamState state) {
+    long deadline = state.lifecycle() == StreamState.Lifecycle.ACTIVE
+        ? deadline(state) : Long.MAX_VALUE;
+    if (deadline == Long.MAX_VALUE) {
+      timers.cancel(EXPIRY_TIMER);
+      return;
+    }
+    long delay = Math.max(10, deadline - System.currentTimeMillis() + 5);
+    delay = Math.min(delay, settings.expiryCheckInterval().toMillis());
+    timers.startSingleTimer(EXPIRY_TIMER, new ExpiryTick(), Duration.ofMillis(delay));
+  }
+
+  private static StreamDeleted expiryEvent(StreamState state) {
+    return new StreamDeleted(state.forkRefs() > 0, "expired");
+  }
+
+  private void touch() {
+    lastAccessMillis = System.currentTimeMillis();
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------
+
+  private <R> ReplyEffect<Event, StreamState> persistThenReply(StreamState state,
+      List<Event> events, ActorRef<R> replyTo,
+      java.util.function.Function<StreamState, R> reply) {
+    if (events.isEmpty()) {
+      return Effect().reply(replyTo, reply.apply(state));
+    }
+    StreamState before = state;
+    return Effect().persist(events)
+        .thenRun(after -> afterPossibleDeletion(before, events))
+        .thenReply(replyTo, reply::apply);
+  }
+
+  /** Side effects of a persisted deletion: answer waiters, purge data, release the source. */
+  private void afterPossibleDeletion(StreamState before, List<Event> events) {
+    for (int i = 0; i < events.size(); i++) {
+      if (events.get(i) instanceof StreamDeleted deleted) {
+        timers.cancel(EXPIRY_TIMER);
+        failWaiters(deleted.soft() ? ReadFailure.GONE : ReadFailure.NOT_FOUND);
+        if (!deleted.soft()) {
+          long deletedAt = before.seqNr() + i + 1;
+          purger.purge(persistenceId().id(), deletedAt - 1);
+          if (before.fork() != null) {
+            link.release(before.fork().sourceId(), streamId);
+          }
+        }
+        return;
+      }
+    }
+  }
+}

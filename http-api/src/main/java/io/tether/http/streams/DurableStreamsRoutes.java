@@ -1,0 +1,620 @@
+package io.tether.http.streams;
+
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.extractUnmatchedPath;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.reject;
+import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
+
+import com.typesafe.config.Config;
+import io.tether.actors.session.Offset;
+import io.tether.actors.session.ProducerTuple;
+import io.tether.actors.session.Session;
+import io.tether.actors.session.Session.AlreadyExists;
+import io.tether.actors.session.Session.AppendRejected;
+import io.tether.actors.session.Session.AppendReply;
+import io.tether.actors.session.Session.AppendSpec;
+import io.tether.actors.session.Session.Appended;
+import io.tether.actors.session.Session.CreateConflict;
+import io.tether.actors.session.Session.CreateReply;
+import io.tether.actors.session.Session.CreateSpec;
+import io.tether.actors.session.Session.Created;
+import io.tether.actors.session.Session.ForkFailed;
+import io.tether.actors.session.Session.ForkRequest;
+import io.tether.actors.session.Session.ReadReply;
+import io.tether.actors.session.Session.ReadRejected;
+import io.tether.actors.session.Session.ReadResult;
+import io.tether.actors.session.Session.ReadSpec;
+import io.tether.actors.session.SessionStreams;
+import io.tether.actors.session.StreamInfo;
+import io.tether.http.Problem;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.Uri;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Durable Streams HTTP protocol under {@code /v1/stream/<id>}: create (PUT, including
+ * forks), append and close (POST), delete, metadata (HEAD), catch-up reads, long-poll and SSE,
+ * with JSON mode, idempotent producers, TTL and Expires-At, ETags and cursors.
+ *
+ * <p>This class is only the wire layer: it validates headers and bodies (malformed input is a
+ * 400 problem body), maps them to {@link Session} messages through {@link SessionStreams}, and
+ * maps the replies back to status codes and headers. Limits answer 413 (body too large) and 503
+ * with {@code Retry-After} (overload, unavailable entity); nothing answers 500 by design.
+ */
+public final class DurableStreamsRoutes {
+  private static final Logger log = LoggerFactory.getLogger(DurableStreamsRoutes.class);
+  private static final String PREFIX = "/v1/stream/";
+  private static final String CACHEABLE = "public, max-age=60, stale-while-revalidate=300";
+
+  private final SessionStreams streams;
+  private final Materializer materializer;
+  private final Duration longPollTimeout;
+  private final Duration sseWait;
+  private final Duration sseMaxDuration;
+  private final long maxAppendBytes;
+  private final Duration bodyTimeout;
+  private final long retryAfterSeconds;
+
+  /** Routes on {@code system}; resolves sharding and {@code tether.http.ask-timeout}. */
+  public DurableStreamsRoutes(ActorSystem<?> system) {
+    Config config = system.settings().config();
+    this.streams = new SessionStreams(system, config.getDuration("tether.http.ask-timeout"));
+    this.materializer = Materializer.matFromSystem(system);
+    Config c = config.getConfig("tether.streams");
+    this.longPollTimeout = c.getDuration("long-poll-timeout");
+    this.sseWait = c.getDuration("sse-wait");
+    this.sseMaxDuration = c.getDuration("sse-max-duration");
+    this.maxAppendBytes = c.getBytes("max-append-bytes");
+    this.bodyTimeout = c.getDuration("body-read-timeout");
+    this.retryAfterSeconds = Math.max(1, c.getDuration("retry-after").toSeconds());
+  }
+
+  /** The protocol's routes. */
+  public Route route() {
+    return pathPrefix("v1", () -> pathPrefix("stream", () -> extractUnmatchedPath(rest -> {
+      String id = rest.startsWith("/") ? rest.substring(1) : rest;
+      if (id.isEmpty()) {
+        return reject();
+      }
+      return withSizeLimit(maxAppendBytes, () -> extractRequest(request ->
+          completeWithFuture(handle(id, request)
+              .exceptionally(this::failure)
+              .thenApply(DurableStreamsRoutes::secured))));
+    })));
+  }
+
+  private CompletionStage<HttpResponse> handle(String id, HttpRequest request) {
+    String method = request.method().name();
+    switch (method) {
+      case "PUT":
+        return body(request).thenCompose(body -> create(id, request, body));
+      case "POST":
+        return body(request).thenCompose(body -> append(id, request, body));
+      case "GET":
+        return read(id, request);
+      case "HEAD":
+        return head(id);
+      case "DELETE":
+        return delete(id);
+      case "OPTIONS":
+        return done(preflight());
+      default:
+        return done(problem(StatusCodes.METHOD_NOT_ALLOWED, "Use PUT, POST, GET, HEAD or DELETE"));
+    }
+  }
+
+  // --- create ----------------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> create(String id, HttpRequest request, byte[] body) {
+    Optional<String> ttlHeader = header(request, StreamHeaders.TTL);
+    Optional<String> expiresHeader = header(request, StreamHeaders.EXPIRES_AT);
+    if (ttlHeader.isPresent() && expiresHeader.isPresent()) {
+      return done(problem(StatusCodes.BAD_REQUEST,
+          "Stream-TTL and Stream-Expires-At are mutually exclusive"));
+    }
+    Long ttl = null;
+    if (ttlHeader.isPresent()) {
+      Optional<Long> parsed = StreamHeaders.nonNegativeInteger(ttlHeader.get());
+      if (parsed.isEmpty()) {
+        return done(problem(StatusCodes.BAD_REQUEST,
+            "Stream-TTL must be a non-negative integer number of seconds"));
+      }
+      ttl = parsed.get();
+    }
+    Long expiresMillis = null;
+    if (expiresHeader.isPresent()) {
+      Optional<Long> parsed = StreamHeaders.rfc3339(expiresHeader.get());
+      if (parsed.isEmpty()) {
+        return done(problem(StatusCodes.BAD_REQUEST,
+            "Stream-Expires-At must be an RFC 3339 timestamp"));
+      }
+      expiresMillis = parsed.get();
+    }
+    Optional<String> forkedFrom = header(request, StreamHeaders.FORKED_FROM);
+    Optional<String> forkOffset = header(request, StreamHeaders.FORK_OFFSET);
+    Optional<String> subOffsetHeader = header(request, StreamHeaders.FORK_SUB_OFFSET);
+    ForkRequest fork = null;
+    if (forkedFrom.isEmpty()) {
+      if (forkOffset.isPresent() || subOffsetHeader.isPresent()) {
+        return done(problem(StatusCodes.BAD_REQUEST,
+            "Stream-Fork-Offset and Stream-Fork-Sub-Offset need Stream-Forked-From"));
+      }
+    } else {
+      String sourceId = streamIdOf(forkedFrom.get());
+      if (sourceId.isEmpty()) {
+        return done(problem(StatusCodes.BAD_REQUEST, "Stream-Forked-From names no stream"));
+      }
+      if (forkOffset.isPresent() && Offset.parse(forkOffset.get()).isEmpty()) {
+        return done(problem(StatusCodes.BAD_REQUEST, "Stream-Fork-Offset is not an offset"));
+      }
+      long subOffset = 0;
+      if (subOffsetHeader.isPresent()) {
+        Optional<Long> parsed = StreamHeaders.nonNegativeInteger(subOffsetHeader.get());
+        if (parsed.isEmpty()) {
+          return done(problem(StatusCodes.BAD_REQUEST,
+              "Stream-Fork-Sub-Offset must be a non-negative integer"));
+        }
+        subOffset = parsed.get();
+      }
+      if (subOffset > 0 && forkOffset.isEmpty()) {
+        return done(problem(StatusCodes.BAD_REQUEST,
+            "Stream-Fork-Sub-Offset needs Stream-Fork-Offset"));
+      }
+      fork = new ForkRequest(sourceId, forkOffset.orElse(null), subOffset);
+    }
+    String contentType = requestContentType(request);
+    if (contentType == null && fork == null) {
+      contentType = "application/octet-stream";
+    }
+    List<byte[]> items;
+    if (body.length == 0) {
+      items = List.of();
+    } else if (contentType != null && Session.isJson(contentType)) {
+      Optional<List<byte[]>> messages = JsonMessages.split(body);
+      if (messages.isEmpty()) {
+        return done(problem(StatusCodes.BAD_REQUEST, "The body is not valid JSON"));
+      }
+      items = messages.get();
+    } else {
+      items = List.of(body);
+    }
+    boolean closed = StreamHeaders.isTrue(header(request, StreamHeaders.CLOSED));
+    CreateSpec spec = new CreateSpec(contentType, ttl, expiresHeader.orElse(null), expiresMillis,
+        closed, items, fork, null, List.of());
+    return streams.create(id, spec).thenApply(reply -> created(request, reply));
+  }
+
+  private HttpResponse created(HttpRequest request, CreateReply reply) {
+    if (reply instanceof Created created) {
+      return metadata(HttpResponse.create().withStatus(StatusCodes.CREATED), created.info())
+          .addHeader(RawHeader.create("Location", absolute(request.getUri())));
+    }
+    if (reply instanceof AlreadyExists exists) {
+      return metadata(HttpResponse.create().withStatus(StatusCodes.OK), exists.info());
+    }
+    if (reply instanceof CreateConflict conflict) {
+      return problem(StatusCodes.CONFLICT, conflict.detail());
+    }
+    if (reply instanceof ForkFailed failed) {
+      return switch (failed.failure()) {
+        case NOT_FOUND -> problem(StatusCodes.NOT_FOUND, "The fork source does not exist");
+        case SOFT_DELETED -> problem(StatusCodes.CONFLICT, "The fork source has been deleted");
+        case CONTENT_TYPE_MISMATCH -> problem(StatusCodes.CONFLICT,
+            "Content-Type differs from the fork source's");
+        case OFFSET_BEYOND_TAIL -> problem(StatusCodes.BAD_REQUEST,
+            "Stream-Fork-Offset is past the source's tail");
+        case SUB_OFFSET_OVERSHOOT -> problem(StatusCodes.BAD_REQUEST,
+            "Stream-Fork-Sub-Offset is past the next data boundary");
+      };
+    }
+    return unavailable("The stream could not be created");
+  }
+
+  private static HttpResponse metadata(HttpResponse response, StreamInfo info) {
+    List<HttpHeader> headers = new ArrayList<>();
+    headers.add(RawHeader.create(StreamHeaders.NEXT_OFFSET, info.tail().encode()));
+    if (info.closed()) {
+      headers.add(RawHeader.create(StreamHeaders.CLOSED, "true"));
+    }
+    if (info.ttlSeconds() != null) {
+      headers.add(RawHeader.create(StreamHeaders.TTL, Long.toString(info.ttlSeconds())));
+    }
+    if (info.expiresAt() != null) {
+      headers.add(RawHeader.create(StreamHeaders.EXPIRES_AT, info.expiresAt()));
+    }
+    return response.addHeaders(headers)
+        .withEntity(HttpEntities.create(contentTypeOf(info.contentType()), new byte[0]));
+  }
+
+  // --- append ----------------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> append(String id, HttpRequest request, byte[] body) {
+    boolean close = StreamHeaders.isTrue(header(request, StreamHeaders.CLOSED));
+    if (body.length == 0 && !close) {
+      return done(problem(StatusCodes.BAD_REQUEST,
+          "An append needs a body (or Stream-Closed: true to close)"));
+    }
+    Optional<String> producerId = header(request, StreamHeaders.PRODUCER_ID);
+    Optional<String> epochHeader = header(request, StreamHeaders.PRODUCER_EPOCH);
+    Optional<String> seqHeader = header(request, StreamHeaders.PRODUCER_SEQ);
+    ProducerTuple producer = null;
+    if (producerId.isPresent() || epochHeader.isPresent() || seqHeader.isPresent()) {
+      if (producerId.isEmpty() || epochHeader.isEmpty() || seqHeader.isEmpty()) {
+        return done(problem(StatusCodes.BAD_REQUEST,
+            "Producer-Id, Producer-Epoch and Producer-Seq go together"));
+      }
+      Optional<Long> epoch = StreamHeaders.nonNegativeInteger(epochHeader.get());
+      Optional<Long> seq = StreamHeaders.nonNegativeInteger(seqHeader.get());
+      if (producerId.get().isEmpty() || epoch.isEmpty() || seq.isEmpty()) {
+        return done(problem(StatusCodes.BAD_REQUEST,
+            "Producer-Id must be non-empty; Producer-Epoch and Producer-Seq non-negative integers"));
+      }
+      producer = new ProducerTuple(producerId.get(), epoch.get(), seq.get());
+    }
+    String contentType = null;
+    List<byte[]> items = List.of();
+    if (body.length > 0) {
+      contentType = requestContentType(request);
+      if (contentType == null) {
+        return done(problem(StatusCodes.BAD_REQUEST, "An append with a body needs Content-Type"));
+      }
+      if (Session.isJson(contentType)) {
+        Optional<List<byte[]>> messages = JsonMessages.split(body);
+        if (messages.isEmpty()) {
+          return done(problem(StatusCodes.BAD_REQUEST, "The body is not valid JSON"));
+        }
+        if (messages.get().isEmpty()) {
+          return done(problem(StatusCodes.BAD_REQUEST, "An empty JSON array appends nothing"));
+        }
+        items = messages.get();
+      } else {
+        items = List.of(body);
+      }
+    }
+    Optional<String> streamSeq = header(request, StreamHeaders.SEQ);
+    AppendSpec spec = new AppendSpec(contentType, items, producer, streamSeq.orElse(null), close);
+    boolean hasData = !items.isEmpty();
+    boolean maybeMissingType = "application/octet-stream".equals(Session.essence(contentType));
+    return streams.append(id, spec).thenApply(reply -> appended(reply, hasData, maybeMissingType));
+  }
+
+  private HttpResponse appended(AppendReply reply, boolean hasData, boolean maybeMissingType) {
+    if (reply instanceof Appended ok) {
+      boolean fresh = ok.producerEpoch() != null && !ok.duplicate() && hasData;
+      HttpResponse response = HttpResponse.create()
+          .withStatus(fresh ? StatusCodes.OK : StatusCodes.NO_CONTENT)
+          .addHeader(RawHeader.create(StreamHeaders.NEXT_OFFSET, ok.next().encode()));
+      if (ok.closed()) {
+        response = response.addHeader(RawHeader.create(StreamHeaders.CLOSED, "true"));
+      }
+      if (ok.producerEpoch() != null) {
+        response = response
+            .addHeader(RawHeader.create(StreamHeaders.PRODUCER_EPOCH, ok.producerEpoch().toString()))
+            .addHeader(RawHeader.create(StreamHeaders.PRODUCER_SEQ, ok.producerSeq().toString()));
+      }
+      return response;
+    }
+    AppendRejected rejected = (AppendRejected) reply;
+    return switch (rejected.failure()) {
+      case NOT_FOUND -> problem(StatusCodes.NOT_FOUND, "No stream at this URL");
+      case GONE -> problem(StatusCodes.GONE, "The stream has been deleted");
+      case CLOSED -> problem(StatusCodes.CONFLICT, "The stream is closed")
+          .addHeader(RawHeader.create(StreamHeaders.CLOSED, "true"))
+          .addHeader(RawHeader.create(StreamHeaders.NEXT_OFFSET, rejected.tail().encode()));
+      case CONTENT_TYPE_MISMATCH -> maybeMissingType
+          // Pekko HTTP reports a missing Content-Type as application/octet-stream, so an
+          // octet-stream body sent to a stream of another type is most likely untyped: 400.
+          ? problem(StatusCodes.BAD_REQUEST,
+              "Content-Type is missing or differs from the stream's")
+          : problem(StatusCodes.CONFLICT, "Content-Type differs from the stream's");
+      case STREAM_SEQ_REGRESSION -> problem(StatusCodes.CONFLICT,
+          "Stream-Seq must increase (byte-wise lexicographic order, per stream)");
+      case STALE_EPOCH -> problem(StatusCodes.FORBIDDEN, "Stale producer epoch")
+          .addHeader(RawHeader.create(StreamHeaders.PRODUCER_EPOCH,
+              rejected.producerEpoch().toString()));
+      case SEQUENCE_GAP -> problem(StatusCodes.CONFLICT, "Producer sequence gap")
+          .addHeader(RawHeader.create(StreamHeaders.PRODUCER_EXPECTED_SEQ,
+              rejected.expectedSeq().toString()))
+          .addHeader(RawHeader.create(StreamHeaders.PRODUCER_RECEIVED_SEQ,
+              rejected.receivedSeq().toString()));
+      case INVALID_EPOCH_SEQ -> problem(StatusCodes.BAD_REQUEST,
+          "A new producer epoch must start at Producer-Seq 0");
+      case OVERLOADED -> unavailable("The stream is taking appends faster than it can persist them");
+    };
+  }
+
+  // --- read ------------------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> read(String id, HttpRequest request) {
+    List<String> offsets = request.getUri().query().getAll("offset");
+    if (offsets.size() > 1) {
+      return done(problem(StatusCodes.BAD_REQUEST, "Give one offset"));
+    }
+    Optional<String> live = request.getUri().query().get("live");
+    if (live.isPresent() && !live.get().equals("long-poll") && !live.get().equals("sse")) {
+      return done(problem(StatusCodes.BAD_REQUEST, "live must be long-poll or sse"));
+    }
+    if (live.isPresent() && offsets.isEmpty()) {
+      return done(problem(StatusCodes.BAD_REQUEST, "Live reads need an offset"));
+    }
+    Offset from = null;
+    boolean fromTail = false;
+    String offsetText = offsets.isEmpty() ? "-1" : offsets.get(0);
+    if (offsetText.equals("now")) {
+      fromTail = true;
+    } else if (!offsetText.equals("-1")) {
+      Optional<Offset> parsed = Offset.parse(offsetText);
+      if (parsed.isEmpty()) {
+        return done(problem(StatusCodes.BAD_REQUEST, "Malformed offset"));
+      }
+      from = parsed.get();
+    }
+    String cursor = StreamCursor.next(request.getUri().query().get("cursor").orElse(null));
+    if (live.isPresent() && live.get().equals("sse")) {
+      return sse(id, from, fromTail, cursor);
+    }
+    boolean longPoll = live.isPresent();
+    long wait = longPoll ? longPollTimeout.toMillis() : 0;
+    ReadSpec spec = new ReadSpec(from, fromTail, null, streams.maxReadBytes(), wait, false);
+    Optional<String> ifNoneMatch = header(request, "If-None-Match");
+    String fromText = offsetText;
+    boolean now = fromTail;
+    return streams.read(id, spec).thenApply(reply ->
+        readResponse(id, reply, fromText, now, longPoll, cursor, ifNoneMatch));
+  }
+
+  private HttpResponse readResponse(String id, ReadReply reply, String fromText, boolean now,
+      boolean longPoll, String cursor, Optional<String> ifNoneMatch) {
+    if (reply instanceof ReadRejected rejected) {
+      return readRejected(rejected);
+    }
+    if (!(reply instanceof ReadResult result)) {
+      return unavailable("The stream could not be read");
+    }
+    StreamInfo info = result.info();
+    List<HttpHeader> headers = new ArrayList<>();
+    headers.add(RawHeader.create(StreamHeaders.NEXT_OFFSET, result.next().encode()));
+    if (result.upToDate()) {
+      headers.add(RawHeader.create(StreamHeaders.UP_TO_DATE, "true"));
+    }
+    if (result.closed()) {
+      headers.add(RawHeader.create(StreamHeaders.CLOSED, "true"));
+    } else if (longPoll) {
+      headers.add(RawHeader.create(StreamHeaders.CURSOR, cursor));
+    }
+    if (longPoll && result.items().isEmpty()) {
+      headers.add(RawHeader.create("Cache-Control", "no-store"));
+      return HttpResponse.create().withStatus(StatusCodes.NO_CONTENT).addHeaders(headers);
+    }
+    if (!now) {
+      String etag = "\"" + id.replace("\"", "") + ":" + fromText + ":" + result.next().encode()
+          + (result.closed() ? ":c" : "") + "\"";
+      headers.add(RawHeader.create("ETag", etag));
+      if (ifNoneMatch.isPresent() && ifNoneMatch.get().equals(etag)) {
+        return HttpResponse.create().withStatus(StatusCodes.NOT_MODIFIED).addHeaders(headers);
+      }
+    }
+    headers.add(RawHeader.create("Cache-Control",
+        result.items().isEmpty() ? "no-store" : CACHEABLE));
+    byte[] body = Session.isJson(info.contentType())
+        ? JsonMessages.asArray(result.items()) : JsonMessages.concat(result.items());
+    return HttpResponse.create().withStatus(StatusCodes.OK).addHeaders(headers)
+        .withEntity(HttpEntities.create(contentTypeOf(info.contentType()), body));
+  }
+
+  private static HttpResponse readRejected(ReadRejected rejected) {
+    return switch (rejected.failure()) {
+      case NOT_FOUND -> problem(StatusCodes.NOT_FOUND, "No stream at this URL");
+      case GONE -> problem(StatusCodes.GONE, "The stream has been deleted");
+      case OFFSET_BEYOND_TAIL -> problem(StatusCodes.BAD_REQUEST, "The offset is past the tail");
+    };
+  }
+
+  // --- SSE -------------------------------------------------------------------------------------
+
+  private record SseCursor(Offset from, boolean upToDate, boolean done) {}
+
+  private CompletionStage<HttpResponse> sse(String id, Offset from, boolean fromTail,
+      String cursor) {
+    ReadSpec first = new ReadSpec(from, fromTail, null, streams.maxReadBytes(), 0, false);
+    return streams.read(id, first).thenApply(reply -> {
+      if (reply instanceof ReadRejected rejected) {
+        return readRejected(rejected);
+      }
+      if (!(reply instanceof ReadResult result)) {
+        return unavailable("The stream could not be read");
+      }
+      String contentType = result.info().contentType();
+      List<ByteString> opening = frames(contentType, result, cursor, true);
+      SseCursor start = new SseCursor(result.next(), result.upToDate(), result.closed());
+      Source<List<ByteString>, NotUsed> live = Source.unfoldAsync(start,
+          state -> state.done()
+              ? CompletableFuture.completedFuture(Optional.empty())
+              : nextFrames(id, contentType, state, cursor));
+      Source<ByteString, NotUsed> events = Source.from(opening)
+          .concat(live.mapConcat(frames -> frames))
+          .takeWithin(sseMaxDuration);
+      HttpResponse response = HttpResponse.create().withStatus(StatusCodes.OK)
+          .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+          .withEntity(HttpEntities.createChunked(
+              ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM), events));
+      if (SseFrames.isBinary(contentType)) {
+        response = response.addHeader(RawHeader.create(StreamHeaders.SSE_ENCODING, "base64"));
+      }
+      return response;
+    });
+  }
+
+  private CompletionStage<Optional<org.apache.pekko.japi.Pair<SseCursor, List<ByteString>>>>
+      nextFrames(String id, String contentType, SseCursor state, String cursor) {
+    long wait = state.upToDate() ? sseWait.toMillis() : 0;
+    ReadSpec spec = new ReadSpec(state.from(), false, null, streams.maxReadBytes(), wait, false);
+    return streams.read(id, spec).handle((reply, error) -> {
+      if (error != null) {
+        return Optional.of(org.apache.pekko.japi.Pair.create(state, List.of(SseFrames.keepAlive())));
+      }
+      if (!(reply instanceof ReadResult result)) {
+        return Optional.empty();
+      }
+      SseCursor next = new SseCursor(result.next(), result.upToDate(), result.closed());
+      List<ByteString> frames = result.items().isEmpty() && !result.closed()
+          ? List.of(SseFrames.keepAlive())
+          : frames(contentType, result, cursor, false);
+      return Optional.of(org.apache.pekko.japi.Pair.create(next, frames));
+    });
+  }
+
+  private static List<ByteString> frames(String contentType, ReadResult result, String cursor,
+      boolean first) {
+    List<ByteString> frames = new ArrayList<>(2);
+    if (!result.items().isEmpty()) {
+      frames.add(SseFrames.data(contentType, result.items()));
+    }
+    if (first || !result.items().isEmpty() || result.closed()) {
+      frames.add(SseFrames.control(result.next().encode(), cursor, result.upToDate(),
+          result.closed()));
+    }
+    return frames;
+  }
+
+  // --- head, delete, preflight -----------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> head(String id) {
+    return streams.describe(id).thenApply(described -> switch (described.lookup()) {
+      case FOUND -> metadata(HttpResponse.create().withStatus(StatusCodes.OK), described.info())
+          .addHeader(RawHeader.create("Cache-Control", "no-store"));
+      case GONE -> HttpResponse.create().withStatus(StatusCodes.GONE);
+      case NOT_FOUND -> HttpResponse.create().withStatus(StatusCodes.NOT_FOUND);
+    });
+  }
+
+  private CompletionStage<HttpResponse> delete(String id) {
+    return streams.delete(id).thenApply(deleted -> switch (deleted.lookup()) {
+      case FOUND -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT);
+      case GONE -> problem(StatusCodes.GONE, "The stream has been deleted");
+      case NOT_FOUND -> problem(StatusCodes.NOT_FOUND, "No stream at this URL");
+    });
+  }
+
+  private static HttpResponse preflight() {
+    return HttpResponse.create().withStatus(StatusCodes.NO_CONTENT)
+        .addHeader(RawHeader.create("Access-Control-Allow-Methods",
+            "GET, HEAD, PUT, POST, DELETE, OPTIONS"))
+        .addHeader(RawHeader.create("Access-Control-Allow-Headers", StreamHeaders.ALLOWED))
+        .addHeader(RawHeader.create("Access-Control-Max-Age", "600"));
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------
+
+  private CompletionStage<byte[]> body(HttpRequest request) {
+    return request.entity().toStrict(bodyTimeout.toMillis(), materializer)
+        .thenApply(strict -> strict.getData().toArray());
+  }
+
+  private HttpResponse failure(Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      boolean tooLarge = t.getClass().getSimpleName().equals("EntityStreamSizeException")
+          || (t.getClass().getSimpleName().startsWith("EntityStream")
+              && String.valueOf(t.getMessage()).contains("too large"));
+      if (tooLarge) {
+        return problem(StatusCodes.CONTENT_TOO_LARGE,
+            "The body exceeds tether.streams.max-append-bytes (" + maxAppendBytes + " bytes)");
+      }
+    }
+    log.warn("A Durable Streams request failed: {}", cause.toString());
+    return unavailable("The stream did not answer in time; retry");
+  }
+
+  private HttpResponse unavailable(String detail) {
+    return problem(StatusCodes.SERVICE_UNAVAILABLE, detail)
+        .addHeader(RawHeader.create("Retry-After", Long.toString(retryAfterSeconds)));
+  }
+
+  private static HttpResponse problem(StatusCode status, String detail) {
+    return Problem.response(status, detail);
+  }
+
+  private static HttpResponse secured(HttpResponse response) {
+    return response.addHeaders(List.of(
+        RawHeader.create("X-Content-Type-Options", "nosniff"),
+        RawHeader.create("Cross-Origin-Resource-Policy", "cross-origin"),
+        RawHeader.create("Access-Control-Allow-Origin", "*"),
+        RawHeader.create("Access-Control-Expose-Headers", StreamHeaders.EXPOSED)));
+  }
+
+  private static Optional<String> header(HttpRequest request, String name) {
+    return request.getHeader(name).map(HttpHeader::value);
+  }
+
+  /** The request's content type, or null when it sent none. */
+  private static String requestContentType(HttpRequest request) {
+    ContentType type = request.entity().getContentType();
+    if (type.equals(ContentTypes.NO_CONTENT_TYPE)) {
+      return null;
+    }
+    return type.toString();
+  }
+
+  private static ContentType contentTypeOf(String contentType) {
+    if (contentType == null) {
+      return ContentTypes.APPLICATION_OCTET_STREAM;
+    }
+    try {
+      return ContentTypes.parse(contentType);
+    } catch (RuntimeException e) {
+      return ContentTypes.APPLICATION_OCTET_STREAM;
+    }
+  }
+
+  /** The stream id named by a {@code Stream-Forked-From} value (a path or URL). */
+  private static String streamIdOf(String reference) {
+    String path = reference.trim();
+    int scheme = path.indexOf("://");
+    if (scheme >= 0) {
+      int slash = path.indexOf('/', scheme + 3);
+      path = slash >= 0 ? path.substring(slash) : "/";
+    }
+    if (path.startsWith(PREFIX)) {
+      return path.substring(PREFIX.length());
+    }
+    return path.startsWith("/") ? path.substring(1) : path;
+  }
+
+  private static String absolute(Uri uri) {
+    int port = uri.port();
+    String authority = uri.host().address() + (port > 0 ? ":" + port : "");
+    return uri.scheme() + "://" + authority + uri.path();
+  }
+
+  private static CompletionStage<HttpResponse> done(HttpResponse response) {
+    return CompletableFuture.completedFuture(response);
+  }
+}

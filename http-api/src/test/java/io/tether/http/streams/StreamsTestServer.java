@@ -1,0 +1,91 @@
+package io.tether.http.streams;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.tether.actors.session.Session;
+import io.tether.http.ProblemHandlers;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+
+/**
+ * A single-node Tether cluster serving only the Durable Streams routes, for protocol tests: an
+ * ActorSystem with cluster sharding joined to itself, the session entity, and the routes bound
+ * on a free loopback port. The persistence overlay decides the journal: a real Cassandra
+ * ({@code TestCassandra.configFor}) or the in-memory testkit ({@link #inMemory()}).
+ */
+final class StreamsTestServer implements AutoCloseable {
+  final ActorSystem<Void> system;
+  final ServerBinding binding;
+
+  private StreamsTestServer(ActorSystem<Void> system, ServerBinding binding) {
+    this.system = system;
+    this.binding = binding;
+  }
+
+  /** The base URL the suite talks to, {@code http://127.0.0.1:port}. */
+  String baseUrl() {
+    return "http://127.0.0.1:" + binding.localAddress().getPort();
+  }
+
+  /** The in-memory persistence overlay (testkit journal, snapshots and read journal). */
+  static Config inMemory() {
+    return ConfigFactory.parseString("""
+        pekko.persistence.journal.plugin = "pekko.persistence.testkit.journal"
+        pekko.persistence.snapshot-store.plugin = "pekko.persistence.testkit.snapshotstore.pluginid"
+        tether.session.read-journal-plugin-id = "pekko.persistence.testkit.query"
+        """)
+        .withFallback(PersistenceTestKitPlugin.getInstance().config())
+        .withFallback(PersistenceTestKitSnapshotPlugin.config());
+  }
+
+  /** Starts a node with the given persistence overlay and binds the routes on a free port. */
+  static StreamsTestServer start(String name, Config persistence) throws Exception {
+    Config config = ConfigFactory.parseString("""
+        pekko.loglevel = INFO
+        pekko.actor.provider = cluster
+        pekko.remote.artery.canonical.hostname = 127.0.0.1
+        pekko.remote.artery.canonical.port = 0
+        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+        pekko.coordinated-shutdown.exit-jvm = off
+        pekko.http.server.transparent-head-requests = off
+        pekko.http.server.request-timeout = 60s
+        tether.http.ask-timeout = 5s
+        tether.streams.long-poll-timeout = 1s
+        tether.streams.sse-wait = 10s
+        """)
+        .withFallback(persistence)
+        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
+        .withFallback(ConfigFactory.load())
+        .resolve();
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), name, config);
+    Cluster cluster = Cluster.get(system);
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    Session.init(system);
+    ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0)
+        .bind(ProblemHandlers.wrap(new DurableStreamsRoutes(system).route()))
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return new StreamsTestServer(system, binding);
+  }
+
+  @Override
+  public void close() throws Exception {
+    binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /** Runs an in-memory server until killed; prints its base URL. For manual protocol work. */
+  public static void main(String[] args) throws Exception {
+    StreamsTestServer server = start("streams-dev", inMemory());
+    System.out.println("DS_URL=" + server.baseUrl());
+    Thread.sleep(Duration.ofDays(1).toMillis());
+  }
+}
