@@ -1,0 +1,181 @@
+package io.tether.actors.harness;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.tether.actors.harness.model.ModelProvider;
+import io.tether.actors.harness.model.ModelProviders;
+import io.tether.actors.harness.model.ScriptedProvider;
+import io.tether.actors.harness.model.TokenUsage;
+import io.tether.actors.harness.session.SessionWriter;
+import io.tether.actors.harness.workspace.CommandRunner;
+import io.tether.actors.harness.workspace.HttpProbe;
+import io.tether.actors.harness.workspace.Workspace;
+import io.tether.actors.harness.workspace.WorkspaceStore;
+import io.tether.actors.harness.workspace.WorkspaceTools;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+
+/** Shared fixtures of the harness tests: configuration and real collaborators. */
+final class HarnessTestSupport {
+
+  private HarnessTestSupport() {}
+
+  static final Executor BLOCKING = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "harness-test-blocking");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** The event-sourced test kit's in-memory journal with the project's serialization. */
+  static Config testKitConfig() {
+    return ConfigFactory.parseString("""
+            pekko.loglevel = INFO
+            pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
+            pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+            tether.harness.redeliver-after = 300ms
+            """)
+        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
+        .withFallback(EventSourcedBehaviorTestKit.config())
+        .withFallback(ConfigFactory.load())
+        .resolve();
+  }
+
+  static HarnessSettings settings(Config config) {
+    return HarnessSettings.fromConfig(config);
+  }
+
+  /** Writes a script document into a directory the scripted provider reads. */
+  static Path writeScript(Path dir, String name, String json) {
+    try {
+      Files.writeString(dir.resolve(name + ".json"), json);
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static ModelProviders providers(Path scriptDir, ModelProvider... extra) {
+    Map<String, ModelProvider> byName = new ConcurrentHashMap<>();
+    byName.put(ScriptedProvider.NAME, new ScriptedProvider(scriptDir, BLOCKING));
+    for (ModelProvider p : extra) {
+      byName.put(p.name(), p);
+    }
+    return new ModelProviders(byName);
+  }
+
+  static WorkspaceTools tools(WorkspaceStore store, Path root) {
+    return new WorkspaceTools(store, root,
+        new CommandRunner(Duration.ofSeconds(20), 32 * 1024, "/usr/local/bin:/usr/bin:/bin"),
+        new HttpProbe(Duration.ofSeconds(5), 16 * 1024, true), 64 * 1024, BLOCKING);
+  }
+
+  /** A workspace store over real {@link Workspace} entities spawned in the test kit. */
+  static final class SpawnedWorkspaces implements WorkspaceStore {
+    private final ActorTestKit kit;
+    private final Map<String, ActorRef<Workspace.Command>> refs = new ConcurrentHashMap<>();
+
+    SpawnedWorkspaces(ActorTestKit kit) {
+      this.kit = kit;
+    }
+
+    private ActorRef<Workspace.Command> ref(String runId) {
+      return refs.computeIfAbsent(runId,
+          id -> kit.spawn(Workspace.create(id, 256 * 1024, 500)));
+    }
+
+    @Override
+    public CompletionStage<Workspace.Files> files(String runId) {
+      return AskPattern.ask(ref(runId), Workspace.GetFiles::new, Duration.ofSeconds(5),
+          kit.scheduler());
+    }
+
+    @Override
+    public CompletionStage<Workspace.Written> write(String runId, String path, String content,
+        String author) {
+      return AskPattern.<Workspace.Command, org.apache.pekko.pattern.StatusReply<Workspace.Written>>ask(
+              ref(runId), r -> new Workspace.WriteFile(path, content, author, r),
+              Duration.ofSeconds(5), kit.scheduler())
+          .thenApply(org.apache.pekko.pattern.StatusReply::getValue);
+    }
+  }
+
+  /**
+   * The Run side of a role, for testing a role alone: grants budget until told otherwise,
+   * records settlements, and hands every report to a probe.
+   */
+  static final class RecordingRunLink implements RunLink {
+    final TestProbe<Run.TaskOutcome> reports;
+    final List<String> reservations = new CopyOnWriteArrayList<>();
+    final List<TokenUsage> settled = new CopyOnWriteArrayList<>();
+    volatile String refusal;
+
+    RecordingRunLink(ActorTestKit kit) {
+      this.reports = kit.createTestProbe();
+    }
+
+    @Override
+    public CompletionStage<Run.BudgetDecision> reserve(String runId, String callId, Role role,
+        String model) {
+      reservations.add(callId);
+      return CompletableFuture.completedFuture(refusal == null
+          ? new Run.BudgetDecision(true, null) : new Run.BudgetDecision(false, refusal));
+    }
+
+    @Override
+    public CompletionStage<Run.Ack> settle(String runId, String callId, Role role, String model,
+        TokenUsage usage) {
+      settled.add(usage);
+      return CompletableFuture.completedFuture(Run.Ack.INSTANCE);
+    }
+
+    @Override
+    public CompletionStage<Run.Ack> report(String runId, Run.TaskOutcome outcome) {
+      reports.getRef().tell(outcome);
+      return CompletableFuture.completedFuture(Run.Ack.INSTANCE);
+    }
+  }
+
+  /** The roles side of a Run, for testing the Run alone: every task and cancel goes to a probe. */
+  static final class RecordingRoleDispatch implements RoleDispatch {
+    final TestProbe<RoleTask> tasks;
+    final TestProbe<String> cancels;
+
+    RecordingRoleDispatch(ActorTestKit kit) {
+      this.tasks = kit.createTestProbe();
+      this.cancels = kit.createTestProbe();
+    }
+
+    @Override
+    public CompletionStage<RoleEntity.Accepted> perform(RoleTask task) {
+      tasks.getRef().tell(task);
+      return CompletableFuture.completedFuture(new RoleEntity.Accepted(task.taskId()));
+    }
+
+    @Override
+    public CompletionStage<RoleEntity.Accepted> cancel(Role role, String runId, String taskId) {
+      cancels.getRef().tell(role.wireName() + ":" + taskId);
+      return CompletableFuture.completedFuture(new RoleEntity.Accepted(taskId));
+    }
+  }
+
+  /** A session writer for tests that only need somewhere to write. */
+  static SessionWriter sessions() {
+    return new io.tether.actors.harness.session.InMemorySessionWriter();
+  }
+}

@@ -1,0 +1,292 @@
+package io.tether.actors.harness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tether.actors.harness.HarnessTestSupport.RecordingRunLink;
+import io.tether.actors.harness.HarnessTestSupport.SpawnedWorkspaces;
+import io.tether.actors.harness.model.ModelProvider;
+import io.tether.actors.harness.model.ModelRequest;
+import io.tether.actors.harness.model.ModelResponse;
+import io.tether.actors.harness.model.ModelStreamListener;
+import io.tether.actors.harness.model.ScriptedProvider;
+import io.tether.actors.harness.session.InMemorySessionWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The role engine with the persistence test kit: a task's model and tool loop, write-ahead
+ * events, budget refusal, cancel, and recovery in the middle of a task (a completed tool call is
+ * not repeated, an in-flight model call is re-issued as a retry, an in-flight tool call is
+ * reported in doubt).
+ */
+class RoleEntityTest {
+
+  private static final ActorTestKit kit = ActorTestKit.create("RoleEntityTest",
+      HarnessTestSupport.testKitConfig());
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir Path scripts;
+  @TempDir Path workspaces;
+
+  private RecordingRunLink run;
+  private InMemorySessionWriter sessions;
+  private GatedProvider gated;
+  private String runId;
+  private static int runs;
+
+  @AfterAll
+  static void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void setUp() {
+    run = new RecordingRunLink(kit);
+    sessions = new InMemorySessionWriter();
+    runId = "role-run-" + (++runs);
+  }
+
+  /** Delegates to the scripted provider, holding the call with a given index until released. */
+  static final class GatedProvider implements ModelProvider {
+    final ScriptedProvider script;
+    final long gatedIndex;
+    final CompletableFuture<Void> gate = new CompletableFuture<>();
+    final List<ModelRequest> requests = new CopyOnWriteArrayList<>();
+
+    GatedProvider(ScriptedProvider script, long gatedIndex) {
+      this.script = script;
+      this.gatedIndex = gatedIndex;
+    }
+
+    @Override
+    public String name() {
+      return "gated";
+    }
+
+    @Override
+    public boolean scripted() {
+      return true;
+    }
+
+    @Override
+    public CompletionStage<ModelResponse> stream(ModelRequest request,
+        ModelStreamListener listener) {
+      requests.add(request);
+      if (request.callIndex() == gatedIndex) {
+        return gate.thenCompose(v -> script.stream(request, listener));
+      }
+      return script.stream(request, listener);
+    }
+  }
+
+  private EventSourcedBehaviorTestKit<RoleEntity.Command, RoleEntity.Event, RoleEntity.State>
+      generator(String script, long gatedIndex) {
+    HarnessTestSupport.writeScript(scripts, "test", script);
+    gated = new GatedProvider(new ScriptedProvider(scripts, HarnessTestSupport.BLOCKING),
+        gatedIndex);
+    RoleServices services = new RoleServices(
+        HarnessTestSupport.providers(scripts, gated),
+        HarnessTestSupport.tools(new SpawnedWorkspaces(kit), workspaces),
+        sessions, run, HarnessTestSupport.settings(kit.system().settings().config()));
+    return EventSourcedBehaviorTestKit.create(kit.system(),
+        Generator.create(runId, services));
+  }
+
+  private RoleTask task(String taskId, String model) {
+    return new RoleTask(taskId, runId, "session-" + runId, Role.GENERATOR, TaskKind.BUILD, 1, 1,
+        1, model, "Build it.", true, List.of());
+  }
+
+
+  private EventSourcedBehaviorTestKit<?, ?, ?> current;
+
+  private List<Object> persisted() {
+    return current.persistenceTestKit().persistedInStorage("Generator|" + runId);
+  }
+
+  private static long count(List<Object> events, Class<?> type) {
+    return events.stream().filter(type::isInstance).count();
+  }
+
+  private Path local(String file) {
+    return workspaces.resolve(runId).resolve(file);
+  }
+
+  @Test
+  void performsATaskAsWrittenAheadModelAndToolCallsAndReportsOnce() throws Exception {
+    var testKit = generator("""
+        {"name": "test", "roles": {"generator": [
+          {"text": "Writing.", "toolCalls": [
+            {"name": "write_file", "arguments": {"path": "notes.txt", "content": "hello"}}]},
+          {"text": "", "toolCalls": [
+            {"name": "run_command", "arguments": {"command": "cat notes.txt >> ran.txt"}}]},
+          {"text": "Built notes.txt."}]}}
+        """, -1);
+    current = testKit;
+    RoleTask task = task("t1", "scripted:test");
+    var accepted = testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
+        r -> new RoleEntity.Perform(task, r));
+    assertTrue(accepted.reply().isSuccess());
+
+    Run.TaskOutcome outcome = run.reports.expectMessageClass(Run.TaskOutcome.class, WAIT);
+    assertTrue(outcome.succeeded());
+    assertEquals("Built notes.txt.", outcome.output());
+    run.reports.awaitAssert(WAIT, () -> {
+      assertEquals(1, count(persisted(), RoleEntity.TaskReported.class));
+      return null;
+    });
+
+    List<Object> events = persisted();
+    assertEquals(3, count(events, RoleEntity.ModelCallRequested.class));
+    assertEquals(3, count(events, RoleEntity.ModelCallCompleted.class));
+    assertEquals(2, count(events, RoleEntity.ToolCallRequested.class));
+    assertEquals(2, count(events, RoleEntity.ToolCallCompleted.class));
+    assertEquals("hello", Files.readString(local("ran.txt")));
+    assertEquals(3, run.settled.size());
+
+    // A re-sent task (a lost acknowledgement) is acknowledged but not performed again.
+    var again = testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
+        r -> new RoleEntity.Perform(task, r));
+    assertTrue(again.reply().isSuccess());
+    assertTrue(again.events().isEmpty());
+
+    List<String> types = sessions.events("session-" + runId).stream()
+        .map(e -> e.path("type").asText()).toList();
+    assertTrue(types.containsAll(List.of("message.start", "message.delta", "message.end",
+        "tool.call", "tool.result")), types.toString());
+    ObjectNode start = sessions.events("session-" + runId).stream()
+        .filter(e -> e.path("type").asText().equals("message.start")).findFirst().orElseThrow();
+    assertTrue(start.path("data").path("scripted").asBoolean());
+    assertEquals("generator", start.path("producer").asText());
+  }
+
+  @Test
+  void recoveryReissuesTheInFlightModelCallAndNeverRepeatsACompletedTool() throws Exception {
+    var testKit = generator("""
+        {"name": "test", "roles": {"generator": [
+          {"text": "", "toolCalls": [
+            {"name": "run_command", "arguments": {"command": "echo ran >> ran.txt"}}]},
+          {"text": "Done after the tool."}]}}
+        """, 1);
+    current = testKit;
+    testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
+        r -> new RoleEntity.Perform(task("t1", "gated:test"), r));
+    run.reports.awaitAssert(WAIT, () -> {
+      RoleEntity.State s = testKit.getState();
+      assertNotNull(s.pendingCall());
+      assertEquals(1, s.pendingCall().callIndex());
+      return null;
+    });
+    assertEquals(1, count(persisted(), RoleEntity.ToolCallCompleted.class));
+
+    testKit.restart();
+    run.reports.awaitAssert(WAIT, () -> {
+      assertEquals(1, count(persisted(), RoleEntity.ModelCallRetried.class));
+      return null;
+    });
+    gated.gate.complete(null);
+
+    Run.TaskOutcome outcome = run.reports.expectMessageClass(Run.TaskOutcome.class, WAIT);
+    assertEquals("Done after the tool.", outcome.output());
+    List<Object> events = persisted();
+    RoleEntity.ModelCallRetried retried = events.stream()
+        .filter(RoleEntity.ModelCallRetried.class::isInstance)
+        .map(RoleEntity.ModelCallRetried.class::cast).findFirst().orElseThrow();
+    assertEquals("generator-1", retried.callId());
+    assertEquals(2, retried.attempt());
+    assertEquals("re-issued after recovery", retried.reason());
+    assertEquals(1, count(events, RoleEntity.ToolCallRequested.class));
+    assertEquals(1, count(events, RoleEntity.ToolCallCompleted.class));
+    assertEquals(List.of("ran"), Files.readAllLines(local("ran.txt")));
+    assertTrue(sessions.events("session-" + runId).stream()
+        .anyMatch(e -> e.path("type").asText().equals("run.interrupted")
+            && e.path("data").path("modelCall").asText().equals("re-issued")));
+  }
+
+  @Test
+  void recoveryReportsAnInFlightToolCallAsInDoubtToTheModel() throws Exception {
+    var testKit = generator("""
+        {"name": "test", "roles": {"generator": [
+          {"text": "", "toolCalls": [{"name": "run_command", "arguments": {"command":
+            "touch started; while [ ! -f release ]; do sleep 0.05; done; echo ran >> ran.txt"}}]},
+          {"choose": [
+            {"whenLastToolResult": "IN DOUBT", "text": "The tool was in doubt; I will check."},
+            {"text": "The tool finished normally."}]}]}}
+        """, -1);
+    current = testKit;
+    testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
+        r -> new RoleEntity.Perform(task("t1", "scripted:test"), r));
+    run.reports.awaitAssert(WAIT, () -> {
+      assertTrue(Files.exists(local("started")));
+      return null;
+    });
+
+    testKit.restart();
+    try {
+      Run.TaskOutcome outcome = run.reports.expectMessageClass(Run.TaskOutcome.class, WAIT);
+      assertEquals("The tool was in doubt; I will check.", outcome.output());
+      List<Object> events = persisted();
+      assertEquals(1, count(events, RoleEntity.ToolCallInDoubt.class));
+      assertEquals(0, count(events, RoleEntity.ToolCallCompleted.class));
+      assertTrue(sessions.events("session-" + runId).stream()
+          .anyMatch(e -> e.path("type").asText().equals("tool.result")
+              && e.path("data").path("status").asText().equals("in_doubt")));
+    } finally {
+      Files.writeString(local("release"), "");
+    }
+  }
+
+  @Test
+  void aRefusedBudgetFailsTheTaskBeforeAnyModelCall() {
+    var testKit = generator("""
+        {"name": "test", "roles": {"generator": [{"text": "never"}]}}
+        """, -1);
+    current = testKit;
+    run.refusal = "token budget spent: 100 of 100";
+    testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
+        r -> new RoleEntity.Perform(task("t1", "scripted:test"), r));
+    Run.TaskOutcome outcome = run.reports.expectMessageClass(Run.TaskOutcome.class, WAIT);
+    assertFalse(outcome.succeeded());
+    assertEquals("budget: token budget spent: 100 of 100", outcome.output());
+    assertEquals(0, count(persisted(), RoleEntity.ModelCallRequested.class));
+  }
+
+  @Test
+  void cancelFencesTheTaskAndIgnoresTheLateAnswer() {
+    var testKit = generator("""
+        {"name": "test", "roles": {"generator": [{"text": "too late"}]}}
+        """, 0);
+    current = testKit;
+    testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
+        r -> new RoleEntity.Perform(task("t1", "gated:test"), r));
+    run.reports.awaitAssert(WAIT, () -> {
+      assertNotNull(testKit.getState().pendingCall());
+      return null;
+    });
+    var cancelled = testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
+        r -> new RoleEntity.CancelTask("t1", r));
+    assertTrue(cancelled.reply().isSuccess());
+    gated.gate.complete(null);
+    run.reports.expectNoMessage(Duration.ofMillis(500));
+    assertEquals(RoleEntity.Status.CANCELLED, testKit.getState().status());
+    assertEquals(0, count(persisted(), RoleEntity.ModelCallCompleted.class));
+    assertFalse(sessions.events("session-" + runId).stream()
+        .anyMatch(e -> e.path("type").asText().equals("message.delta")));
+  }
+}
