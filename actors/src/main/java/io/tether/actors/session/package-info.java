@@ -1,0 +1,39 @@
+/**
+ * The session entity: a durable, ordered, resumable stream of items (the unit of the Durable
+ * Streams protocol), one sharded event-sourced entity per stream.
+ *
+ * <p>Decisions recorded here:
+ *
+ * <ul>
+ *   <li><b>Offsets</b> are {@code <position>_<index>}, two zero-padded 16-digit decimals: the
+ *       journal position (stream base + sequence number) of the event holding an item and the
+ *       item's 1-based index in it. {@code 0000000000000000_0000000000000000} is every stream's
+ *       start. A fork's base is its fork point's position, so its own offsets sort after what it
+ *       inherits, in the same offset space as its source.
+ *   <li><b>Group commit</b>: appends are buffered in the entity and a self-sent {@code Flush}
+ *       persists the buffer as one write; appends that arrive while it is in flight wait in
+ *       Pekko's internal stash and form the next batch. Payloads over
+ *       {@code tether.session.chunk-bytes} are split over several events of the same atomic
+ *       write (a single Cassandra partition batch).
+ *   <li><b>Reads</b>: the newest items live in a bounded tail in the state (and in snapshots);
+ *       older ranges come from {@code currentEventsByPersistenceId} by sequence range. Long-poll
+ *       and SSE readers are waiters answered right after a write; the journal is never polled.
+ *       SSE is a chain of such waits, each a fresh ask through sharding, so a reader survives
+ *       the entity moving to another node.
+ *   <li><b>Stream-Seq</b> is scoped per stream and compared as Java strings (byte-wise for
+ *       ASCII).
+ *   <li><b>TTL</b>: the sliding window's last-access time is kept in memory, not persisted
+ *       (persisting every read would cost a write per read); after a restart it counts from
+ *       recovery, so a TTL can only be extended by a restart, never shortened. Expiry is checked
+ *       on every request and by a timer while the entity is alive; a passivated expired stream
+ *       is deleted on its next access.
+ *   <li><b>Delete</b> persists {@code StreamDeleted}; reads never look before the current
+ *       incarnation's creation (the retention horizon), and a hard delete purges the earlier
+ *       events and the snapshots ({@code tether.session.purge-on-delete}). A stream still read by
+ *       forks is soft-deleted (410) until its last fork is released.
+ *   <li><b>Fork bookkeeping</b> ({@code AcquireFork}/{@code ReleaseFork}) is at-most-once
+ *       between entities: a lost release leaves a soft-deleted source's data in place, never
+ *       loses a fork's data.
+ * </ul>
+ */
+package io.tether.actors.session;
