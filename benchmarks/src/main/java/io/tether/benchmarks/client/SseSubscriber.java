@@ -123,12 +123,17 @@ public final class SseSubscriber implements LiveSubscriber {
     return finished;
   }
 
+  /**
+   * Cancelling the body closes the connection, but the JDK then never completes the response
+   * future, so the reader counts as finished as soon as it has cancelled.
+   */
   @Override
   public void stop() {
     stopped = true;
     Flow.Subscription s = subscription;
     if (s != null) {
       s.cancel();
+      finish();
     }
   }
 
@@ -153,6 +158,7 @@ public final class SseSubscriber implements LiveSubscriber {
       subscription = s;
       if (stopped) {
         s.cancel();
+        finish();
       } else {
         s.request(Long.MAX_VALUE);
       }

@@ -62,8 +62,13 @@ public record ScenarioResult(String scenario, String title, Object params, Strin
       return this;
     }
 
+    /** Adds a per-second rate; trailing empty seconds (the idle end of a drain) are cut. */
     public Builder timeline(String name, String unit, double[] perSecond) {
-      timelines.add(new Timeline(name, unit, perSecond));
+      int n = perSecond.length;
+      while (n > 1 && perSecond[n - 1] == 0) {
+        n--;
+      }
+      timelines.add(new Timeline(name, unit, java.util.Arrays.copyOf(perSecond, n)));
       return this;
     }
 

@@ -13,7 +13,7 @@ import java.util.function.IntFunction;
  */
 final class Bulk {
   /** How a bulk operation went. */
-  record Outcome(int ok, int failed, int lastFailureStatus, double seconds) {}
+  record Outcome(int ok, int failed, String lastFailure, double seconds) {}
 
   private Bulk() {}
 
@@ -22,7 +22,8 @@ final class Bulk {
     Semaphore permits = new Semaphore(concurrency);
     AtomicInteger ok = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
-    AtomicInteger lastStatus = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<String> lastFailure =
+        new java.util.concurrent.atomic.AtomicReference<>("none");
     long began = System.nanoTime();
     long deadline = began + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     for (int i = 0; i < count; i++) {
@@ -35,12 +36,14 @@ final class Bulk {
           ok.incrementAndGet();
         } else {
           failed.incrementAndGet();
-          lastStatus.set(e == null ? w.status() : -1);
+          lastFailure.set(e == null ? "HTTP " + w.status()
+              : String.valueOf(e.getCause() == null ? e : e.getCause()));
         }
         permits.release();
       });
     }
     permits.tryAcquire(concurrency, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-    return new Outcome(ok.get(), count - ok.get(), lastStatus.get(), (System.nanoTime() - began) / 1e9);
+    return new Outcome(ok.get(), count - ok.get(), lastFailure.get(),
+        (System.nanoTime() - began) / 1e9);
   }
 }

@@ -73,8 +73,8 @@ public final class CatchUp implements Scenario {
         return ctx.client().append(stream, StreamClient.JSON, Payloads.jsonArray(batch));
       });
       if (filled.failed() > 0) {
-        r.note(events + " events: " + filled.failed() + " fill batches failed (HTTP "
-            + filled.lastFailureStatus() + ")");
+        r.note(events + " events: " + filled.failed() + " fill batches failed ("
+            + filled.lastFailure() + ")");
         status = "failed: stream could not be filled";
         continue;
       }

@@ -100,15 +100,15 @@ public final class FanOut implements Scenario {
 
     double deliveredInWindow = TokenStreaming.sum(deliveries.perSecond(seconds), p.warmupSeconds,
         p.measureSeconds);
-    r.metric("deliveries/s", deliveredInWindow / p.measureSeconds, "1/s", Better.HIGHER);
+    r.metric("deliveries/s", deliveredInWindow / p.measureSeconds, "/s", Better.HIGHER);
     r.metric("durable deltas acked/s", TokenStreaming.sum(acks.perSecond(seconds),
-        p.warmupSeconds, p.measureSeconds) / p.measureSeconds, "1/s", Better.HIGHER);
+        p.warmupSeconds, p.measureSeconds) / p.measureSeconds, "/s", Better.HIGHER);
     r.metric("deliveries missing", Math.max(0, expected - sink.delivered()), "", Better.LOWER);
     r.metric("append errors", errors.sum(), "", Better.LOWER);
     r.metric("subscriber failures", group.failures(), "", Better.LOWER);
     r.latency("append-to-subscriber", sink.latency());
     r.latency("append ack", ackLatency);
-    r.timeline("deliveries/s", "1/s", deliveries.perSecond(seconds));
+    r.timeline("deliveries/s", "/s", deliveries.perSecond(seconds));
     return r.build("ok");
   }
 }

@@ -61,7 +61,7 @@ public final class IdleConnections implements Scenario {
     Bulk.Outcome created = Bulk.run(p.streams, 16, 60,
         i -> ctx.client().create(ctx.stream(id(), i), StreamClient.JSON));
     if (created.failed() > 0) {
-      return r.build("failed: streams not created (HTTP " + created.lastFailureStatus() + ")");
+      return r.build("failed: streams not created (" + created.lastFailure() + ")");
     }
     Thread.sleep(1000);
     OptionalLong before = ProcessMemory.rssBytes(ctx.target().pid());
@@ -86,8 +86,11 @@ public final class IdleConnections implements Scenario {
     } else {
       r.note("server pid unknown: no memory figures");
     }
+    long releasing = System.nanoTime();
     Bulk.run(p.streams, 16, 30, i -> ctx.client().close(ctx.stream(id(), i)));
-    group.stop(10);
+    long open = group.stop(10);
+    Log.info(id() + String.format(": released in %.1f s (%d still open)",
+        (System.nanoTime() - releasing) / 1e9, open));
     r.note("RSS of the server process only; for Tether that is the node's JVM (Cassandra runs in "
         + "its own process), whose RSS also holds heap not yet collected");
     return r.build("ok");

@@ -75,8 +75,8 @@ final class LiveGroup {
     return subscribers.stream().mapToInt(LiveSubscriber::reconnects).sum();
   }
 
-  /** Stops every reader and waits up to {@code seconds} for them to finish. */
-  void stop(int seconds) {
+  /** Stops every reader and waits up to {@code seconds} for them to finish; returns how many did not. */
+  long stop(int seconds) {
     subscribers.forEach(LiveSubscriber::stop);
     try {
       CompletableFuture.allOf(subscribers.stream().map(LiveSubscriber::finished)
@@ -84,5 +84,6 @@ final class LiveGroup {
     } catch (Exception e) {
       // Long-poll readers end with the server's poll timeout; they are daemon work by now.
     }
+    return subscribers.stream().filter(s -> !s.finished().isDone()).count();
   }
 }

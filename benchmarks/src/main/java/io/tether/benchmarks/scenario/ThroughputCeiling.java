@@ -80,8 +80,8 @@ public final class ThroughputCeiling implements Scenario {
       Bulk.Outcome created = Bulk.run(k.streams, 16, 60,
           i -> ctx.client().create(ctx.stream(id(), key + "-" + i), k.contentType));
       if (created.failed() > 0) {
-        r.note(k.name + ": " + created.failed() + " streams not created (HTTP "
-            + created.lastFailureStatus() + ")");
+        r.note(k.name + ": " + created.failed() + " streams not created ("
+            + created.lastFailure() + ")");
         failedCases++;
         continue;
       }
@@ -138,11 +138,11 @@ public final class ThroughputCeiling implements Scenario {
     done.await(seconds + 60, TimeUnit.SECONDS);
     double perSecond = TokenStreaming.sum(acks.perSecond(seconds), p.warmupSeconds,
         p.measureSeconds) / p.measureSeconds;
-    r.metric(k.name + ": appends/s", perSecond, "1/s", Better.HIGHER);
+    r.metric(k.name + ": appends/s", perSecond, "/s", Better.HIGHER);
     r.metric(k.name + ": MB/s", perSecond * k.bodyBytes / 1e6, "MB/s", Better.HIGHER);
     r.metric(k.name + ": errors", errors.sum(), "", Better.LOWER);
     r.latency(k.name + ": append", latency);
-    r.timeline(k.name + ": appends/s", "1/s", acks.perSecond(seconds));
+    r.timeline(k.name + ": appends/s", "/s", acks.perSecond(seconds));
     Log.info(id() + ": " + k.name + String.format(": %.0f appends/s, %d errors", perSecond,
         errors.sum()));
   }

@@ -65,7 +65,7 @@ public final class TokenStreaming implements Scenario {
         i -> ctx.client().create(ctx.stream(id(), i), StreamClient.JSON));
     if (created.failed() > 0) {
       return r.build("failed: " + created.failed() + " of " + p.streams
-          + " streams not created (last HTTP " + created.lastFailureStatus() + ")");
+          + " streams not created (last: " + created.lastFailure() + ")");
     }
     int seconds = p.warmupSeconds + p.measureSeconds + p.drainSeconds + 2;
     RateTimeline deliveries = new RateTimeline(seconds);
@@ -121,19 +121,19 @@ public final class TokenStreaming implements Scenario {
     double deliveredInWindow = sum(deliveries.perSecond(seconds), p.warmupSeconds,
         p.measureSeconds);
     r.metric("deltas offered/s", (double) produced / (p.warmupSeconds + p.measureSeconds),
-        "1/s", Better.NEITHER);
-    r.metric("durable deltas acked/s", ackedInWindow / measured, "1/s", Better.HIGHER);
+        "/s", Better.NEITHER);
+    r.metric("durable deltas acked/s", ackedInWindow / measured, "/s", Better.HIGHER);
     r.metric("deltas per append request", requests.sum() == 0 ? 0
         : (double) acked.sum() / requests.sum(), "", Better.NEITHER);
-    r.metric("deliveries/s", deliveredInWindow / measured, "1/s", Better.HIGHER);
+    r.metric("deliveries/s", deliveredInWindow / measured, "/s", Better.HIGHER);
     r.metric("append errors", errors.sum(), "", Better.LOWER);
     r.metric("deliveries missing", Math.max(0, expected - sink.delivered()), "", Better.LOWER);
     r.metric("subscribers attached", group.attached(), "", Better.HIGHER);
     r.metric("subscriber failures", group.failures(), "", Better.LOWER);
     r.latency("append-to-subscriber", sink.latency());
     r.latency("append ack", ackLatency);
-    r.timeline("durable deltas acked/s", "1/s", acks.perSecond(seconds));
-    r.timeline("deliveries/s", "1/s", deliveries.perSecond(seconds));
+    r.timeline("durable deltas acked/s", "/s", acks.perSecond(seconds));
+    r.timeline("deliveries/s", "/s", deliveries.perSecond(seconds));
     r.note("latency counts only deltas produced in the " + p.measureSeconds
         + " s window after " + p.warmupSeconds + " s warm-up; it includes time queued in the producer");
     return r.build("ok");
