@@ -69,10 +69,11 @@ public final class BenchmarkMain {
 
     List<TargetRun> runs = new ArrayList<>();
     for (String name : options.managed()) {
-      runs.add(measure(name, () -> start(name, options, logs), scenarios, options, runId));
+      runs.add(measure(name, () -> start(name, options, logs), true, scenarios, options, runId));
     }
     options.external().forEach((name, url) -> runs.add(measure(name,
-        () -> new ExternalTarget(name, url, options.pidOf(name)), scenarios, options, runId)));
+        () -> new ExternalTarget(name, url, options.pidOf(name)), false, scenarios, options,
+        runId)));
 
     machine.put("loadAverageAtEnd", MachineInfo.loadAverage());
     RunReport report = new RunReport(startedAt, Instant.now().toString(), machine,
@@ -88,8 +89,8 @@ public final class BenchmarkMain {
     ManagedTarget start() throws Exception;
   }
 
-  private static TargetRun measure(String name, Starter starter, List<Scenario> scenarios,
-      Options options, String runId) {
+  private static TargetRun measure(String name, Starter starter, boolean restartable,
+      List<Scenario> scenarios, Options options, String runId) {
     ManagedTarget target;
     try {
       Log.info(name + ": starting");
@@ -103,7 +104,7 @@ public final class BenchmarkMain {
     CURRENT.set(target);
     try {
       Log.info(name + ": up at " + target.target().url());
-      return TargetRunner.run(target.target(), scenarios, options.live(), runId);
+      return TargetRunner.run(target, restartable, scenarios, options.live(), runId);
     } finally {
       Log.info(name + ": stopping");
       CURRENT.set(null);

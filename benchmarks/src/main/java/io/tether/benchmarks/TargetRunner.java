@@ -7,6 +7,7 @@ import io.tether.benchmarks.result.TargetRun;
 import io.tether.benchmarks.scenario.Scenario;
 import io.tether.benchmarks.scenario.ScenarioContext;
 import io.tether.benchmarks.client.LiveMode;
+import io.tether.benchmarks.target.ManagedTarget;
 import io.tether.benchmarks.target.Target;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs the scenario set against one running target: first a protocol probe (create, append,
@@ -31,7 +33,9 @@ final class TargetRunner {
 
   private TargetRunner() {}
 
-  static TargetRun run(Target target, List<Scenario> scenarios, LiveMode live, String runId) {
+  static TargetRun run(ManagedTarget managed, boolean restartable, List<Scenario> scenarios,
+      LiveMode live, String runId) {
+    Target target = managed.target();
     StreamClient client = new StreamClient(HttpClients.newClient(target.name() + "-req"),
         target.url(), "/v1/stream/", Duration.ofSeconds(60));
     List<HttpClient> liveClients = new ArrayList<>();
@@ -39,7 +43,14 @@ final class TargetRunner {
       liveClients.add(HttpClients.newClient(target.name() + "-live" + i));
     }
     String prefix = "bench-" + runId + "-" + target.name();
-    ScenarioContext ctx = new ScenarioContext(target, client, liveClients, live, prefix);
+    AtomicReference<Target> current = new AtomicReference<>(target);
+    ScenarioContext.Restarter restarter = restartable ? () -> {
+      Target t = managed.restart();
+      current.set(t);
+      return t;
+    } : null;
+    ScenarioContext ctx =
+        new ScenarioContext(target, client, liveClients, live, prefix, restarter);
     List<ScenarioResult> results = new ArrayList<>();
     String probe = probe(client, prefix + "-probe");
     if (probe != null) {
@@ -60,6 +71,9 @@ final class TargetRunner {
       for (Scenario s : scenarios) {
         Log.info(target.name() + ": " + s.title());
         results.add(runOne(executor, s, ctx));
+        if (current.get() != ctx.target()) {
+          ctx = new ScenarioContext(current.get(), client, liveClients, live, prefix, restarter);
+        }
         Log.info(target.name() + ": " + s.id() + " -> " + results.get(results.size() - 1).status());
         Thread.sleep(PAUSE_SECONDS * 1000L);
       }
@@ -68,7 +82,8 @@ final class TargetRunner {
     } finally {
       executor.shutdownNow();
     }
-    return new TargetRun(target.name(), target.url().toString(), target.info(), "ok", results);
+    return new TargetRun(target.name(), target.url().toString(), current.get().info(), "ok",
+        results);
   }
 
   private static ScenarioResult runOne(ExecutorService executor, Scenario s, ScenarioContext ctx)

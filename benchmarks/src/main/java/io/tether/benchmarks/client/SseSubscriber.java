@@ -98,9 +98,7 @@ public final class SseSubscriber implements LiveSubscriber {
       try {
         JsonNode control = JSON.readTree(data);
         offset = control.path("streamNextOffset").asText(offset);
-        if (control.path("streamClosed").asBoolean(false)) {
-          closedByServer = true;
-        }
+        closedByServer |= control.path("streamClosed").asBoolean(false);
       } catch (Exception e) {
         failures.incrementAndGet();
       }

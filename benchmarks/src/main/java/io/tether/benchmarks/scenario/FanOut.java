@@ -100,6 +100,8 @@ public final class FanOut implements Scenario {
 
     double deliveredInWindow = TokenStreaming.sum(deliveries.perSecond(seconds), p.warmupSeconds,
         p.measureSeconds);
+    r.metric("deliveries offered/s", (double) p.deltasPerSecond * group.attached(), "/s",
+        Better.NEITHER);
     r.metric("deliveries/s", deliveredInWindow / p.measureSeconds, "/s", Better.HIGHER);
     r.metric("durable deltas acked/s", TokenStreaming.sum(acks.perSecond(seconds),
         p.warmupSeconds, p.measureSeconds) / p.measureSeconds, "/s", Better.HIGHER);

@@ -8,11 +8,17 @@ import java.util.List;
 
 /**
  * What a scenario runs with: the target, a request client, several HTTP clients to spread live
- * readers over (each has its own selector thread), the live mode, and a name prefix unique to
- * this run and target.
+ * readers over (each has its own selector thread), the live mode, a name prefix unique to this
+ * run and target, and a way to restart the target (only for targets the run started).
  */
 public record ScenarioContext(Target target, StreamClient client, List<HttpClient> liveClients,
-    LiveMode live, String prefix) {
+    LiveMode live, String prefix, Restarter restarter) {
+
+  /** Restarts the target on the same port with the same data; returns it as it now runs. */
+  @FunctionalInterface
+  public interface Restarter {
+    Target restart() throws Exception;
+  }
 
   /** The HTTP client for the {@code i}-th live reader. */
   public HttpClient liveClient(int i) {

@@ -15,6 +15,7 @@ public final class ScenarioSet {
         new FanOut(quick ? FanOut.quick(live) : FanOut.full(live)),
         new IdleConnections(quick ? IdleConnections.quick(live) : IdleConnections.full(live)),
         new IdleSessions(quick ? IdleSessions.quick() : IdleSessions.full()),
+        new Recovery(quick ? Recovery.quick() : Recovery.full()),
         new Failover());
     if (only.isEmpty()) {
       return all;
