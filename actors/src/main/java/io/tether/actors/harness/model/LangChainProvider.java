@@ -7,6 +7,7 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.http.client.HttpClientBuilder;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
@@ -15,34 +16,37 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.concurrent.Executor;
+import java.util.function.BiFunction;
 
 /**
  * A real provider through a LangChain4j streaming chat model: converts the harness's
  * conversation to LangChain4j messages and tool specifications, streams the partial text to the
  * listener, and maps the complete response (text, tool calls, token usage) back. One chat model
  * is built per model name and reused. A provider error, a broken stream or a dropped connection
- * fails the stage; so does a stream that goes silent for longer than the call timeout, because
- * a connection that closes between events may never reach LangChain4j's error callback.
+ * fails the stage; so does a stream that ends without a finish reason (an error event some
+ * clients skip), and a stream that goes silent for longer than the call timeout, because a
+ * connection that closes between events may never reach LangChain4j's error callback.
  */
 public final class LangChainProvider implements ModelProvider {
 
+  private static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
+
   private final String name;
-  private final Function<String, StreamingChatModel> modelFactory;
+  private final BiFunction<String, HttpClientBuilder, StreamingChatModel> modelFactory;
   private final Duration callTimeout;
-  private final Map<String, StreamingChatModel> models = new ConcurrentHashMap<>();
 
   /**
    * @param name the provider's name in model references
-   * @param modelFactory builds the chat model for a model name (credentials captured inside)
+   * @param modelFactory builds the chat model for a model name over the given HTTP client
+   *     builder (credentials captured inside)
    * @param callTimeout the longest one call may take
    */
-  public LangChainProvider(String name, Function<String, StreamingChatModel> modelFactory,
+  public LangChainProvider(String name,
+      BiFunction<String, HttpClientBuilder, StreamingChatModel> modelFactory,
       Duration callTimeout) {
     this.name = name;
     this.modelFactory = modelFactory;
@@ -63,7 +67,12 @@ public final class LangChainProvider implements ModelProvider {
   public CompletionStage<ModelResponse> stream(ModelRequest request, ModelStreamListener listener) {
     CompletableFuture<ModelResponse> result = new CompletableFuture<>();
     try {
-      StreamingChatModel model = models.computeIfAbsent(request.model(), modelFactory);
+      // One model (and HTTP client) per call, so the end of this call's stream is observable.
+      Executor later = CompletableFuture.delayedExecutor(CLOSE_GRACE.toMillis(),
+          TimeUnit.MILLISECONDS);
+      StreamingChatModel model = modelFactory.apply(request.model(), new StreamEndWatch(() ->
+          later.execute(() -> result.completeExceptionally(new ModelProviderException(name
+              + " stream closed without a complete response", null)))));
       ChatRequest.Builder chat = ChatRequest.builder()
           .messages(toMessages(request))
           .maxOutputTokens(request.maxOutputTokens());
@@ -80,6 +89,13 @@ public final class LangChainProvider implements ModelProvider {
 
         @Override
         public void onCompleteResponse(ChatResponse response) {
+          if (response.finishReason() == null) {
+            // LangChain4j's OpenAI client skips an {"error": ...} chunk and completes with
+            // what it had: a stream without a finish reason broke off and is not an answer.
+            result.completeExceptionally(new ModelProviderException(name + " stream ended"
+                + " without a finish reason: the server broke off or sent an error event", null));
+            return;
+          }
           result.complete(fromResponse(response));
         }
 

@@ -38,23 +38,26 @@ public final class ModelProviders {
     Config ollama = providers.getConfig("ollama");
     String scriptDir = providers.getString("scripted.directory");
     return new ModelProviders(Map.of(
-        "anthropic", new LangChainProvider("anthropic", model ->
+        "anthropic", new LangChainProvider("anthropic", (model, http) ->
             AnthropicStreamingChatModel.builder()
+                .httpClientBuilder(http)
                 .baseUrl(anthropic.getString("base-url"))
                 .apiKey(key(env, anthropic, "anthropic"))
                 .modelName(model)
                 .maxTokens(anthropic.getInt("max-output-tokens"))
                 .timeout(anthropic.getDuration("call-timeout"))
                 .build(), anthropic.getDuration("call-timeout")),
-        "openai", new LangChainProvider("openai", model ->
+        "openai", new LangChainProvider("openai", (model, http) ->
             OpenAiStreamingChatModel.builder()
+                .httpClientBuilder(http)
                 .baseUrl(openai.getString("base-url"))
                 .apiKey(key(env, openai, "openai"))
                 .modelName(model)
                 .timeout(openai.getDuration("call-timeout"))
                 .build(), openai.getDuration("call-timeout")),
-        "ollama", new LangChainProvider("ollama", model ->
+        "ollama", new LangChainProvider("ollama", (model, http) ->
             OllamaStreamingChatModel.builder()
+                .httpClientBuilder(http)
                 .baseUrl(ollama.getString("base-url"))
                 .modelName(model)
                 .timeout(ollama.getDuration("call-timeout"))
