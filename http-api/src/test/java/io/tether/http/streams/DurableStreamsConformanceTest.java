@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import io.tether.persistence.testkit.TestCassandra;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,9 +32,7 @@ class DurableStreamsConformanceTest {
 
   @Test
   void passesEveryNonSkippedConformanceTestAgainstCassandra() throws Exception {
-    Config persistence = TestCassandra.get().configFor("DurableStreamsConformance")
-        .withFallback(ConfigFactory.parseString(
-            "tether.session.read-journal-plugin-id = \"pekko.persistence.cassandra.query\""));
+    Config persistence = StreamsTestServer.cassandra("DurableStreamsConformance");
     Path js = Path.of("src", "test", "js").toAbsolutePath();
     Path results = Path.of("target", "conformance-results.json").toAbsolutePath();
     Files.createDirectories(results.getParent());

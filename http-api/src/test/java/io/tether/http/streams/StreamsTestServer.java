@@ -82,9 +82,21 @@ final class StreamsTestServer implements AutoCloseable {
     system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
-  /** Runs an in-memory server until killed; prints its base URL. For manual protocol work. */
+  /** The overlay for a real Cassandra started by {@code TestCassandra} (a fresh keyspace). */
+  static Config cassandra(String name) {
+    return io.tether.persistence.testkit.TestCassandra.get().configFor(name)
+        .withFallback(ConfigFactory.parseString(
+            "tether.session.read-journal-plugin-id = \"pekko.persistence.cassandra.query\""));
+  }
+
+  /**
+   * Runs a server until killed and prints its base URL, for manual protocol and load work:
+   * in memory by default, on a real local Cassandra with the argument {@code cassandra}.
+   */
   public static void main(String[] args) throws Exception {
-    StreamsTestServer server = start("streams-dev", inMemory());
+    boolean onCassandra = args.length > 0 && args[0].equals("cassandra");
+    StreamsTestServer server = start("streams-dev",
+        onCassandra ? cassandra("streams_dev") : inMemory());
     System.out.println("DS_URL=" + server.baseUrl());
     Thread.sleep(Duration.ofDays(1).toMillis());
   }
