@@ -2,7 +2,11 @@ package io.tether.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
+import io.tether.http.auth.Authenticator;
+import io.tether.http.auth.StreamAccess;
+import io.tether.http.auth.TokenRoutes;
 import io.tether.http.health.HealthRoutes;
+import io.tether.http.streams.DurableStreamsRoutes;
 import io.tether.http.health.JournalProbe;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -16,7 +20,10 @@ public final class HttpApi {
 
   /** All routes of a node; the entities must have been initialised on {@code system}. */
   public static Route routes(ActorSystem<?> system) {
+    Authenticator auth = Authenticator.fromConfig(system);
     return ProblemHandlers.wrap(concat(
-        new HealthRoutes(system, new JournalProbe(system)).route()));
+        new HealthRoutes(system, new JournalProbe(system)).route(),
+        new TokenRoutes(system).route(),
+        StreamAccess.guard(auth, new DurableStreamsRoutes(system).route())));
   }
 }

@@ -1,5 +1,6 @@
 package io.tether.runtime;
 
+import io.tether.actors.session.Session;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /** Initialises cluster sharding for every entity type a node hosts. */
@@ -7,5 +8,6 @@ final class Entities {
   private Entities() {}
 
   static void init(ActorSystem<?> system) {
+    Session.init(system);
   }
 }
