@@ -3,7 +3,9 @@ package io.tether.actors.harness;
 import com.typesafe.config.Config;
 import io.tether.actors.harness.model.ModelProviders;
 import io.tether.actors.harness.session.InMemorySessionWriter;
+import io.tether.actors.harness.session.SessionStreamWriter;
 import io.tether.actors.harness.session.SessionWriter;
+import io.tether.actors.session.SessionStreams;
 import io.tether.actors.harness.workspace.CommandRunner;
 import io.tether.actors.harness.workspace.HttpProbe;
 import io.tether.actors.harness.workspace.ShardedWorkspaceStore;
@@ -67,6 +69,10 @@ public final class Harness implements Extension {
   private static SessionWriter sessionWriter(String kind, ActorSystem<?> system) {
     if (kind.equals("in-memory")) {
       return new InMemorySessionWriter();
+    }
+    if (kind.equals("session-entity")) {
+      return new SessionStreamWriter(new SessionStreams(system,
+          system.settings().config().getDuration("tether.harness.ask-timeout")));
     }
     throw new IllegalArgumentException("unknown tether.harness.session-writer: " + kind);
   }

@@ -51,6 +51,7 @@ class ScriptedRunEndToEndTest {
             pekko.loglevel = INFO
             pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
             pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+            tether.harness.session-writer = "in-memory"
             """)
         .withFallback(ConfigFactory.parseMap(
             Map.of("tether.harness.workspace.root", workspaces.toString())))
