@@ -37,7 +37,7 @@ final class Chart {
       }
     }
     double lo = Math.floor(Math.log10(min == Double.MAX_VALUE ? 0.1 : min));
-    double hi = Math.ceil(Math.log10(max));
+    double hi = Math.ceil(Math.log10(max * 2));
     if (hi <= lo) {
       hi = lo + 1;
     }
@@ -129,14 +129,14 @@ final class Chart {
 
   private static void legend(Graphics2D g, Rectangle plot, List<Series> series) {
     g.setFont(LABEL);
-    int x = plot.x + plot.width - 130;
-    int y = plot.y + 5;
+    int x = plot.x + plot.width - 110 * series.size();
+    int y = plot.y - 28;
     for (Series s : series) {
       g.setColor(s.color());
       g.fillRect(x, y, 12, 12);
       g.setColor(Color.BLACK);
       g.drawString(s.name(), x + 18, y + 11);
-      y += 16;
+      x += 110;
     }
   }
 
