@@ -92,6 +92,13 @@ public final class Session
   /** A fork of this stream is gone. */
   public record ReleaseFork(String forkId) implements Command {}
 
+  /**
+   * Stops the entity once its buffered appends are durable; sharding's stop message for
+   * passivation and shard hand-off. Live readers are answered as timed out so they re-ask
+   * wherever the stream lives next.
+   */
+  public record Stop() implements Command {}
+
   /** Internal: persist the group-commit buffer. */
   record Flush() implements Command {}
 
@@ -343,7 +350,8 @@ public final class Session
     SourceLink link = (sourceId, forkId) ->
         sharding.entityRefFor(ENTITY_TYPE_KEY, sourceId).tell(new ReleaseFork(forkId));
     sharding.init(Entity.of(ENTITY_TYPE_KEY,
-        ctx -> create(ctx.getEntityId(), settings, reader, purger, link)));
+        ctx -> create(ctx.getEntityId(), settings, reader, purger, link))
+        .withStopMessage(new Stop()));
   }
 
   /** The behavior of the stream {@code streamId}. */
@@ -454,6 +462,7 @@ public final class Session
         .onCommand(AcquireFork.class, this::onAcquireFork)
         .onCommand(ReleaseFork.class, this::onReleaseFork)
         .onCommand(ExpiryTick.class, this::onExpiryTick)
+        .onCommand(Stop.class, this::onStop)
         .build();
   }
 
@@ -967,6 +976,20 @@ public final class Session
     return Effect().persist(events)
         .thenRun(after -> afterPossibleDeletion(before, events))
         .thenNoReply();
+  }
+
+  private ReplyEffect<Event, StreamState> onStop(StreamState state, Stop cmd) {
+    if (!buffer.isEmpty()) {
+      return Effect().stash();
+    }
+    for (Map.Entry<Long, Waiter> entry : waiters.entrySet()) {
+      timers.cancel(waiterKey(entry.getKey()));
+      Waiter waiter = entry.getValue();
+      waiter.replyTo().tell(new ReadResult(List.of(), waiter.from(), true, state.closed(), true,
+          state.info()));
+    }
+    waiters.clear();
+    return Effect().stop().thenNoReply();
   }
 
   // --- expiry ----------------------------------------------------------------------------------

@@ -260,6 +260,24 @@ class SessionTest {
   }
 
   @Test
+  void stoppingWaitsForBufferedAppendsToBeDurable() throws Exception {
+    String id = "stop-" + ids.incrementAndGet();
+    ActorRef<Session.Command> entity = created(id, settings(100, 1024));
+    CountDownLatch release = holdNextWrite(Session.persistenceIdOf(id).id());
+    TestProbe<AppendReply> first = testKit.createTestProbe(AppendReply.class);
+    entity.tell(new Session.Append(append("a", null), first.getRef()));
+    Thread.sleep(200);
+    TestProbe<AppendReply> second = testKit.createTestProbe(AppendReply.class);
+    entity.tell(new Session.Append(append("b", null), second.getRef()));
+    entity.tell(new Session.Stop());
+    release.countDown();
+    assertInstanceOf(Appended.class, first.receiveMessage(Duration.ofSeconds(5)));
+    assertInstanceOf(Appended.class, second.receiveMessage(Duration.ofSeconds(5)));
+    first.expectTerminated(entity, Duration.ofSeconds(5));
+    assertEquals(2, appendedEvents(Session.persistenceIdOf(id).id()).size());
+  }
+
+  @Test
   void recoversItsDataAndServesRangesOlderThanTheTailFromTheJournal() {
     String id = "recover-" + ids.incrementAndGet();
     SessionSettings small = settings(100, 2);
