@@ -2,7 +2,10 @@ package io.tether.runtime;
 
 import com.typesafe.config.Config;
 import io.tether.persistence.cassandra.LocalCassandra;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -18,6 +21,9 @@ import java.util.Map;
  * dev node). SIGTERM leaves the cluster, then drains and stops Cassandra.
  */
 final class DevMode {
+  /** The pid of the dev node using this home, so a restart can tell a crashed node's leftovers. */
+  private static final String NODE_PID_FILE = "node.pid";
+
   private DevMode() {}
 
   static void run(String[] args) throws Exception {
@@ -36,7 +42,9 @@ final class DevMode {
     Config config = ConfigLoader.load("dev.conf", overrides);
 
     long began = System.nanoTime();
+    awaitOrphanedCassandra(home, config.getDuration("tether.cassandra.local.stop-timeout"));
     LocalCassandra cassandra = LocalCassandra.start(config);
+    Files.writeString(home.resolve(NODE_PID_FILE), Long.toString(ProcessHandle.current().pid()));
     long cassandraReady = System.nanoTime();
     overrides.put("datastax-java-driver.basic.contact-points", List.of(cassandra.contactPoint()));
     config = ConfigLoader.load("dev.conf", overrides);
@@ -74,5 +82,34 @@ final class DevMode {
         authOn ? "on" : "OFF (dev mode: every client may read, write and control every session)",
         (cassandraReady - began) / 1e9, (nodeReady - cassandraReady) / 1e9);
     node.system().getWhenTerminated().toCompletableFuture().get();
+  }
+
+  /**
+   * If the previous dev node on this home was killed (SIGKILL, OOM), its Cassandra notices the
+   * closed pipe and drains and exits by itself; that takes a few seconds. Wait for it rather than
+   * failing because "a Cassandra is already running". A Cassandra whose launcher is still alive
+   * belongs to another running instance and is left alone (start then fails with a clear message).
+   */
+  private static void awaitOrphanedCassandra(Path home, Duration timeout) throws Exception {
+    Optional<ProcessHandle> cassandra = aliveProcessIn(home.resolve("cassandra").resolve("cassandra.pid"));
+    if (cassandra.isEmpty() || aliveProcessIn(home.resolve(NODE_PID_FILE)).isPresent()) {
+      return;
+    }
+    System.out.printf("tether: the previous Cassandra (pid %d) outlived its node and is stopping; waiting%n",
+        cassandra.get().pid());
+    cassandra.get().onExit().get(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS);
+  }
+
+  private static Optional<ProcessHandle> aliveProcessIn(Path pidFile) throws Exception {
+    if (!Files.exists(pidFile)) {
+      return Optional.empty();
+    }
+    try {
+      return ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim()))
+          .filter(ProcessHandle::isAlive)
+          .filter(p -> p.pid() != ProcessHandle.current().pid());
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
   }
 }
