@@ -1,5 +1,6 @@
 package io.tether.persistence.cassandra;
 
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -78,14 +79,21 @@ public final class CassandraSchema {
    */
   public static CompletionStage<Done> migrate(ActorSystem<?> system) {
     List<String> statements = statements(system);
-    Duration timeout = system.settings().config().getDuration("tether.persistence.migrate-timeout");
+    Config config = system.settings().config();
+    Duration timeout = config.getDuration("tether.persistence.migrate-timeout");
+    Duration statementTimeout = config.getDuration("tether.persistence.migrate-statement-timeout");
     CassandraSession session = CassandraSessionRegistry.get(system).sessionFor(PLUGIN_PATH);
-    CompletionStage<Done> done = CompletableFuture.completedFuture(Done.getInstance());
+    CompletionStage<Done> done = session.underlying().thenApply(ignored -> Done.getInstance());
     for (String statement : statements) {
-      done = done.thenCompose(ignored -> {
-        log.debug("migrate: {}", statement);
-        return session.executeDDL(statement);
-      });
+      done = done
+          .thenCompose(ignored -> session.underlying())
+          .thenCompose(cql -> {
+            log.debug("migrate: {}", statement);
+            // The driver's default request timeout (2 s) is meant for queries; a CREATE TABLE
+            // also waits for schema agreement and can take longer on a busy cluster.
+            return cql.executeAsync(SimpleStatement.newInstance(statement).setTimeout(statementTimeout));
+          })
+          .thenApply(ignored -> Done.getInstance());
     }
     return done
         .thenApply(ignored -> {

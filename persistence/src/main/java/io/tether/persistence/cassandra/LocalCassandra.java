@@ -81,9 +81,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Running as root.</b> Only Cassandra's {@code bin/cassandra} shell script refuses root
  * (without {@code -R}); {@code CassandraDaemon} itself has no such check, so the launcher works
- * the same for root and other users. As root, Cassandra's {@code mlockall} makes the initial heap
- * resident, hence the small default {@code heap-initial}; as another user it logs a harmless
- * warning that memory could not be locked.
+ * the same for root and other users. As root, Cassandra's unconditional {@code mlockall} would make
+ * everything mapped at startup resident (766 MB idle RSS measured); unless {@code lock-memory} is
+ * on, the launcher therefore starts it through {@code setpriv} without CAP_IPC_LOCK (457 MB), and
+ * Cassandra logs the same harmless "Unable to lock JVM memory" warning it logs for any other user.
  */
 public final class LocalCassandra implements AutoCloseable {
 
@@ -547,7 +548,7 @@ public final class LocalCassandra implements AutoCloseable {
 
   private static List<String> command(LocalCassandraSettings s, Path java) {
     Path home = s.home();
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(withoutMemoryLocking(s));
     command.add(java.toString());
     command.add("-Xms" + s.heapInitialBytes() / (1024 * 1024) + "m");
     command.add("-Xmx" + s.heapMaxBytes() / (1024 * 1024) + "m");
@@ -586,6 +587,43 @@ public final class LocalCassandra implements AutoCloseable {
     command.add(ExitWithParent.class.getName());
     command.add(DAEMON_CLASS);
     return command;
+  }
+
+  /**
+   * Cassandra always calls mlockall. As root (CAP_IPC_LOCK) that succeeds and makes everything
+   * mapped at that moment resident: measured 766 MB idle RSS against 457 MB without the capability.
+   * A dev or test instance gains nothing from locked memory, so unless lock-memory is on, Cassandra
+   * is started through setpriv without CAP_IPC_LOCK; mlockall then fails with a warning, as it does
+   * for any non-root user.
+   */
+  private static List<String> withoutMemoryLocking(LocalCassandraSettings s) {
+    if (s.lockMemory() || !runningAsRootOnLinux()) {
+      return List.of();
+    }
+    Optional<Path> setpriv = Stream.of("/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv")
+        .map(Path::of)
+        .filter(Files::isExecutable)
+        .findFirst();
+    if (setpriv.isEmpty()) {
+      log.info("setpriv not found: Cassandra runs as root with CAP_IPC_LOCK and locks its memory");
+      return List.of();
+    }
+    return List.of(setpriv.get().toString(), "--bounding-set=-ipc_lock", "--inh-caps=-ipc_lock");
+  }
+
+  private static boolean runningAsRootOnLinux() {
+    Path status = Path.of("/proc/self/status");
+    if (!Files.isReadable(status)) {
+      return false;
+    }
+    try (Stream<String> lines = Files.lines(status)) {
+      // "Uid:\t<real>\t<effective>\t<saved>\t<fs>"
+      return lines.filter(line -> line.startsWith("Uid:"))
+          .map(line -> line.substring(4).trim().split("\\s+"))
+          .anyMatch(ids -> ids.length > 1 && ids[1].equals("0"));
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static void writeConfiguration(LocalCassandraSettings s) {

@@ -25,6 +25,7 @@ public record LocalCassandraSettings(
     String clusterName,
     long heapInitialBytes,
     long heapMaxBytes,
+    boolean lockMemory,
     Duration startTimeout,
     Duration stopTimeout,
     Duration shutdownHookGrace,
@@ -84,6 +85,7 @@ public record LocalCassandraSettings(
         c.getString("cluster-name"),
         c.getBytes("heap-initial"),
         c.getBytes("heap-max"),
+        c.getBoolean("lock-memory"),
         c.getDuration("start-timeout"),
         c.getDuration("stop-timeout"),
         c.getDuration("shutdown-hook-grace"),
@@ -98,42 +100,42 @@ public record LocalCassandraSettings(
   /** The same settings with another home folder. */
   public LocalCassandraSettings withHome(Path newHome) {
     return new LocalCassandraSettings(newHome, libDir, javaHome, host, nativePort, storagePort, jmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, lockMemory, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, cleanStart, reuseRunning, extraJvmOptions);
   }
 
   /** The same settings with other ports ({@code newJmxPort} 0 disables JMX). */
   public LocalCassandraSettings withPorts(int newNativePort, int newStoragePort, int newJmxPort) {
     return new LocalCassandraSettings(home, libDir, javaHome, host, newNativePort, newStoragePort, newJmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, lockMemory, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, cleanStart, reuseRunning, extraJvmOptions);
   }
 
   /** The same settings with another lib dir. */
   public LocalCassandraSettings withLibDir(Path newLibDir) {
     return new LocalCassandraSettings(home, newLibDir, javaHome, host, nativePort, storagePort, jmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, lockMemory, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, cleanStart, reuseRunning, extraJvmOptions);
   }
 
   /** The same settings with {@code clean-start} set. */
   public LocalCassandraSettings withCleanStart(boolean newCleanStart) {
     return new LocalCassandraSettings(home, libDir, javaHome, host, nativePort, storagePort, jmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, lockMemory, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, newCleanStart, reuseRunning, extraJvmOptions);
   }
 
   /** The same settings with {@code reuse-running} set. */
   public LocalCassandraSettings withReuseRunning(boolean newReuseRunning) {
     return new LocalCassandraSettings(home, libDir, javaHome, host, nativePort, storagePort, jmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, lockMemory, startTimeout, stopTimeout, shutdownHookGrace, commitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, cleanStart, newReuseRunning, extraJvmOptions);
   }
 
   /** The same settings with another commit-log sync mode. */
   public LocalCassandraSettings withCommitlogSync(CommitlogSync newCommitlogSync) {
     return new LocalCassandraSettings(home, libDir, javaHome, host, nativePort, storagePort, jmxPort,
-        clusterName, heapInitialBytes, heapMaxBytes, startTimeout, stopTimeout, shutdownHookGrace, newCommitlogSync,
+        clusterName, heapInitialBytes, heapMaxBytes, lockMemory, startTimeout, stopTimeout, shutdownHookGrace, newCommitlogSync,
         commitlogSyncGroupWindow, commitlogSyncPeriod, cleanStart, reuseRunning, extraJvmOptions);
   }
 

@@ -41,6 +41,10 @@ class LocalCassandraTest {
     assertEquals("5.0.9", LocalCassandra.queryReleaseVersion(settings.host(), settings.nativePort(), Duration.ofSeconds(10)));
     assertTrue(Files.isRegularFile(settings.home().resolve(LocalCassandra.PID_FILE)));
     long coldRssKb = rssKb(coldPid);
+    if ("root".equals(System.getProperty("user.name")) && !settings.lockMemory()) {
+      assertTrue(Files.readString(cold.systemLog()).contains("Unable to lock JVM memory"),
+          "as root without lock-memory, Cassandra must run without CAP_IPC_LOCK");
+    }
 
     LocalCassandra.StopResult coldStop = cold.stop();
     assertTrue(coldStop.wasRunning());
@@ -109,7 +113,7 @@ class LocalCassandraTest {
     LocalCassandraSettings base = settingsIn("local-cassandra-dies");
     LocalCassandraSettings broken = new LocalCassandraSettings(base.home(), base.libDir(), base.javaHome(),
         base.host(), base.nativePort(), base.storagePort(), 0, base.clusterName(), base.heapInitialBytes(),
-        base.heapMaxBytes(), base.startTimeout(), base.stopTimeout(), base.shutdownHookGrace(), base.commitlogSync(),
+        base.heapMaxBytes(), base.lockMemory(), base.startTimeout(), base.stopTimeout(), base.shutdownHookGrace(), base.commitlogSync(),
         base.commitlogSyncGroupWindow(), base.commitlogSyncPeriod(), true, false, List.of("-XX:+NoSuchOption"));
 
     LocalCassandraException e = assertThrows(LocalCassandraException.class, () -> LocalCassandra.start(broken));

@@ -98,7 +98,8 @@ public final class TestCassandra {
    * journal and snapshot store on this Cassandra through {@code pekko.persistence.cassandra}, both
    * in a new keyspace named after {@code testName} ({@link #keyspaceFor}), created on first use
    * (autocreate is on, which only tests and the dev mode may do), the driver pointed at {@link
-   * #contactPoint()} with local datacenter {@code datacenter1}, and events-by-tag off.
+   * #contactPoint()} with local datacenter {@code datacenter1} and request/connection timeouts of
+   * 15 s (instead of 2 s, for saturated build machines), and events-by-tag off.
    */
   public Config configFor(String testName) {
     String keyspace = keyspaceFor(testName);
@@ -125,6 +126,13 @@ public final class TestCassandra {
           basic.contact-points = ["%2$s"]
           basic.load-balancing-policy.local-datacenter = "%3$s"
           advanced.reconnect-on-init = on
+          # Test machines are often saturated by parallel builds: the driver's 2 s defaults turn
+          # a slow CREATE TABLE (autocreate) or a slow first connection into a flaky failure.
+          basic.request.timeout = 15s
+          advanced.connection.init-query-timeout = 15s
+          advanced.connection.set-keyspace-timeout = 15s
+          advanced.control-connection.timeout = 15s
+          advanced.control-connection.schema-agreement.timeout = 30s
         }
         """.formatted(keyspace, contactPoint, LocalCassandra.DATACENTER));
   }
@@ -173,7 +181,11 @@ public final class TestCassandra {
     if (Files.isRegularFile(pidFile)) {
       try {
         long pid = Long.parseLong(Files.readString(pidFile).trim());
-        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        boolean liveCassandra = ProcessHandle.of(pid)
+            .filter(ProcessHandle::isAlive)
+            .map(p -> p.info().commandLine().map(cl -> cl.contains("CassandraDaemon")).orElse(true))
+            .orElse(false);
+        if (liveCassandra) {
           return workDir.resolve("cassandra-" + ProcessHandle.current().pid());
         }
       } catch (IOException | NumberFormatException e) {
