@@ -82,9 +82,13 @@ public final class Harness implements Extension {
     return system.registerExtension(ID);
   }
 
-  /** Registers Run, Planner, Generator, Evaluator and Workspace with cluster sharding. */
+  /**
+   * Registers Run, RunIndex, Planner, Generator, Evaluator and Workspace with cluster sharding.
+   * The Session entity, which the harness writes into, is registered by its own {@code init}.
+   */
   public static void init(ActorSystem<?> system) {
     Workspace.init(system);
+    RunIndex.init(system);
     Run.init(system);
     Planner.init(system);
     Generator.init(system);

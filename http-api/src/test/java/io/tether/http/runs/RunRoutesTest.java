@@ -1,0 +1,153 @@
+package io.tether.http.runs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.tether.actors.harness.Harness;
+import io.tether.actors.session.Session;
+import io.tether.http.ProblemHandlers;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The runs REST API over real HTTP against a bound server running the scripted demo. */
+class RunRoutesTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static ActorTestKit kit;
+  private static ServerBinding binding;
+  private static final HttpClient client = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    Config config = ConfigFactory.parseString("""
+            pekko.actor.provider = cluster
+            pekko.remote.artery.canonical.hostname = "127.0.0.1"
+            pekko.remote.artery.canonical.port = 0
+            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+            pekko.loglevel = INFO
+            pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
+            pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+            tether.harness.session-writer = "session-entity"
+            tether.session.read-journal-plugin-id = "pekko.persistence.testkit.query"
+            """)
+        .withFallback(ConfigFactory.parseMap(Map.of("tether.harness.workspace.root",
+            Files.createTempDirectory("tether-runs-api").toString())))
+        .withFallback(PersistenceTestKitPlugin.getInstance().config())
+        .withFallback(PersistenceTestKitSnapshotPlugin.config())
+        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
+        .withFallback(ConfigFactory.load())
+        .resolve();
+    kit = ActorTestKit.create("RunRoutesTest", config);
+    Cluster cluster = Cluster.get(kit.system());
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    Session.init(kit.system());
+    Harness.init(kit.system());
+    binding = Http.get(kit.system()).newServerAt("127.0.0.1", 0)
+        .bind(ProblemHandlers.wrap(new RunRoutes(kit.system()).route()))
+        .toCompletableFuture().get();
+  }
+
+  @AfterAll
+  static void stop() {
+    binding.unbind();
+    kit.shutdownTestKit();
+  }
+
+  private static HttpResponse<String> send(String method, String path, String body)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        + binding.localAddress().getPort() + path)).timeout(Duration.ofSeconds(30));
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+        : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void createsARunThatCompletesAndCanBeDescribedAndListed() throws Exception {
+    HttpResponse<String> created = send("POST", "/runs", """
+        {"prompt": "A command-line tool that turns titles into URL slugs.",
+         "model": "scripted:demo", "policy": {"contractRounds": 2, "attemptsPerSprint": 3}}
+        """);
+    assertEquals(201, created.statusCode(), created.body());
+    JsonNode run = JSON.readTree(created.body());
+    String runId = run.path("runId").asText();
+    assertEquals("run-" + runId, run.path("sessionId").asText());
+    assertTrue(run.path("scripted").asBoolean());
+    assertEquals("/runs/" + runId, created.headers().firstValue("Location").orElseThrow());
+
+    TestProbe<Object> probe = kit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(90), Duration.ofMillis(250), () -> {
+      JsonNode now = JSON.readTree(send("GET", "/runs/" + runId, null).body());
+      assertEquals("completed", now.path("phase").asText(), now.toString());
+      return null;
+    });
+    JsonNode done = JSON.readTree(send("GET", "/runs/" + runId, null).body());
+    assertEquals(3, done.path("results").size());
+    assertFalse(done.path("results").get(0).path("passed").asBoolean());
+    assertTrue(done.path("report").asText().contains("Sprint 1"));
+
+    JsonNode list = JSON.readTree(send("GET", "/runs", null).body());
+    assertEquals(runId, list.path("runs").get(0).path("runId").asText());
+
+    HttpResponse<String> steer = send("POST", "/runs/" + runId + "/steer", "{\"text\": \"x\"}");
+    assertEquals(409, steer.statusCode());
+    assertEquals("application/problem+json",
+        steer.headers().firstValue("Content-Type").orElseThrow());
+  }
+
+  @Test
+  void pausesSteersAndCancelsARun() throws Exception {
+    JsonNode run = JSON.readTree(send("POST", "/runs", """
+        {"prompt": "Slugs.", "model": "scripted:demo", "policy": {"contractRounds": 2}}
+        """).body());
+    String runId = run.path("runId").asText();
+    JsonNode paused = JSON.readTree(send("POST", "/runs/" + runId + "/pause", null).body());
+    assertTrue(paused.path("paused").asBoolean());
+    assertEquals(202, send("POST", "/runs/" + runId + "/steer",
+        "{\"text\": \"Keep it POSIX.\"}").statusCode());
+    JsonNode cancelled = JSON.readTree(send("POST", "/runs/" + runId + "/cancel",
+        "{\"reason\": \"changed my mind\"}").body());
+    assertEquals("cancelled", cancelled.path("phase").asText());
+    assertEquals("changed my mind", cancelled.path("outcome").asText());
+    assertEquals(409, send("POST", "/runs/" + runId + "/resume", null).statusCode());
+  }
+
+  @Test
+  void answersProblemsForBadRequestsAndUnknownRuns() throws Exception {
+    HttpResponse<String> noPrompt = send("POST", "/runs", "{\"model\": \"scripted:demo\"}");
+    assertEquals(400, noPrompt.statusCode());
+    assertTrue(JSON.readTree(noPrompt.body()).path("detail").asText().contains("prompt"));
+    HttpResponse<String> badModel = send("POST", "/runs",
+        "{\"prompt\": \"x\", \"model\": \"mystery:model\"}");
+    assertEquals(400, badModel.statusCode());
+    assertEquals(400, send("POST", "/runs", "not json").statusCode());
+    HttpResponse<String> missing = send("GET", "/runs/no-such-run", null);
+    assertEquals(404, missing.statusCode());
+    assertEquals("application/problem+json",
+        missing.headers().firstValue("Content-Type").orElseThrow());
+  }
+}
