@@ -68,21 +68,32 @@ public final class BenchmarkMain {
         + (options.quick() ? "quick" : "full") + " scale)");
 
     List<TargetRun> runs = new ArrayList<>();
+    Runnable save = () -> write(startedAt, machine, options, runs, out);
     for (String name : options.managed()) {
       runs.add(measure(name, () -> start(name, options, logs), true, scenarios, options, runId));
+      save.run();
     }
-    options.external().forEach((name, url) -> runs.add(measure(name,
-        () -> new ExternalTarget(name, url, options.pidOf(name)), false, scenarios, options,
-        runId)));
+    options.external().forEach((name, url) -> {
+      runs.add(measure(name, () -> new ExternalTarget(name, url, options.pidOf(name)), false,
+          scenarios, options, runId));
+      save.run();
+    });
+    Log.info("results in " + out.resolve("results.md") + " and " + out.resolve("results.json"));
+  }
 
-    machine.put("loadAverageAtEnd", MachineInfo.loadAverage());
-    RunReport report = new RunReport(startedAt, Instant.now().toString(), machine,
-        options.describe(), runs);
-    JsonReport.write(report, out.resolve("results.json"));
-    List<String> plots = Plots.write(report, out);
-    MarkdownReport.write(report, plots, out.resolve("results.md"));
-    Log.info("results in " + out.resolve("results.md") + ", " + out.resolve("results.json")
-        + " and " + plots.size() + " plots");
+  /** Writes every output file; called after each target so an interrupted run keeps its figures. */
+  private static void write(String startedAt, Map<String, Object> machine, Options options,
+      List<TargetRun> runs, Path out) {
+    try {
+      machine.put("loadAverageAtEnd", MachineInfo.loadAverage());
+      RunReport report = new RunReport(startedAt, Instant.now().toString(), machine,
+          options.describe(), List.copyOf(runs));
+      JsonReport.write(report, out.resolve("results.json"));
+      List<String> plots = Plots.write(report, out);
+      MarkdownReport.write(report, plots, out.resolve("results.md"));
+    } catch (Exception e) {
+      Log.info("could not write results: " + e);
+    }
   }
 
   private interface Starter {
