@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * replication-factor}, {@code data-center-replication-factors}), compaction and gc grace are those
  * of the running config, and the columns are exactly what the plugin version expects. Every
  * statement is {@code CREATE ... IF NOT EXISTS}: {@link #migrate} is idempotent and can run on
- * every deployment. It only creates; it never alters or drops.
+ * every deployment. It only creates; it never alters or drops. The plugin's statements include the
+ * events-by-tag tables ({@code tag_views}, {@code tag_write_progress}, {@code tag_scanning}) even
+ * when events-by-tag is off; they stay empty, and turning the feature on later needs no migration.
  *
  * <p>Production leaves the plugin's {@code keyspace-autocreate} and {@code tables-autocreate} off
  * and runs {@code migrate}; {@link #checkAutocreatePolicy} enforces that autocreate is on only
