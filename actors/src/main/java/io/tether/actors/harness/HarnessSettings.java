@@ -10,6 +10,7 @@ import java.time.Duration;
 public record HarnessSettings(
     Duration askTimeout,
     Duration redeliverAfter,
+    Duration taskCheckInterval,
     int modelCallRetries,
     int maxOutputTokens,
     int maxCallsPerTask,
@@ -22,6 +23,7 @@ public record HarnessSettings(
     return new HarnessSettings(
         c.getDuration("ask-timeout"),
         c.getDuration("redeliver-after"),
+        c.getDuration("task-check-interval"),
         c.getInt("model-call-retries"),
         c.getInt("max-output-tokens"),
         c.getInt("max-calls-per-task"),

@@ -255,6 +255,7 @@ public final class RoleEntity
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
 
+  private final org.slf4j.Logger log;
   private boolean awaitingBudget;
   private boolean modelInFlight;
   private boolean toolInFlight;
@@ -270,6 +271,7 @@ public final class RoleEntity
     this.services = services;
     this.context = context;
     this.timers = timers;
+    this.log = context.getLog();
   }
 
   /** The behavior of {@code profile}'s role for run {@code runId}. */
@@ -531,7 +533,7 @@ public final class RoleEntity
             services.run().settle(runId, msg.callId(), profile.role(), pending.model(), r.usage())
                 .whenComplete((ack, error) -> {
                   if (error != null) {
-                    context.getLog().warn("usage of {} not settled with run {}: {}",
+                    log.warn("usage of {} not settled with run {}: {}",
                         msg.callId(), runId, error.toString());
                   }
                 });

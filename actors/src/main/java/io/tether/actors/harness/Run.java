@@ -24,6 +24,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -291,28 +292,53 @@ public final class Run
   private final Services services;
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final org.slf4j.Logger log;
   private ProducerStream stream;
 
   private Run(String runId, Services services, ActorContext<Command> context,
-      TimerScheduler<Command> timers) {
+      TimerScheduler<Command> timers, ActorRef<ClusterSharding.ShardCommand> shard) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), runId));
     this.runId = runId;
     this.services = services;
     this.context = context;
     this.timers = timers;
+    this.shard = shard;
+    this.log = context.getLog();
+    // A role whose node died recovers only when messaged: re-sending the current task (which a
+    // role performs at most once) brings it back.
+    timers.startTimerWithFixedDelay(Redispatch.INSTANCE, services.settings().taskCheckInterval());
   }
 
-  /** The run {@code runId}. */
+  /** The run {@code runId}, outside sharding (tests). */
   public static Behavior<Command> create(String runId, Services services) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Run(runId, services, ctx, timers)));
+    return create(runId, services, null);
   }
 
-  /** Registers the entity with cluster sharding. */
+  /** The run {@code runId}; an ended run passivates itself through {@code shard}. */
+  public static Behavior<Command> create(String runId, Services services,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new Run(runId, services, ctx, timers, shard)));
+  }
+
+  /**
+   * Registers the entity with cluster sharding. Runs are remembered while they run, so a run
+   * whose node fails restarts on another node without a client asking for it; an ended run
+   * passivates itself and is forgotten.
+   */
   public static void init(ActorSystem<?> system) {
     Services services = Harness.get(system).runServices();
+    boolean remember = system.settings().config().getBoolean("tether.harness.remember-runs");
     ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY,
-        ctx -> create(ctx.getEntityId(), services)));
+            ctx -> create(ctx.getEntityId(), services, ctx.getShard()))
+        .withSettings(ClusterShardingSettings.create(system).withRememberEntities(remember)));
+  }
+
+  private void passivateIfEnded(State state) {
+    if (shard != null && state.started() && state.progress().phase().terminal()) {
+      shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+    }
   }
 
   @Override
@@ -332,6 +358,7 @@ public final class Run
           if (state.currentTask() != null && !state.progress().phase().terminal()) {
             context.getSelf().tell(Redispatch.INSTANCE);
           }
+          passivateIfEnded(state);
         })
         .build();
   }
@@ -572,6 +599,9 @@ public final class Run
     if (!events.isEmpty()) {
       writes.add(write("progress.md", progress(after)));
     }
+    if (after.progress().phase().terminal() && !before.progress().phase().terminal()) {
+      passivateIfEnded(after);
+    }
     RoleTask dispatched = events.stream().filter(e -> e instanceof TaskDispatched)
         .map(e -> ((TaskDispatched) e).task()).reduce((a, b) -> b).orElse(null);
     if (dispatched != null) {
@@ -590,7 +620,7 @@ public final class Run
     }
     context.pipeToSelf(answer, (ok, error) -> {
       if (error != null) {
-        context.getLog().info("run {}: task {} not yet accepted by the {}: {}", runId,
+        log.info("run {}: task {} not yet accepted by the {}: {}", runId,
             task.taskId(), task.role().wireName(), error.toString());
       }
       return new DispatchAnswered(task.taskId(), error == null);
@@ -679,7 +709,7 @@ public final class Run
   private CompletionStage<?> write(String path, String content) {
     return services.workspace().write(runId, path, content, "run")
         .exceptionally(error -> {
-          context.getLog().warn("run {}: workspace file {} not written: {}", runId, path,
+          log.warn("run {}: workspace file {} not written: {}", runId, path,
               error.toString());
           return null;
         });
