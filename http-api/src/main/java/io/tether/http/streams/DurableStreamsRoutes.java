@@ -36,7 +36,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -45,15 +44,12 @@ import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,6 +69,7 @@ public final class DurableStreamsRoutes {
   private static final String CACHEABLE = "public, max-age=60, stale-while-revalidate=300";
 
   private final SessionStreams streams;
+  private final SseReads sseReads;
   private final Materializer materializer;
   private final Duration longPollTimeout;
   private final Duration sseWait;
@@ -93,6 +90,8 @@ public final class DurableStreamsRoutes {
     this.maxAppendBytes = c.getBytes("max-append-bytes");
     this.bodyTimeout = c.getDuration("body-read-timeout");
     this.retryAfterSeconds = Math.max(1, c.getDuration("retry-after").toSeconds());
+    this.sseReads = new SseReads(streams, sseWait, sseMaxDuration, this::readRejected,
+        () -> unavailable("The stream could not be read"));
   }
 
   /** The protocol's routes. */
@@ -377,7 +376,7 @@ public final class DurableStreamsRoutes {
     }
     String cursor = StreamCursor.next(request.getUri().query().get("cursor").orElse(null));
     if (live.isPresent() && live.get().equals("sse")) {
-      return sse(id, from, fromTail, cursor);
+      return sseReads.open(id, from, fromTail, cursor);
     }
     boolean longPoll = live.isPresent();
     long wait = longPoll ? longPollTimeout.toMillis() : 0;
@@ -428,79 +427,12 @@ public final class DurableStreamsRoutes {
         .withEntity(HttpEntities.create(contentTypeOf(info.contentType()), body));
   }
 
-  private static HttpResponse readRejected(ReadRejected rejected) {
+  private HttpResponse readRejected(ReadRejected rejected) {
     return switch (rejected.failure()) {
       case NOT_FOUND -> problem(StatusCodes.NOT_FOUND, "No stream at this URL");
       case GONE -> problem(StatusCodes.GONE, "The stream has been deleted");
       case OFFSET_BEYOND_TAIL -> problem(StatusCodes.BAD_REQUEST, "The offset is past the tail");
     };
-  }
-
-  // --- SSE -------------------------------------------------------------------------------------
-
-  private record SseCursor(Offset from, boolean upToDate, boolean done) {}
-
-  private CompletionStage<HttpResponse> sse(String id, Offset from, boolean fromTail,
-      String cursor) {
-    ReadSpec first = new ReadSpec(from, fromTail, null, streams.maxReadBytes(), 0, false);
-    return streams.read(id, first).thenApply(reply -> {
-      if (reply instanceof ReadRejected rejected) {
-        return readRejected(rejected);
-      }
-      if (!(reply instanceof ReadResult result)) {
-        return unavailable("The stream could not be read");
-      }
-      String contentType = result.info().contentType();
-      List<ByteString> opening = frames(contentType, result, cursor, true);
-      SseCursor start = new SseCursor(result.next(), result.upToDate(), result.closed());
-      Source<List<ByteString>, NotUsed> live = Source.unfoldAsync(start,
-          state -> state.done()
-              ? CompletableFuture.completedFuture(Optional.empty())
-              : nextFrames(id, contentType, state, cursor));
-      Source<ByteString, NotUsed> events = Source.from(opening)
-          .concat(live.mapConcat(frames -> frames))
-          .takeWithin(sseMaxDuration);
-      HttpResponse response = HttpResponse.create().withStatus(StatusCodes.OK)
-          .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-          .withEntity(HttpEntities.createChunked(
-              ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM), events));
-      if (SseFrames.isBinary(contentType)) {
-        response = response.addHeader(RawHeader.create(StreamHeaders.SSE_ENCODING, "base64"));
-      }
-      return response;
-    });
-  }
-
-  private CompletionStage<Optional<org.apache.pekko.japi.Pair<SseCursor, List<ByteString>>>>
-      nextFrames(String id, String contentType, SseCursor state, String cursor) {
-    long wait = state.upToDate() ? sseWait.toMillis() : 0;
-    ReadSpec spec = new ReadSpec(state.from(), false, null, streams.maxReadBytes(), wait, false);
-    return streams.read(id, spec).handle((reply, error) -> {
-      if (error != null) {
-        return Optional.of(org.apache.pekko.japi.Pair.create(state, List.of(SseFrames.keepAlive())));
-      }
-      if (!(reply instanceof ReadResult result)) {
-        return Optional.empty();
-      }
-      SseCursor next = new SseCursor(result.next(), result.upToDate(), result.closed());
-      List<ByteString> frames = result.items().isEmpty() && !result.closed()
-          ? List.of(SseFrames.keepAlive())
-          : frames(contentType, result, cursor, false);
-      return Optional.of(org.apache.pekko.japi.Pair.create(next, frames));
-    });
-  }
-
-  private static List<ByteString> frames(String contentType, ReadResult result, String cursor,
-      boolean first) {
-    List<ByteString> frames = new ArrayList<>(2);
-    if (!result.items().isEmpty()) {
-      frames.add(SseFrames.data(contentType, result.items()));
-    }
-    if (first || !result.items().isEmpty() || result.closed()) {
-      frames.add(SseFrames.control(result.next().encode(), cursor, result.upToDate(),
-          result.closed()));
-    }
-    return frames;
   }
 
   // --- head, delete, preflight -----------------------------------------------------------------
