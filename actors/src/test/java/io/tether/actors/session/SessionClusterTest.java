@@ -105,11 +105,12 @@ class SessionClusterTest {
       String id = "cluster-" + i;
       SessionStreams writer = i % 2 == 0 ? viaA : viaB;
       SessionStreams reader = i % 2 == 0 ? viaB : viaA;
-      assertInstanceOf(Created.class, await(writer.create(id, new CreateSpec("text/plain", null,
+      Created created = (Created) await(writer.create(id, new CreateSpec("text/plain", null,
           null, null, false, List.of("a".getBytes(StandardCharsets.UTF_8)), null, null,
-          List.of()))));
+          List.of())));
       CompletableFuture<Session.ReadReply> poll = reader.read(id,
-          new ReadSpec(null, true, null, 1 << 20, 5_000, false)).toCompletableFuture();
+          new ReadSpec(created.info().tail(), false, null, 1 << 20, 5_000, false))
+          .toCompletableFuture();
       Thread.sleep(100);
       Appended appended = (Appended) await(writer.append(id, new AppendSpec("text/plain",
           List.of("b".getBytes(StandardCharsets.UTF_8)), new ProducerTuple("p", 0, 0), null,
