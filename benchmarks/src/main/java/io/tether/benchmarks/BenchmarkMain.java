@@ -124,11 +124,17 @@ public final class BenchmarkMain {
     }
   }
 
+  /** Where profiles go when {@code --profile} is on; null when it is off. */
+  private static Path profiles(Options options) throws java.io.IOException {
+    return options.profile()
+        ? Files.createDirectories(options.out().resolve("profiles")) : null;
+  }
+
   private static ManagedTarget start(String name, Options options, Path logs) throws Exception {
     Path peerDir = options.repo().resolve("benchmarks/peer");
     return switch (name) {
-      case "peer" -> PeerServer.start(peerDir, logs, 30_000, 120);
-      case "tether" -> TetherServer.start(options.repo(), logs,
+      case "peer" -> PeerServer.start(peerDir, logs, 30_000, 120, profiles(options));
+      case "tether" -> TetherServer.start(options.repo(), logs, profiles(options),
           Duration.ofSeconds(options.tetherTimeoutSeconds()));
       default -> throw new IllegalArgumentException(name);
     };

@@ -22,11 +22,13 @@ import java.util.OptionalLong;
  *   --live sse|long-poll     how subscribers read (default sse)
  *   --repo DIR               repository root (for ./tether dev); --out DIR results directory
  *   --tether-timeout-s N     how long to wait for ./tether dev to be ready (default 1500)
+ *   --profile                record a JFR of Tether and a CPU profile of the peer into
+ *                            results/profiles/ (profiling costs CPU: not for figures of record)
  * </pre>
  */
 public record Options(boolean quick, List<String> managed, Map<String, URI> external,
     Map<String, Long> pids, List<String> scenarios, LiveMode live, Path repo, Path out,
-    int tetherTimeoutSeconds) {
+    int tetherTimeoutSeconds, boolean profile) {
 
   public static Options parse(String[] args) {
     boolean quick = false;
@@ -39,6 +41,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
     Path repo = Path.of("").toAbsolutePath();
     Path out = null;
     int tetherTimeout = 1500;
+    boolean profile = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -60,6 +63,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
         case "--repo" -> repo = Path.of(value(args, ++i, a)).toAbsolutePath();
         case "--out" -> out = Path.of(value(args, ++i, a)).toAbsolutePath();
         case "--tether-timeout-s" -> tetherTimeout = Integer.parseInt(value(args, ++i, a));
+        case "--profile" -> profile = true;
         default -> throw new IllegalArgumentException("unknown option " + a);
       }
     }
@@ -75,7 +79,8 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
     if (out == null) {
       out = repo.resolve("benchmarks/results");
     }
-    return new Options(quick, managed, external, pids, scenarios, live, repo, out, tetherTimeout);
+    return new Options(quick, managed, external, pids, scenarios, live, repo, out, tetherTimeout,
+        profile);
   }
 
   public OptionalLong pidOf(String target) {
@@ -91,6 +96,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
     d.put("externalTargets", external.toString());
     d.put("scenarios", scenarios.isEmpty() ? "all" : scenarios);
     d.put("live", live.wire());
+    d.put("profiling", profile);
     return d;
   }
 

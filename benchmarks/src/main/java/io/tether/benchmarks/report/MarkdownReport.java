@@ -46,7 +46,7 @@ public final class MarkdownReport {
         ? targets.get(0).target() + "/" + targets.get(1).target() : "ratio";
     md.append("\nRatios are ").append(ratioHeader).append("; the last column says which side the "
         + "figure favours (for latencies and memory, lower is better).\n");
-    IssueTargets.render(md, targets);
+    IssueTargets.render(md, targets, "quick".equals(report.options().get("scale")));
 
     Map<String, List<ScenarioResult>> byScenario = new LinkedHashMap<>();
     for (TargetRun t : targets) {
