@@ -1,0 +1,143 @@
+package io.tether.runtime;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One {@code tether node} of a test cluster, as a separate OS process started from the packaged
+ * jar with the {@code local1.conf} overlay and free ports, on the test's Cassandra keyspace.
+ */
+final class ClusterNode implements AutoCloseable {
+  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  final String name;
+  final int httpPort;
+  final int remotingPort;
+  final int managementPort;
+  private final Path log;
+  private Process process;
+
+  ClusterNode(String name, Path dir) throws IOException {
+    this.name = name;
+    this.httpPort = DevProcess.freePort();
+    this.remotingPort = DevProcess.freePort();
+    this.managementPort = DevProcess.freePort();
+    Files.createDirectories(dir);
+    this.log = dir.resolve(name + ".log");
+  }
+
+  String baseUrl() {
+    return "http://127.0.0.1:" + httpPort;
+  }
+
+  String address() {
+    return "pekko://tether@127.0.0.1:" + remotingPort;
+  }
+
+  /** Runs {@code tether <command>} with the cluster's environment and returns the process. */
+  static Process tether(List<String> command, Map<String, String> env, List<String> sysProps, Path log)
+      throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx512m", "-Dconfig.resource=local1.conf"));
+    cmd.addAll(sysProps);
+    cmd.add("-jar");
+    cmd.add(System.getProperty("tether.jar"));
+    cmd.addAll(command);
+    ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    builder.environment().putAll(env);
+    return builder.start();
+  }
+
+  ClusterNode start(Map<String, String> env) throws IOException {
+    process = tether(List.of("node"), env, List.of(
+        "-Dtether.http.port=" + httpPort,
+        "-Dpekko.remote.artery.canonical.port=" + remotingPort,
+        "-Dpekko.management.http.port=" + managementPort,
+        "-Dtether.management.enabled=on"), log);
+    return this;
+  }
+
+  void awaitReady(Duration timeout) throws Exception {
+    Instant deadline = Instant.now().plus(timeout);
+    while (Instant.now().isBefore(deadline)) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(name + " exited with " + process.exitValue() + ":\n" + tail());
+      }
+      try {
+        var r = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/ready"))
+            .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notListeningYet) {
+        // still starting
+      }
+      TimeUnit.MILLISECONDS.sleep(250);
+    }
+    throw new IllegalStateException(name + " not ready within " + timeout + ":\n" + tail());
+  }
+
+  /** The management API's view of this node's local shards of {@code entityType}, as JSON. */
+  String localShards(String entityType) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(
+            "http://127.0.0.1:" + managementPort + "/cluster/shards/" + entityType))
+        .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /** How many members this node sees as Up. */
+  long membersUp() throws Exception {
+    String body = HTTP.send(HttpRequest.newBuilder(URI.create(
+            "http://127.0.0.1:" + managementPort + "/cluster/members"))
+        .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    return body.split("\"status\":\"Up\"", -1).length - 1L;
+  }
+
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM and wait: coordinated shutdown hands this node's shards over before it exits. */
+  void leave(Duration timeout) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException(name + " did not leave within " + timeout);
+    }
+  }
+
+  boolean alive() {
+    return process != null && process.isAlive();
+  }
+
+  String tail() {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    } catch (IOException e) {
+      return "(no log)";
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (alive()) {
+      process.destroy();
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+}

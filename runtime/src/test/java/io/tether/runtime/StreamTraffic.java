@@ -1,0 +1,201 @@
+package io.tether.runtime;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * Real client traffic against a cluster: one idempotent producer per stream appending numbered
+ * lines, and live long-poll readers, each of which fails over to another node when its node
+ * stops answering and resumes from the last offset it received. Nothing here knows which node
+ * holds which stream.
+ */
+final class StreamTraffic {
+  private StreamTraffic() {}
+
+  /** Appends {@code "<stream>-<n>\n"} with Producer-Seq n, retrying the same seq on another node. */
+  static final class Producer implements Runnable {
+    final String stream;
+    final List<Integer> acked = new CopyOnWriteArrayList<>();
+    private final Supplier<List<ClusterNode>> nodes;
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final AtomicLong retries = new AtomicLong();
+    private final Duration interval;
+    private Thread thread;
+
+    Producer(String stream, Supplier<List<ClusterNode>> nodes, Duration interval) {
+      this.stream = stream;
+      this.nodes = nodes;
+      this.interval = interval;
+    }
+
+    Producer start() {
+      thread = new Thread(this, "producer-" + stream);
+      thread.start();
+      return this;
+    }
+
+    void stopAndJoin() throws InterruptedException {
+      stop.set(true);
+      thread.join(60_000);
+    }
+
+    long retries() {
+      return retries.get();
+    }
+
+    int lastAcked() {
+      return acked.isEmpty() ? -1 : acked.get(acked.size() - 1);
+    }
+
+    @Override
+    public void run() {
+      int attempt = 0;
+      for (int n = 0; !stop.get(); ) {
+        List<ClusterNode> alive = nodes.get();
+        ClusterNode node = alive.get((n + attempt) % alive.size());
+        try {
+          HttpResponse<String> r = ClusterNode.HTTP.send(HttpRequest.newBuilder(
+                  URI.create(node.baseUrl() + "/v1/stream/" + stream))
+              .timeout(Duration.ofSeconds(10))
+              .header("Content-Type", "text/plain")
+              .header("Producer-Id", stream + "-producer")
+              .header("Producer-Epoch", "0")
+              .header("Producer-Seq", Integer.toString(n))
+              .POST(HttpRequest.BodyPublishers.ofString(stream + "-" + n + "\n", StandardCharsets.UTF_8))
+              .build(), HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200 || r.statusCode() == 204) {
+            acked.add(n);
+            n++;
+            attempt = 0;
+            TimeUnit.MILLISECONDS.sleep(interval.toMillis());
+            continue;
+          }
+          if (r.statusCode() < 500 && r.statusCode() != 429) {
+            throw new IllegalStateException(stream + " append " + n + " refused: " + r.statusCode() + " " + r.body());
+          }
+        } catch (IOException unreachable) {
+          // the node is gone or the entity is moving: retry the same seq on another node
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        retries.incrementAndGet();
+        attempt++;
+        try {
+          TimeUnit.MILLISECONDS.sleep(100);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** Tails a stream with long-polls through a preferred node, failing over to the others. */
+  static final class Reader implements Runnable {
+    final String stream;
+    private final StringBuilder content = new StringBuilder();
+    private final Supplier<List<ClusterNode>> nodes;
+    private final int preferred;
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final AtomicReference<Long> firstDataAfterMark = new AtomicReference<>();
+    private volatile long markNanos = Long.MAX_VALUE;
+    private volatile String offset = "-1";
+    private volatile Throwable failure;
+    private Thread thread;
+
+    Reader(String stream, Supplier<List<ClusterNode>> nodes, int preferred) {
+      this.stream = stream;
+      this.nodes = nodes;
+      this.preferred = preferred;
+    }
+
+    Reader start() {
+      thread = new Thread(this, "reader-" + stream + "-" + preferred);
+      thread.start();
+      return this;
+    }
+
+    void stopAndJoin() throws InterruptedException {
+      stop.set(true);
+      thread.join(30_000);
+    }
+
+    /** From now on, remember when the first data arrives (failover latency). */
+    void mark(long nanos) {
+      firstDataAfterMark.set(null);
+      markNanos = nanos;
+    }
+
+    /** Nanoseconds from the mark to the first data received after it, or null. */
+    Long firstDataAfterMark() {
+      return firstDataAfterMark.get();
+    }
+
+    synchronized List<String> lines() {
+      List<String> lines = new ArrayList<>();
+      for (String l : content.toString().split("\n")) {
+        if (!l.isEmpty()) {
+          lines.add(l);
+        }
+      }
+      return lines;
+    }
+
+    Throwable failure() {
+      return failure;
+    }
+
+    @Override
+    public void run() {
+      int attempt = 0;
+      while (!stop.get()) {
+        List<ClusterNode> alive = nodes.get();
+        ClusterNode node = alive.get((preferred + attempt) % alive.size());
+        try {
+          HttpResponse<String> r = ClusterNode.HTTP.send(HttpRequest.newBuilder(URI.create(
+                  node.baseUrl() + "/v1/stream/" + stream + "?live=long-poll&offset=" + offset))
+              .timeout(Duration.ofSeconds(15)).GET().build(), HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200 || r.statusCode() == 204) {
+            if (r.statusCode() == 200 && !r.body().isEmpty()) {
+              synchronized (this) {
+                content.append(r.body());
+              }
+              long now = System.nanoTime();
+              if (now > markNanos) {
+                firstDataAfterMark.compareAndSet(null, now - markNanos);
+              }
+            }
+            offset = r.headers().firstValue("Stream-Next-Offset").orElse(offset);
+            continue;
+          }
+          if (r.statusCode() < 500) {
+            failure = new IllegalStateException(stream + " read refused: " + r.statusCode() + " " + r.body());
+            return;
+          }
+        } catch (IOException unreachable) {
+          // fail over below
+        } catch (InterruptedException e) {
+          return;
+        }
+        attempt++;
+        try {
+          TimeUnit.MILLISECONDS.sleep(100);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+  }
+}
