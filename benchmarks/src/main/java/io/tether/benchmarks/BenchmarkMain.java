@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * The one command: parses the options, then for each target in turn starts it (or takes the
@@ -68,20 +69,28 @@ public final class BenchmarkMain {
         + (options.quick() ? "quick" : "full") + " scale)");
 
     List<TargetRun> runs = new ArrayList<>();
-    Runnable save = () -> write(startedAt, machine, options, runs, out);
+    Consumer<TargetRun> progress = partial -> {
+      List<TargetRun> soFar = new ArrayList<>(runs);
+      soFar.add(partial);
+      write(startedAt, machine, options, soFar, out);
+    };
     for (String name : options.managed()) {
-      runs.add(measure(name, () -> start(name, options, logs), true, scenarios, options, runId));
-      save.run();
+      runs.add(measure(name, () -> start(name, options, logs), true, scenarios, options, runId,
+          progress));
+      write(startedAt, machine, options, runs, out);
     }
     options.external().forEach((name, url) -> {
       runs.add(measure(name, () -> new ExternalTarget(name, url, options.pidOf(name)), false,
-          scenarios, options, runId));
-      save.run();
+          scenarios, options, runId, progress));
+      write(startedAt, machine, options, runs, out);
     });
     Log.info("results in " + out.resolve("results.md") + " and " + out.resolve("results.json"));
   }
 
-  /** Writes every output file; called after each target so an interrupted run keeps its figures. */
+  /**
+   * Writes every output file; called after each scenario, so an interrupted run keeps its
+   * figures.
+   */
   private static void write(String startedAt, Map<String, Object> machine, Options options,
       List<TargetRun> runs, Path out) {
     try {
@@ -101,7 +110,7 @@ public final class BenchmarkMain {
   }
 
   private static TargetRun measure(String name, Starter starter, boolean restartable,
-      List<Scenario> scenarios, Options options, String runId) {
+      List<Scenario> scenarios, Options options, String runId, Consumer<TargetRun> progress) {
     ManagedTarget target;
     try {
       Log.info(name + ": starting");
@@ -115,7 +124,7 @@ public final class BenchmarkMain {
     CURRENT.set(target);
     try {
       Log.info(name + ": up at " + target.target().url());
-      return TargetRunner.run(target, restartable, scenarios, options.live(), runId);
+      return TargetRunner.run(target, restartable, scenarios, options.live(), runId, progress);
     } finally {
       Log.info(name + ": stopping");
       CURRENT.set(null);

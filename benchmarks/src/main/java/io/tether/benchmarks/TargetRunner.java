@@ -20,6 +20,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * Runs the scenario set against one running target: first a protocol probe (create, append,
@@ -34,7 +35,7 @@ final class TargetRunner {
   private TargetRunner() {}
 
   static TargetRun run(ManagedTarget managed, boolean restartable, List<Scenario> scenarios,
-      LiveMode live, String runId) {
+      LiveMode live, String runId, Consumer<TargetRun> progress) {
     Target target = managed.target();
     StreamClient client = new StreamClient(HttpClients.newClient(target.name() + "-req"),
         target.url(), "/v1/stream/", Duration.ofSeconds(60));
@@ -71,6 +72,8 @@ final class TargetRunner {
       for (Scenario s : scenarios) {
         Log.info(target.name() + ": " + s.title());
         results.add(runOne(executor, s, ctx));
+        progress.accept(new TargetRun(target.name(), target.url().toString(),
+            current.get().info(), "running", List.copyOf(results)));
         if (current.get() != ctx.target()) {
           ctx = new ScenarioContext(current.get(), client, liveClients, live, prefix, restarter);
         }
@@ -104,7 +107,8 @@ final class TargetRunner {
   /** Null when the target creates, appends to and reads a JSON stream; else what went wrong. */
   private static String probe(StreamClient client, String stream) {
     try {
-      StreamClient.Written created = client.create(stream, StreamClient.JSON).get(30, TimeUnit.SECONDS);
+      StreamClient.Written created =
+          client.create(stream, StreamClient.JSON).get(30, TimeUnit.SECONDS);
       if (created.status() != 201 && created.status() != 200) {
         return "PUT answered HTTP " + created.status();
       }
@@ -114,7 +118,8 @@ final class TargetRunner {
         return "POST answered HTTP " + appended.status();
       }
       StreamClient.Page page = client.read(stream, "-1");
-      if (page.status() != 200 || !new String(page.body(), StandardCharsets.UTF_8).contains("\"t\":1")) {
+      String body = new String(page.body(), StandardCharsets.UTF_8);
+      if (page.status() != 200 || !body.contains("\"t\":1")) {
         return "GET answered HTTP " + page.status();
       }
       return null;

@@ -72,7 +72,8 @@ public final class LongPollSubscriber implements LiveSubscriber {
       finished.complete(null);
       return;
     }
-    String query = cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8);
+    String query = cursor == null ? ""
+        : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8);
     URI uri = URI.create(client.withOffset(stream, offset, "long-poll") + query);
     HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(2)).GET().build();
     http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> {

@@ -21,7 +21,7 @@ public final class Payloads {
         + ",\"d\":\"" + TOKENS[(int) (seq % TOKENS.length)] + "\"}";
   }
 
-  /** A JSON array of already-encoded messages: one POST, several messages (JSON mode flattens it). */
+  /** A JSON array of encoded messages: one POST, several messages (JSON mode flattens it). */
   public static byte[] jsonArray(List<String> messages) {
     StringBuilder b = new StringBuilder(messages.size() * 72 + 2).append('[');
     for (int i = 0; i < messages.size(); i++) {

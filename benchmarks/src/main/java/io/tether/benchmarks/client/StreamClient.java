@@ -44,7 +44,8 @@ public final class StreamClient {
   }
 
   /** One catch-up page: status, body, next offset and whether the reader is now up to date. */
-  public record Page(int status, byte[] body, String nextOffset, boolean upToDate, boolean closed) {}
+  public record Page(int status, byte[] body, String nextOffset, boolean upToDate,
+      boolean closed) {}
 
   public HttpClient http() {
     return http;
@@ -63,7 +64,7 @@ public final class StreamClient {
     return send(request);
   }
 
-  /** {@code POST}: appends one body; acknowledged (204/200) only once the server made it durable. */
+  /** {@code POST}: appends one body; the server acknowledges (2xx) once it is durable. */
   public CompletableFuture<Written> append(String name, String contentType, byte[] body) {
     HttpRequest request = HttpRequest.newBuilder(streamUri(name)).timeout(timeout)
         .header("Content-Type", contentType)

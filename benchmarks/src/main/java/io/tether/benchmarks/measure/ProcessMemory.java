@@ -19,7 +19,8 @@ public final class ProcessMemory {
       return OptionalLong.empty();
     }
     try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid.getAsLong()), "status"))) {
+      Path status = Path.of("/proc", Long.toString(pid.getAsLong()), "status");
+      for (String line : Files.readAllLines(status)) {
         if (line.startsWith("VmRSS:")) {
           String kb = line.substring(6).trim().split("\\s+")[0];
           return OptionalLong.of(Long.parseLong(kb) * 1024);

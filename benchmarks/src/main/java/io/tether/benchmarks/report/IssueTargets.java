@@ -56,7 +56,8 @@ final class IssueTargets {
     md.append('\n');
     for (Check c : CHECKS) {
       md.append("| ").append(c.description()).append(" | ").append(c.atLeast() ? ">= " : "<= ")
-          .append(MarkdownReport.number(c.limit())).append(" | ").append(c.condition()).append(" |");
+          .append(MarkdownReport.number(c.limit())).append(" | ").append(c.condition())
+          .append(" |");
       for (TargetRun t : targets) {
         Optional<Double> v = c.value(t);
         md.append(' ').append(v.map(MarkdownReport::number).orElse("-")).append(" (")

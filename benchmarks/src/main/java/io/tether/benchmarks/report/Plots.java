@@ -57,7 +57,8 @@ public final class Plots {
       return Optional.empty();
     }
     String file = "latency-" + scenario + ".png";
-    BufferedImage image = new BufferedImage(WIDTH, PANEL * names.size(), BufferedImage.TYPE_INT_RGB);
+    BufferedImage image =
+        new BufferedImage(WIDTH, PANEL * names.size(), BufferedImage.TYPE_INT_RGB);
     Graphics2D g = graphics(image);
     int y = 0;
     for (String name : names) {
@@ -88,7 +89,8 @@ public final class Plots {
       return Optional.empty();
     }
     String file = "throughput-" + scenario + ".png";
-    BufferedImage image = new BufferedImage(WIDTH, PANEL * names.size(), BufferedImage.TYPE_INT_RGB);
+    BufferedImage image =
+        new BufferedImage(WIDTH, PANEL * names.size(), BufferedImage.TYPE_INT_RGB);
     Graphics2D g = graphics(image);
     int y = 0;
     for (String name : names) {

@@ -23,7 +23,8 @@ public record ScenarioResult(String scenario, String title, Object params, Strin
   }
 
   /** A result with no figures, for a scenario that could not run. */
-  public static ScenarioResult without(String scenario, String title, Object params, String status) {
+  public static ScenarioResult without(String scenario, String title, Object params,
+      String status) {
     return new ScenarioResult(scenario, title, params, status, 0, List.of(), List.of(), List.of(),
         List.of());
   }

@@ -42,7 +42,8 @@ final class Bulk {
         permits.release();
       });
     }
-    permits.tryAcquire(concurrency, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    permits.tryAcquire(concurrency, Math.max(0, deadline - System.nanoTime()),
+        TimeUnit.NANOSECONDS);
     return new Outcome(ok.get(), count - ok.get(), lastFailure.get(),
         (System.nanoTime() - began) / 1e9);
   }

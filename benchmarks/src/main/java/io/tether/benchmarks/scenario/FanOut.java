@@ -87,7 +87,8 @@ public final class FanOut implements Scenario {
     acks.startAt(started);
     deliveries.startAt(started);
     sink.openWindow(started + TimeUnit.SECONDS.toNanos(p.warmupSeconds));
-    LoadClock.run(1, p.deltasPerSecond, p.warmupSeconds + p.measureSeconds, i -> producer.produce());
+    LoadClock.run(1, p.deltasPerSecond, p.warmupSeconds + p.measureSeconds,
+        i -> producer.produce());
     sink.closeWindow(System.nanoTime());
     long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(p.drainSeconds);
     while (System.nanoTime() < drainDeadline

@@ -125,7 +125,8 @@ public final class IdleSessions implements Scenario {
     r.latency("second read", warm);
     r.metric("read errors", errors, "", Better.LOWER);
     r.note("recovery of a passivated session is observed from outside as the first read after "
-        + "idling; whether the server passivated within " + p.idleSeconds + " s is its own setting");
+        + "idling; whether the server passivated within " + p.idleSeconds
+        + " s is its own setting (the recovery scenario forces recovery by restarting)");
     return r.build("ok");
   }
 

@@ -75,7 +75,7 @@ final class LiveGroup {
     return subscribers.stream().mapToInt(LiveSubscriber::reconnects).sum();
   }
 
-  /** Stops every reader and waits up to {@code seconds} for them to finish; returns how many did not. */
+  /** Stops every reader, waits up to {@code seconds} for them; returns how many did not finish. */
   long stop(int seconds) {
     subscribers.forEach(LiveSubscriber::stop);
     try {

@@ -23,7 +23,8 @@ import org.HdrHistogram.Histogram;
  */
 public final class ThroughputCeiling implements Scenario {
   /** One load shape: {@code concurrency} appenders spread round-robin over {@code streams}. */
-  public record Case(String name, int streams, int concurrency, int bodyBytes, String contentType) {}
+  public record Case(String name, int streams, int concurrency, int bodyBytes,
+      String contentType) {}
 
   /** The parameters, recorded with the results. */
   public record Params(List<Case> cases, int warmupSeconds, int measureSeconds) {}

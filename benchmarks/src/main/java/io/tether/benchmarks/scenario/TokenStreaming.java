@@ -135,7 +135,8 @@ public final class TokenStreaming implements Scenario {
     r.timeline("durable deltas acked/s", "/s", acks.perSecond(seconds));
     r.timeline("deliveries/s", "/s", deliveries.perSecond(seconds));
     r.note("latency counts only deltas produced in the " + p.measureSeconds
-        + " s window after " + p.warmupSeconds + " s warm-up; it includes time queued in the producer");
+        + " s window after " + p.warmupSeconds
+        + " s warm-up; it includes time queued in the producer");
     return r.build("ok");
   }
 
