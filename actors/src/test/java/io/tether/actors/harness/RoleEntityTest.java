@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tether.actors.harness.HarnessTestSupport.RecordingRunLink;
 import io.tether.actors.harness.HarnessTestSupport.SpawnedWorkspaces;
 import io.tether.actors.harness.model.ModelProvider;
+import io.tether.actors.harness.model.ModelProvider.ModelProviderException;
 import io.tether.actors.harness.model.ModelRequest;
 import io.tether.actors.harness.model.ModelResponse;
 import io.tether.actors.harness.model.ModelStreamListener;
@@ -289,4 +290,109 @@ class RoleEntityTest {
     assertFalse(sessions.events("session-" + runId).stream()
         .anyMatch(e -> e.path("type").asText().equals("message.delta")));
   }
+
+  /** Fails the first attempt of every call, like an overloaded provider, then answers. */
+  static final class FlakyProvider implements ModelProvider {
+    final ScriptedProvider script;
+    final java.util.Set<Long> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    FlakyProvider(ScriptedProvider script) {
+      this.script = script;
+    }
+
+    @Override
+    public String name() {
+      return "flaky";
+    }
+
+    @Override
+    public boolean scripted() {
+      return true;
+    }
+
+    @Override
+    public CompletionStage<ModelResponse> stream(ModelRequest request,
+        ModelStreamListener listener) {
+      if (failed.add(request.callIndex())) {
+        return CompletableFuture.failedFuture(
+            new ModelProviderException("flaky call failed: Overloaded", null));
+      }
+      return script.stream(request, listener);
+    }
+  }
+
+  @Test
+  void aFailedModelCallIsRetriedAndRecordedAsARetry() {
+    HarnessTestSupport.writeScript(scripts, "test", """
+        {"name": "test", "roles": {"generator": [{"text": "Answered on the retry."}]}}
+        """);
+    RoleServices services = new RoleServices(
+        HarnessTestSupport.providers(scripts, new FlakyProvider(
+            new ScriptedProvider(scripts, HarnessTestSupport.BLOCKING))),
+        HarnessTestSupport.tools(new SpawnedWorkspaces(kit), workspaces),
+        sessions, run, HarnessTestSupport.settings(kit.system().settings().config()));
+    var testKit = EventSourcedBehaviorTestKit.<RoleEntity.Command, RoleEntity.Event,
+        RoleEntity.State>create(kit.system(), Generator.create(runId, services));
+    current = testKit;
+    testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
+        r -> new RoleEntity.Perform(task("t1", "flaky:test"), r));
+    Run.TaskOutcome outcome = run.reports.expectMessageClass(Run.TaskOutcome.class, WAIT);
+    assertEquals("Answered on the retry.", outcome.output());
+    RoleEntity.ModelCallRetried retried = persisted().stream()
+        .filter(RoleEntity.ModelCallRetried.class::isInstance)
+        .map(RoleEntity.ModelCallRetried.class::cast).findFirst().orElseThrow();
+    assertEquals(2, retried.attempt());
+    assertTrue(retried.reason().contains("Overloaded"));
+    assertTrue(sessions.events("session-" + runId).stream()
+        .anyMatch(e -> e.path("type").asText().equals("message.end")
+            && e.path("data").path("status").asText().equals("error")));
+  }
+
+  @Test
+  void continuousContextCarriesTheConversationAcrossTasksAndResetStartsFresh() {
+    var testKit = generator("""
+        {"name": "test", "roles": {"generator": [{"text": "first"}, {"text": "second"},
+          {"text": "third"}]}}
+        """, -1);
+    current = testKit;
+    RoleTask first = task("t1", "scripted:test");
+    testKit.<StatusReply<RoleEntity.Accepted>>runCommand(r -> new RoleEntity.Perform(first, r));
+    run.reports.expectMessageClass(Run.TaskOutcome.class, WAIT);
+    RoleTask continued = new RoleTask("t2", runId, "session-" + runId, Role.GENERATOR,
+        TaskKind.BUILD, 1, 2, 1, "scripted:test", "Go on.", false, List.of());
+    testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
+        r -> new RoleEntity.Perform(continued, r));
+    run.reports.expectMessageClass(Run.TaskOutcome.class, WAIT);
+    assertEquals(4, testKit.getState().messages().size());
+    testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
+        r -> new RoleEntity.Perform(task("t3", "scripted:test"), r));
+    run.reports.expectMessageClass(Run.TaskOutcome.class, WAIT);
+    assertEquals(2, testKit.getState().messages().size());
+  }
+
+  @Test
+  void aToolTheRoleMayNotUseIsRefusedNotRun() throws Exception {
+    HarnessTestSupport.writeScript(scripts, "test", """
+        {"name": "test", "roles": {"evaluator": [
+          {"text": "", "toolCalls": [{"name": "write_file",
+            "arguments": {"path": "verdict.txt", "content": "I fixed it myself"}}]},
+          {"text": "done"}]}}
+        """);
+    RoleServices services = new RoleServices(HarnessTestSupport.providers(scripts),
+        HarnessTestSupport.tools(new SpawnedWorkspaces(kit), workspaces),
+        sessions, run, HarnessTestSupport.settings(kit.system().settings().config()));
+    var testKit = EventSourcedBehaviorTestKit.<RoleEntity.Command, RoleEntity.Event,
+        RoleEntity.State>create(kit.system(), Evaluator.create(runId, services));
+    RoleTask task = new RoleTask("t1", runId, "session-" + runId, Role.EVALUATOR,
+        TaskKind.EVALUATE, 1, 1, 1, "scripted:test", "Evaluate.", true, List.of());
+    testKit.<StatusReply<RoleEntity.Accepted>>runCommand(r -> new RoleEntity.Perform(task, r));
+    run.reports.expectMessageClass(Run.TaskOutcome.class, WAIT);
+    List<ChatTurnView> results = testKit.getState().messages().stream()
+        .filter(m -> m.kind() == io.tether.actors.harness.model.ChatTurn.Kind.TOOL_RESULT)
+        .map(m -> new ChatTurnView(m.text())).toList();
+    assertTrue(results.get(0).text().contains("may not use the tool write_file"));
+    assertFalse(Files.exists(local("verdict.txt")));
+  }
+
+  private record ChatTurnView(String text) {}
 }

@@ -210,4 +210,68 @@ class RunTest {
     RoleTask again = roles.tasks.expectMessageClass(RoleTask.class, WAIT);
     assertEquals(build, again);
   }
+
+  @Test
+  void anEvaluatorAtTheEndChecksTheWholeProductOnceAfterTheLastSprint() {
+    RunPolicy atEnd = new RunPolicy(true, RunPolicy.EvaluatorMode.AT_END,
+        RunPolicy.ContextMode.CONTINUOUS, 0, 2, policy(0, 2, UNLIMITED).rubric(), UNLIMITED);
+    RoleTask build1 = finish(start(atEnd), SPEC);
+    assertEquals(1, build1.sprint());
+    assertFalse(build1.resetContext());
+    RoleTask build2 = finish(build1, "sprint 1 built");
+    assertEquals(TaskKind.BUILD, build2.kind());
+    assertEquals(2, build2.sprint());
+    RoleTask evaluate = finish(build2, "sprint 2 built");
+    assertEquals(TaskKind.EVALUATE, evaluate.kind());
+    assertTrue(evaluate.prompt().contains("Verify the whole product"));
+    RoleTask fix = finish(evaluate, FAIL);
+    assertEquals(TaskKind.BUILD, fix.kind());
+    assertEquals(2, fix.attempt());
+    assertEquals(null, finish(finish(fix, "fixed"), PASS));
+    assertEquals(Run.Phase.COMPLETED, run.getState().progress().phase());
+  }
+
+  @Test
+  void theUsdBudgetUsesTheConfiguredPricePerModel() {
+    start(policy(0, 1, new RunPolicy.Budget(0, 0.01, 0)));
+    run.<Run.Ack>runCommand(r -> new Run.SettleUsage("generator-0", Role.GENERATOR,
+        "anthropic:claude-sonnet-4-5", new TokenUsage(1000, 1000), r));
+    assertEquals(0.018, run.getState().ledger().usd(), 1e-12);
+    var refused = run.<Run.BudgetDecision>runCommand(
+        r -> new Run.ReserveBudget("generator-1", Role.GENERATOR, "scripted:demo", r));
+    assertFalse(refused.reply().granted());
+    assertTrue(refused.reply().reason().startsWith("USD budget spent"), refused.reply().reason());
+  }
+
+  @Test
+  void scriptedModelsCostNothing() {
+    start(policy(0, 1, new RunPolicy.Budget(0, 0.000001, 0)));
+    run.<Run.Ack>runCommand(r -> new Run.SettleUsage("planner-0", Role.PLANNER,
+        "scripted:demo", new TokenUsage(100000, 100000), r));
+    assertEquals(0.0, run.getState().ledger().usd());
+    assertTrue(run.<Run.BudgetDecision>runCommand(r -> new Run.ReserveBudget("planner-1",
+        Role.PLANNER, "scripted:demo", r)).reply().granted());
+  }
+
+  @Test
+  void theWallClockBudgetEndsARunThatRanTooLong() {
+    start(policy(0, 1, new RunPolicy.Budget(0, 0, 1)));
+    kit.createTestProbe().awaitAssert(WAIT, () -> {
+      var decision = run.<Run.BudgetDecision>runCommand(
+          r -> new Run.ReserveBudget("planner-0", Role.PLANNER, "scripted:demo", r));
+      assertFalse(decision.reply().granted());
+      return null;
+    });
+    assertEquals(Run.Phase.BUDGET_EXHAUSTED, run.getState().progress().phase());
+    assertTrue(run.getState().outcome().startsWith("wall-clock budget spent"));
+  }
+
+  @Test
+  void aRoleThatFailsFailsTheRunWithTheReason() {
+    RoleTask plan = start(policy(0, 1, UNLIMITED));
+    run.<Run.Ack>runCommand(r -> new Run.ReportTask(new Run.TaskOutcome(plan.taskId(),
+        Role.PLANNER, false, "model call planner-0 failed 3 times: Overloaded"), r));
+    assertEquals(Run.Phase.FAILED, run.getState().progress().phase());
+    assertTrue(run.getState().outcome().contains("Overloaded"));
+  }
 }
