@@ -10,10 +10,11 @@ import io.tether.benchmarks.result.ScenarioResult;
 import io.tether.benchmarks.result.TargetRun;
 import io.tether.benchmarks.scenario.Scenario;
 import io.tether.benchmarks.scenario.ScenarioSet;
-import io.tether.benchmarks.target.ExternalTarget;
-import io.tether.benchmarks.target.ManagedTarget;
-import io.tether.benchmarks.target.PeerServer;
-import io.tether.benchmarks.target.TetherServer;
+import io.tether.benchmarks.targets.ExternalTarget;
+import io.tether.benchmarks.targets.ManagedTarget;
+import io.tether.benchmarks.targets.PeerServer;
+import io.tether.benchmarks.targets.TetherServer;
+import io.tether.benchmarks.targets.TetherSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -139,11 +140,20 @@ public final class BenchmarkMain {
         ? Files.createDirectories(options.out().resolve("profiles")) : null;
   }
 
+  /** The repository itself, or with {@code --tether-ref} an export of that commit. */
+  private static Path tetherRoot(Options options) throws Exception {
+    if (options.tetherRef() == null) {
+      return options.repo();
+    }
+    Log.info("tether: exporting " + options.tetherRef() + " (git archive)");
+    return TetherSource.export(options.repo(), options.tetherRef());
+  }
+
   private static ManagedTarget start(String name, Options options, Path logs) throws Exception {
     Path peerDir = options.repo().resolve("benchmarks/peer");
     return switch (name) {
       case "peer" -> PeerServer.start(peerDir, logs, 30_000, 120, profiles(options));
-      case "tether" -> TetherServer.start(options.repo(), logs, profiles(options),
+      case "tether" -> TetherServer.start(tetherRoot(options), logs, profiles(options),
           Duration.ofSeconds(options.tetherTimeoutSeconds()));
       default -> throw new IllegalArgumentException(name);
     };

@@ -22,13 +22,15 @@ import java.util.OptionalLong;
  *   --live sse|long-poll     how subscribers read (default sse)
  *   --repo DIR               repository root (for ./tether dev); --out DIR results directory
  *   --tether-timeout-s N     how long to wait for ./tether dev to be ready (default 1500)
+ *   --tether-ref REF         build and run Tether from commit REF (git archive into a temporary
+ *                            directory) instead of the working tree
  *   --profile                record a JFR of Tether and a CPU profile of the peer into
  *                            results/profiles/ (profiling costs CPU: not for figures of record)
  * </pre>
  */
 public record Options(boolean quick, List<String> managed, Map<String, URI> external,
     Map<String, Long> pids, List<String> scenarios, LiveMode live, Path repo, Path out,
-    int tetherTimeoutSeconds, boolean profile) {
+    int tetherTimeoutSeconds, boolean profile, String tetherRef) {
 
   public static Options parse(String[] args) {
     boolean quick = false;
@@ -42,6 +44,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
     Path out = null;
     int tetherTimeout = 1500;
     boolean profile = false;
+    String tetherRef = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -64,6 +67,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
         case "--out" -> out = Path.of(value(args, ++i, a)).toAbsolutePath();
         case "--tether-timeout-s" -> tetherTimeout = Integer.parseInt(value(args, ++i, a));
         case "--profile" -> profile = true;
+        case "--tether-ref" -> tetherRef = value(args, ++i, a);
         default -> throw new IllegalArgumentException("unknown option " + a);
       }
     }
@@ -80,7 +84,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
       out = repo.resolve("benchmarks/results");
     }
     return new Options(quick, managed, external, pids, scenarios, live, repo, out, tetherTimeout,
-        profile);
+        profile, tetherRef);
   }
 
   public OptionalLong pidOf(String target) {
@@ -97,6 +101,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
     d.put("scenarios", scenarios.isEmpty() ? "all" : scenarios);
     d.put("live", live.wire());
     d.put("profiling", profile);
+    d.put("tetherSource", tetherRef == null ? "working tree" : "commit " + tetherRef);
     return d;
   }
 

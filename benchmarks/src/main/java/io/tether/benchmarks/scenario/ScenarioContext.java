@@ -2,7 +2,7 @@ package io.tether.benchmarks.scenario;
 
 import io.tether.benchmarks.client.LiveMode;
 import io.tether.benchmarks.client.StreamClient;
-import io.tether.benchmarks.target.Target;
+import io.tether.benchmarks.targets.Target;
 import java.net.http.HttpClient;
 import java.util.List;
 
