@@ -6,10 +6,10 @@ import com.datastax.oss.driver.api.core.config.OptionsMap;
 import com.datastax.oss.driver.api.core.config.TypedDriverOption;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.typesafe.config.Config;
+import java.io.Closeable;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -17,10 +17,14 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.UnknownHostException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,9 +59,11 @@ import org.slf4j.LoggerFactory;
  *   <li>Everything it writes stays under {@code home}: generated {@code conf/cassandra.yaml} and
  *       {@code conf/logback.xml}, {@code data/}, {@code logs/}, {@code tmp/} (native libraries,
  *       JNA) and the pid file; {@code user.home} points there too.
- *   <li>If the pid file names a live Cassandra, {@link #start} fails, unless {@code reuse-running}
- *       is on and that instance answers CQL: then it is returned as not {@link #owned()} and
- *       {@link #stop()} leaves it running.
+ *   <li>If the pid file names a live Cassandra, {@link #start} fails with a {@link
+ *       HomeInUseException}, unless {@code reuse-running} is on and that instance answers CQL: then
+ *       it is returned as not {@link #owned()} and {@link #stop()} leaves it running. A launcher
+ *       holds a lock on {@code home/launcher.lock} while it owns an instance, so two launchers
+ *       racing on one home cannot both launch.
  *   <li>{@link #stop()} sends SIGTERM, on which Cassandra's own shutdown hook drains (flushes every
  *       memtable and closes the commit log, so the next start replays nothing), waits up to
  *       {@code stop-timeout} for the exit, then sends SIGKILL. It is idempotent.
@@ -97,6 +103,7 @@ public final class LocalCassandra implements AutoCloseable {
   public static final String DATACENTER = "datacenter1";
 
   static final String PID_FILE = "cassandra.pid";
+  static final String LOCK_FILE = "launcher.lock";
   static final String DAEMON_CLASS = "org.apache.cassandra.service.CassandraDaemon";
   private static final int LOG_TAIL_LINES = 40;
 
@@ -142,6 +149,7 @@ public final class LocalCassandra implements AutoCloseable {
   private volatile String releaseVersion = "";
   private volatile Duration startupTime = Duration.ZERO;
   private StopResult stopResult;
+  private FileLock homeLock;
 
   private LocalCassandra(LocalCassandraSettings settings, Process process, ProcessHandle handle) {
     this.settings = settings;
@@ -171,10 +179,29 @@ public final class LocalCassandra implements AutoCloseable {
     Path pidFile = home.resolve(PID_FILE);
 
     long began = System.nanoTime();
+    // The lock closes the gap between reading the pid file and writing it: two launchers starting
+    // on one home at the same moment would otherwise both launch into the same data directory.
+    FileLock homeLock = tryLockHome(home);
     Optional<ProcessHandle> running = runningInstance(pidFile);
+    if (homeLock == null && running.isEmpty()) {
+      throw new HomeInUseException("Another launcher is starting a Cassandra on home " + home
+          + " (it holds " + home.resolve(LOCK_FILE) + "); give each instance its own home.");
+    }
     if (running.isPresent()) {
+      release(homeLock);
       return reuse(settings, running.get(), began);
     }
+    try {
+      return launch(settings, homeLock);
+    } catch (RuntimeException e) {
+      release(homeLock);
+      throw e;
+    }
+  }
+
+  private static LocalCassandra launch(LocalCassandraSettings settings, FileLock homeLock) {
+    Path home = settings.home();
+    Path pidFile = home.resolve(PID_FILE);
     deleteIfExists(pidFile);
 
     Path java = requireJava(settings.javaHome());
@@ -217,6 +244,7 @@ public final class LocalCassandra implements AutoCloseable {
     }
     writeString(pidFile, Long.toString(process.pid()));
     LocalCassandra cassandra = new LocalCassandra(settings, process, process.toHandle());
+    cassandra.homeLock = homeLock;
     try {
       cassandra.releaseVersion = awaitReady(settings, process, launched);
     } catch (RuntimeException e) {
@@ -340,6 +368,7 @@ public final class LocalCassandra implements AutoCloseable {
     }
     if (!process.isAlive()) {
       deleteIfExists(settings.home().resolve(PID_FILE));
+      release(homeLock);
       return new StopResult(false, false, process.exitValue(), Duration.ZERO);
     }
     log.info("Stopping Cassandra (pid {}) on {}", process.pid(), contactPoint());
@@ -360,6 +389,7 @@ public final class LocalCassandra implements AutoCloseable {
     }
     closeQuietly(process.getOutputStream());
     deleteIfExists(settings.home().resolve(PID_FILE));
+    release(homeLock);
     Duration took = Duration.ofNanos(System.nanoTime() - began);
     int exitCode = process.isAlive() ? -1 : process.exitValue();
     log.info("Cassandra (pid {}) stopped in {} ms, exit code {}{}", process.pid(), took.toMillis(),
@@ -370,7 +400,7 @@ public final class LocalCassandra implements AutoCloseable {
   private static LocalCassandra reuse(LocalCassandraSettings settings, ProcessHandle running, long began) {
     Path pidFile = settings.home().resolve(PID_FILE);
     if (!settings.reuseRunning()) {
-      throw new LocalCassandraException("A Cassandra (pid " + running.pid() + ") is already running on home "
+      throw new HomeInUseException("A Cassandra (pid " + running.pid() + ") is already running on home "
           + settings.home() + " (" + pidFile + "). Stop it, or set tether.cassandra.local.reuse-running = on"
           + " to use it.");
     }
@@ -387,6 +417,31 @@ public final class LocalCassandra implements AutoCloseable {
     log.info("Reusing Cassandra {} (pid {}) on {}, found ready after {} ms", version, running.pid(),
         settings.contactPoint(), Duration.ofNanos(System.nanoTime() - began).toMillis());
     return cassandra;
+  }
+
+  /** The lock on {@code home/launcher.lock}, or null if another launcher (in any JVM) holds it. */
+  private static FileLock tryLockHome(Path home) {
+    FileChannel channel = null;
+    try {
+      channel = FileChannel.open(home.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock = channel.tryLock();
+      if (lock == null) {
+        channel.close();
+      }
+      return lock;
+    } catch (OverlappingFileLockException heldInThisJvm) {
+      closeQuietly(channel);
+      return null;
+    } catch (IOException e) {
+      closeQuietly(channel);
+      throw new UncheckedIOException("Cannot lock " + home.resolve(LOCK_FILE), e);
+    }
+  }
+
+  private static void release(FileLock lock) {
+    if (lock != null) {
+      closeQuietly(lock.channel());
+    }
   }
 
   private static Optional<ProcessHandle> runningInstance(Path pidFile) {
@@ -795,11 +850,14 @@ public final class LocalCassandra implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(OutputStream stream) {
+  private static void closeQuietly(Closeable closeable) {
+    if (closeable == null) {
+      return;
+    }
     try {
-      stream.close();
+      closeable.close();
     } catch (IOException ignored) {
-      // The child is gone; its pipe may already be broken.
+      // Closing a pipe to a dead child or a lock file cannot fail in a way worth reporting.
     }
   }
 }

@@ -2,6 +2,7 @@ package io.tether.persistence.testkit;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.tether.persistence.cassandra.HomeInUseException;
 import io.tether.persistence.cassandra.LocalCassandra;
 import io.tether.persistence.cassandra.LocalCassandraSettings;
 import io.tether.persistence.cassandra.PortInUseException;
@@ -155,44 +156,31 @@ public final class TestCassandra {
 
   private static TestCassandra startLocal() {
     Path workDir = Path.of(System.getProperty("tether.test.work-dir", "target/test-work"));
-    LocalCassandraSettings base = LocalCassandraSettings.fromConfig(ConfigFactory.load())
-        .withHome(homeIn(workDir))
+    LocalCassandraSettings base = withBuiltLibDir(LocalCassandraSettings.fromConfig(ConfigFactory.load())
         .withCleanStart(true)
-        .withReuseRunning(false);
-    base = withBuiltLibDir(base);
+        .withReuseRunning(false));
+    try {
+      return startOnFreePorts(base.withHome(workDir.resolve("cassandra")));
+    } catch (HomeInUseException e) {
+      // Another test JVM of the same module (surefire forkCount > 1) owns the shared home.
+      return startOnFreePorts(base.withHome(workDir.resolve("cassandra-" + ProcessHandle.current().pid())));
+    }
+  }
+
+  private static TestCassandra startOnFreePorts(LocalCassandraSettings settings) {
     PortInUseException lastRace = null;
     // Free ports are found by binding and releasing them, so another process can grab one before
     // Cassandra binds it; that is the only failure worth another attempt.
     for (int attempt = 0; attempt < 3; attempt++) {
       List<Integer> ports = freePorts(2);
       try {
-        LocalCassandra server = LocalCassandra.start(base.withPorts(ports.get(0), ports.get(1), 0));
+        LocalCassandra server = LocalCassandra.start(settings.withPorts(ports.get(0), ports.get(1), 0));
         return new TestCassandra(server.contactPoint(), Optional.of(server));
       } catch (PortInUseException e) {
         lastRace = e;
       }
     }
     throw lastRace;
-  }
-
-  private static Path homeIn(Path workDir) {
-    Path shared = workDir.resolve("cassandra");
-    Path pidFile = shared.resolve("cassandra.pid");
-    if (Files.isRegularFile(pidFile)) {
-      try {
-        long pid = Long.parseLong(Files.readString(pidFile).trim());
-        boolean liveCassandra = ProcessHandle.of(pid)
-            .filter(ProcessHandle::isAlive)
-            .map(p -> p.info().commandLine().map(cl -> cl.contains("CassandraDaemon")).orElse(true))
-            .orElse(false);
-        if (liveCassandra) {
-          return workDir.resolve("cassandra-" + ProcessHandle.current().pid());
-        }
-      } catch (IOException | NumberFormatException e) {
-        // An unreadable pid file names no live instance; LocalCassandra replaces it.
-      }
-    }
-    return shared;
   }
 
   private static LocalCassandraSettings withBuiltLibDir(LocalCassandraSettings settings) {
