@@ -270,6 +270,10 @@ public final class RunFlow {
   public static String report(Run.State s, Phase outcome, String reason) {
     StringBuilder r = new StringBuilder("# Run ").append(s.runId()).append(": ")
         .append(outcome.name().toLowerCase()).append("\n\n").append(reason).append("\n\n");
+    if (s.setup().models().values().stream().anyMatch(m -> m.startsWith("scripted:"))) {
+      r.append("SCRIPTED: some roles replayed a recorded script instead of calling a model ")
+          .append(s.setup().models()).append(".\n\n");
+    }
     List<String> sprints = s.artifacts().sprints();
     for (int i = 1; i <= sprints.size(); i++) {
       final int sprint = i;

@@ -197,6 +197,9 @@ class StreamingProvidersTest {
     StubHttpServer.Request sent = stub.requests().get(0);
     assertEquals("/v1/chat/completions", sent.path());
     assertEquals("Bearer " + SECRET, sent.headers().get("authorization"));
+    // Without include_usage an OpenAI stream reports no tokens and the budget could not settle.
+    assertTrue(JSON.readTree(sent.body()).path("stream_options").path("include_usage")
+        .asBoolean(), sent.body());
   }
 
   @Test
