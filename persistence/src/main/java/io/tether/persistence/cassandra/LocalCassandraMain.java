@@ -11,8 +11,9 @@ import java.util.concurrent.CountDownLatch;
  * prints {@code CONTACT_POINT=host:port} on stdout once it answers CQL, then stays up until it gets
  * SIGTERM/SIGINT or its stdin reaches end-of-file, and stops Cassandra cleanly before exiting.
  *
- * <p>Exit codes: 0 after a clean stop, 1 if Cassandra could not be started, 2 if it had to be
- * killed or died while running.
+ * <p>Exit codes: 0 after a clean stop on end-of-file, 143 (or 130) after SIGTERM (SIGINT), which
+ * returns only once Cassandra has drained and exited; 1 if Cassandra could not be started; 2 if it
+ * had to be killed or died while running.
  *
  * <p>Example, from a shell script that keeps it in the background until the script ends:
  *
