@@ -57,15 +57,9 @@ final class DevMode {
       throw e;
     }
     long nodeReady = System.nanoTime();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        node.stop(Duration.ofSeconds(30));
-      } catch (Exception e) {
-        System.err.println("tether: node did not stop cleanly: " + e);
-      } finally {
-        cassandra.close();
-      }
-    }, "tether-dev-shutdown"));
+    // Both JVM shutdown hooks (Pekko's coordinated shutdown and the launcher's) run at once on
+    // SIGTERM: Cassandra must outlive the node's leaving, which may still write.
+    cassandra.keepRunningUntil(node.system().getWhenTerminated());
 
     boolean authOn = config.getBoolean("tether.auth.enabled");
     System.out.printf("""
