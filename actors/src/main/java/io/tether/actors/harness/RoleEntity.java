@@ -390,10 +390,15 @@ public final class RoleEntity
     if (!state.pendingTools().isEmpty()) {
       ToolCall call = state.pendingTools().get(0);
       if (!profile.allows(call.name())) {
+        String refusal = "the " + profile.role().wireName() + " may not use the tool "
+            + call.name();
         return Effect().persist(List.of(new ToolCallRequested(call),
-                new ToolCallCompleted(call.id(), "the " + profile.role().wireName()
-                    + " may not use the tool " + call.name(), true)))
-            .thenRun(s -> context.getSelf().tell(Continue.INSTANCE))
+                new ToolCallCompleted(call.id(), refusal, true)))
+            .thenRun(s -> {
+              offer("tool.call", s.task(), toolCallData(call));
+              offer("tool.result", s.task(), toolResultData(call.id(), "error", refusal));
+              context.getSelf().tell(Continue.INSTANCE);
+            })
             .thenNoReply();
       }
       return Effect().persist(new ToolCallRequested(call))
@@ -558,12 +563,7 @@ public final class RoleEntity
   }
 
   private void runTool(State state, ToolCall call) {
-    ObjectNode data = SessionEvents.data();
-    data.put("toolCallId", call.id());
-    data.put("role", profile.role().wireName());
-    data.put("name", call.name());
-    data.put("arguments", call.argumentsJson());
-    offer("tool.call", state.task(), data);
+    offer("tool.call", state.task(), toolCallData(call));
     toolInFlight = true;
     context.pipeToSelf(services.tools().execute(runId, profile.role().wireName(), call),
         (outcome, error) -> error == null
@@ -581,13 +581,8 @@ public final class RoleEntity
     }
     return Effect().persist(new ToolCallCompleted(msg.toolCallId(), msg.output(), msg.error()))
         .thenRun(s -> {
-          ObjectNode data = SessionEvents.data();
-          data.put("toolCallId", msg.toolCallId());
-          data.put("role", profile.role().wireName());
-          data.put("status", msg.error() ? "error" : "ok");
-          data.put("output", msg.output().length() > 4000
-              ? msg.output().substring(0, 4000) + "..." : msg.output());
-          offer("tool.result", s.task(), data);
+          offer("tool.result", s.task(),
+              toolResultData(msg.toolCallId(), msg.error() ? "error" : "ok", msg.output()));
           context.getSelf().tell(Continue.INSTANCE);
         })
         .thenNoReply();
@@ -624,15 +619,11 @@ public final class RoleEntity
             data.put("toolCallId", interruptedTool.id());
             data.put("tool", interruptedTool.name());
             data.put("toolCall", "in_doubt");
-            ObjectNode result = SessionEvents.data();
-            result.put("toolCallId", interruptedTool.id());
-            result.put("role", profile.role().wireName());
-            result.put("status", "in_doubt");
-            result.put("output", IN_DOUBT_RESULT);
-            offer("run.interrupted", s.task(), data);
-            offer("tool.result", s.task(), result);
-          } else {
-            offer("run.interrupted", s.task(), data);
+          }
+          offer("run.interrupted", s.task(), data);
+          if (interruptedTool != null) {
+            offer("tool.result", s.task(),
+                toolResultData(interruptedTool.id(), "in_doubt", IN_DOUBT_RESULT));
           }
           if (s.pendingCall() != null) {
             issueModelCall(s);
@@ -670,6 +661,24 @@ public final class RoleEntity
       return Effect().noReply();
     }
     return Effect().persist(new TaskReported(msg.taskId())).thenNoReply();
+  }
+
+  private ObjectNode toolCallData(ToolCall call) {
+    ObjectNode data = SessionEvents.data();
+    data.put("toolCallId", call.id());
+    data.put("role", profile.role().wireName());
+    data.put("name", call.name());
+    data.put("arguments", call.argumentsJson());
+    return data;
+  }
+
+  private ObjectNode toolResultData(String toolCallId, String status, String output) {
+    ObjectNode data = SessionEvents.data();
+    data.put("toolCallId", toolCallId);
+    data.put("role", profile.role().wireName());
+    data.put("status", status);
+    data.put("output", output.length() > 4000 ? output.substring(0, 4000) + "..." : output);
+    return data;
   }
 
   private void offer(String type, RoleTask task, ObjectNode data) {

@@ -392,6 +392,12 @@ class RoleEntityTest {
         .map(m -> new ChatTurnView(m.text())).toList();
     assertTrue(results.get(0).text().contains("may not use the tool write_file"));
     assertFalse(Files.exists(local("verdict.txt")));
+    run.reports.awaitAssert(WAIT, () -> {
+      assertTrue(sessions.events("session-" + runId).stream()
+          .anyMatch(e -> e.path("type").asText().equals("tool.result")
+              && e.path("data").path("status").asText().equals("error")));
+      return null;
+    });
   }
 
   private record ChatTurnView(String text) {}
