@@ -57,11 +57,24 @@ public final class Session
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "Session");
 
-  /** Tells a fork's source that the fork no longer reads its data. */
-  @FunctionalInterface
-  public interface SourceLink {
+  /** What a stream entity asks of other stream entities, through sharding. */
+  public interface Peers {
     /** Releases {@code forkId}'s reference on {@code sourceId}. */
-    void release(String sourceId, String forkId);
+    void releaseFork(String sourceId, String forkId);
+
+    /** Re-checks {@code streamId}'s expiry after {@code delay}, waking it if passivated. */
+    void checkExpiryAfter(String streamId, Duration delay);
+
+    /** Peers that do nothing: unit tests of a single entity. */
+    static Peers none() {
+      return new Peers() {
+        @Override
+        public void releaseFork(String sourceId, String forkId) {}
+
+        @Override
+        public void checkExpiryAfter(String streamId, Duration delay) {}
+      };
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -107,6 +120,9 @@ public final class Session
 
   /** Internal: re-check TTL and Expires-At. */
   record ExpiryTick() implements Command {}
+
+  /** Internal: the access recorded at the last stop is outdated; forget it durably. */
+  record ForgetRecordedAccess() implements Command {}
 
   /**
    * What to create.
@@ -338,6 +354,12 @@ public final class Session
   /** The stream was deleted or expired; soft keeps the data for forks. */
   public record StreamDeleted(boolean soft, String reason) implements Event {}
 
+  /**
+   * The last access to a stream with a sliding TTL, recorded when its entity stops (null once
+   * a later incarnation has been accessed), so passivation does not restart the TTL window.
+   */
+  public record AccessRecorded(Long lastAccessMillis) implements Event {}
+
   // ---------------------------------------------------------------------------------------------
   // Wiring
 
@@ -347,18 +369,29 @@ public final class Session
     SessionSettings settings = SessionSettings.fromConfig(system.settings().config());
     JournalReader reader = new JournalReader(system, settings.readJournalPluginId());
     StreamPurger purger = StreamPurger.forSystem(system, settings);
-    SourceLink link = (sourceId, forkId) ->
+    Peers peers = new Peers() {
+      @Override
+      public void releaseFork(String sourceId, String forkId) {
         sharding.entityRefFor(ENTITY_TYPE_KEY, sourceId).tell(new ReleaseFork(forkId));
+      }
+
+      @Override
+      public void checkExpiryAfter(String streamId, Duration delay) {
+        system.scheduler().scheduleOnce(delay,
+            () -> sharding.entityRefFor(ENTITY_TYPE_KEY, streamId).tell(new ExpiryTick()),
+            system.executionContext());
+      }
+    };
     sharding.init(Entity.of(ENTITY_TYPE_KEY,
-        ctx -> create(ctx.getEntityId(), settings, reader, purger, link))
+        ctx -> create(ctx.getEntityId(), settings, reader, purger, peers))
         .withStopMessage(new Stop()));
   }
 
   /** The behavior of the stream {@code streamId}. */
   public static Behavior<Command> create(String streamId, SessionSettings settings,
-      JournalReader reader, StreamPurger purger, SourceLink link) {
+      JournalReader reader, StreamPurger purger, Peers peers) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Session(streamId, ctx, timers, settings, reader, purger, link)));
+        new Session(streamId, ctx, timers, settings, reader, purger, peers)));
   }
 
   /** The persistence id of a stream. */
@@ -387,6 +420,7 @@ public final class Session
   private record Waiter(ActorRef<ReadReply> replyTo, Offset from, int maxBytes) {}
 
   private static final String EXPIRY_TIMER = "expiry";
+  private static final Duration LONGEST_WAKE = Duration.ofDays(1);
 
   private final String streamId;
   private final ActorContext<Command> ctx;
@@ -394,16 +428,17 @@ public final class Session
   private final SessionSettings settings;
   private final JournalReader reader;
   private final StreamPurger purger;
-  private final SourceLink link;
+  private final Peers peers;
 
   private final GroupCommitBuffer buffer = new GroupCommitBuffer();
   private final Map<Long, Waiter> waiters = new HashMap<>();
   private long nextWaiterId;
   private boolean flushScheduled;
+  private boolean forgettingAccess;
   private long lastAccessMillis = System.currentTimeMillis();
 
   private Session(String streamId, ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      SessionSettings settings, JournalReader reader, StreamPurger purger, SourceLink link) {
+      SessionSettings settings, JournalReader reader, StreamPurger purger, Peers peers) {
     super(persistenceIdOf(streamId));
     this.streamId = streamId;
     this.ctx = ctx;
@@ -411,7 +446,7 @@ public final class Session
     this.settings = settings;
     this.reader = reader;
     this.purger = purger;
-    this.link = link;
+    this.peers = peers;
   }
 
   @Override
@@ -428,7 +463,8 @@ public final class Session
   public SignalHandler<StreamState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          lastAccessMillis = System.currentTimeMillis();
+          lastAccessMillis = state.recordedAccess() != null
+              ? state.recordedAccess() : System.currentTimeMillis();
           armExpiry(state);
         })
         .build();
@@ -445,6 +481,8 @@ public final class Session
         .onEvent(ForkAcquired.class, (state, e) -> state.next().withForkRefs(1))
         .onEvent(ForkReleased.class, (state, e) -> state.next().withForkRefs(-1))
         .onEvent(StreamDeleted.class, (state, e) -> state.next().deleted(e))
+        .onEvent(AccessRecorded.class, (state, e) ->
+            state.next().withRecordedAccess(e.lastAccessMillis()))
         .build();
   }
 
@@ -463,6 +501,7 @@ public final class Session
         .onCommand(ReleaseFork.class, this::onReleaseFork)
         .onCommand(ExpiryTick.class, this::onExpiryTick)
         .onCommand(Stop.class, this::onStop)
+        .onCommand(ForgetRecordedAccess.class, this::onForgetRecordedAccess)
         .build();
   }
 
@@ -485,7 +524,7 @@ public final class Session
           s -> new CreateConflict("A deleted stream still read by forks holds this path"));
     }
     if (lifecycle == StreamState.Lifecycle.ACTIVE) {
-      touch();
+      touch(state);
       armExpiry(state);
       String conflict = configConflict(state, spec);
       return Effect().reply(cmd.replyTo(), conflict == null
@@ -514,7 +553,7 @@ public final class Session
     return Effect().persist(events)
         .thenRun(after -> {
           afterPossibleDeletion(before, events);
-          touch();
+          touch(after);
           armExpiry(after);
         })
         .thenReply(cmd.replyTo(), after -> new Created(after.info()));
@@ -567,7 +606,7 @@ public final class Session
           state.lifecycle() == StreamState.Lifecycle.SOFT_DELETED
               ? AppendFailure.GONE : AppendFailure.NOT_FOUND, null, false, null, null, null));
     }
-    touch();
+    touch(state);
     armExpiry(state);
     ProducerTuple producer = spec.producer();
     if (buffer.closed(state)) {
@@ -770,7 +809,7 @@ public final class Session
       return Effect().reply(cmd.replyTo(), new ReadRejected(ReadFailure.GONE));
     }
     if (!spec.internal()) {
-      touch();
+      touch(state);
       armExpiry(state);
     }
     Offset from = spec.fromTail() ? state.tail() : spec.from() == null ? Offset.ZERO : spec.from();
@@ -989,7 +1028,19 @@ public final class Session
           state.info()));
     }
     waiters.clear();
-    return Effect().stop().thenNoReply();
+    if (state.lifecycle() != StreamState.Lifecycle.ACTIVE) {
+      return Effect().stop().thenNoReply();
+    }
+    long deadline = deadline(state);
+    if (deadline != Long.MAX_VALUE) {
+      long delay = Math.max(0, deadline - System.currentTimeMillis()) + 50;
+      peers.checkExpiryAfter(streamId,
+          Duration.ofMillis(Math.min(delay, LONGEST_WAKE.toMillis())));
+    }
+    if (state.ttlSeconds() == null) {
+      return Effect().stop().thenNoReply();
+    }
+    return Effect().persist(new AccessRecorded(lastAccessMillis)).thenStop().thenNoReply();
   }
 
   // --- expiry ----------------------------------------------------------------------------------
@@ -1041,8 +1092,21 @@ public final class Session
     return new StreamDeleted(state.forkRefs() > 0, "expired");
   }
 
-  private void touch() {
+  private void touch(StreamState state) {
     lastAccessMillis = System.currentTimeMillis();
+    if (state.recordedAccess() != null && !forgettingAccess) {
+      forgettingAccess = true;
+      ctx.getSelf().tell(new ForgetRecordedAccess());
+    }
+  }
+
+  private ReplyEffect<Event, StreamState> onForgetRecordedAccess(StreamState state,
+      ForgetRecordedAccess cmd) {
+    forgettingAccess = false;
+    if (state.recordedAccess() == null) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new AccessRecorded(null)).thenNoReply();
   }
 
   // --- helpers ---------------------------------------------------------------------------------
@@ -1069,7 +1133,7 @@ public final class Session
           long deletedAt = before.seqNr() + i + 1;
           purger.purge(persistenceId().id(), deletedAt - 1);
           if (before.fork() != null) {
-            link.release(before.fork().sourceId(), streamId);
+            peers.releaseFork(before.fork().sourceId(), streamId);
           }
         }
         return;

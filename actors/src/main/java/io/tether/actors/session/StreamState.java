@@ -30,6 +30,8 @@ import java.util.Map;
  * @param recent the most recent persisted batches, oldest first
  * @param recentBytes the payload size of {@code recent}
  * @param recentFrom every item after this offset is in {@code recent}
+ * @param recordedAccess the last access (epoch millis) recorded when the entity last stopped
+ *     gracefully, or null when unknown; restores the sliding TTL window after passivation
  */
 public record StreamState(
     long seqNr,
@@ -49,7 +51,8 @@ public record StreamState(
     Offset tail,
     List<TailBatch> recent,
     long recentBytes,
-    Offset recentFrom) {
+    Offset recentFrom,
+    Long recordedAccess) {
 
   /** Whether a stream exists at this id. */
   public enum Lifecycle {
@@ -64,7 +67,7 @@ public record StreamState(
   /** The state before the first event. */
   public static StreamState empty() {
     return new StreamState(0, Lifecycle.ABSENT, 0, 0, null, null, null, null, false, null, null,
-        Map.of(), null, 0, Offset.ZERO, List.of(), 0, Offset.ZERO);
+        Map.of(), null, 0, Offset.ZERO, List.of(), 0, Offset.ZERO, null);
   }
 
   /** The metadata clients see. */
@@ -90,7 +93,7 @@ public record StreamState(
   private StreamState withSeq(long seq) {
     return new StreamState(seq, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork, forkRefs,
-        tail, recent, recentBytes, recentFrom);
+        tail, recent, recentBytes, recentFrom, recordedAccess);
   }
 
   /** A new incarnation begins at this state's sequence number. */
@@ -98,7 +101,7 @@ public record StreamState(
     Offset start = e.fork() != null ? e.fork().forkOffset() : Offset.ZERO;
     return new StreamState(seqNr, Lifecycle.ACTIVE, seqNr, e.base(), e.contentType(),
         e.ttlSeconds(), e.expiresAt(), e.expiresAtMillis(), false, null, null, Map.of(),
-        e.fork(), 0, start, List.of(), 0, start);
+        e.fork(), 0, start, List.of(), 0, start, null);
   }
 
   /** Items persisted at this state's sequence number, with producer-table changes. */
@@ -124,21 +127,29 @@ public record StreamState(
         expiresAt, expiresAtMillis, closed, closedBy,
         e.streamSeq() != null ? e.streamSeq() : lastStreamSeq,
         mergeProducers(e.producers()), fork, forkRefs, nextTail,
-        Collections.unmodifiableList(nextRecent), bytes, complete);
+        Collections.unmodifiableList(nextRecent), bytes, complete, recordedAccess);
   }
 
   /** The stream closed, possibly by an idempotent producer. */
   StreamState closedNow(Session.StreamClosed e) {
     return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, true, e.closedBy(), lastStreamSeq,
-        mergeProducers(e.producers()), fork, forkRefs, tail, recent, recentBytes, recentFrom);
+        mergeProducers(e.producers()), fork, forkRefs, tail, recent, recentBytes, recentFrom,
+        recordedAccess);
+  }
+
+  /** The last access as recorded at a graceful stop (null: unknown). */
+  StreamState withRecordedAccess(Long millis) {
+    return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
+        expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork, forkRefs,
+        tail, recent, recentBytes, recentFrom, millis);
   }
 
   /** The fork reference count moved by {@code delta}. */
   StreamState withForkRefs(int delta) {
     return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork,
-        Math.max(0, forkRefs + delta), tail, recent, recentBytes, recentFrom);
+        Math.max(0, forkRefs + delta), tail, recent, recentBytes, recentFrom, recordedAccess);
   }
 
   /** Deleted: soft keeps everything for fork readers, hard forgets the incarnation. */
@@ -146,11 +157,11 @@ public record StreamState(
     if (e.soft()) {
       return new StreamState(seqNr, Lifecycle.SOFT_DELETED, incarnationStart, base, contentType,
           ttlSeconds, expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork,
-          forkRefs, tail, recent, recentBytes, recentFrom);
+          forkRefs, tail, recent, recentBytes, recentFrom, recordedAccess);
     }
     StreamState fresh = empty();
     return new StreamState(seqNr, Lifecycle.ABSENT, seqNr, 0, null, null, null, null, false, null,
-        null, Map.of(), null, 0, Offset.ZERO, fresh.recent(), 0, Offset.ZERO);
+        null, Map.of(), null, 0, Offset.ZERO, fresh.recent(), 0, Offset.ZERO, null);
   }
 
   private Map<String, ProducerState> mergeProducers(Map<String, ProducerState> updates) {

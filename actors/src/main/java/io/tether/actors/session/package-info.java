@@ -22,12 +22,14 @@
  *       the entity moving to another node.
  *   <li><b>Stream-Seq</b> is scoped per stream and compared as Java strings (byte-wise for
  *       ASCII).
- *   <li><b>TTL</b>: the sliding window's last-access time is kept in memory, not persisted
- *       (persisting every read would cost a write per read); after a restart it counts from
- *       recovery, so a TTL can only be extended by a restart, never shortened. Expiry is checked
- *       on every request and by a timer while the entity is alive; a passivated expired stream
- *       is deleted on its next access.
- *   <li><b>Delete</b> persists {@code StreamDeleted}; reads never look before the current
+ *   <li><b>TTL</b>: the sliding window's last access is kept in memory, not persisted per read
+ *       (that would cost a write per read). A graceful stop (passivation, hand-off) records it
+ *       in an {@code AccessRecorded} event and schedules a wake-up at the deadline, so an idle
+ *       passivated stream still expires on time and its data is removed; the first access of
+ *       the next incarnation forgets the record. After a crash the window counts from
+ *       recovery: a TTL can be extended by a crash, never shortened. Expiry is also checked on
+ *       every request and by a timer while the entity is alive.
+   <li><b>Delete</b> persists {@code StreamDeleted}; reads never look before the current
  *       incarnation's creation (the retention horizon), and a hard delete purges the earlier
  *       events and the snapshots ({@code tether.session.purge-on-delete}). A stream still read by
  *       forks is soft-deleted (410) until its last fork is released.

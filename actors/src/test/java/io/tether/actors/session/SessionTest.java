@@ -80,7 +80,7 @@ class SessionTest {
   private static ActorRef<Session.Command> spawn(String id, SessionSettings settings) {
     return testKit.spawn(Session.create(id, settings,
         new JournalReader(testKit.system(), settings.readJournalPluginId()),
-        StreamPurger.none(), (source, fork) -> { }));
+        StreamPurger.none(), Session.Peers.none()));
   }
 
   private static byte[] bytes(String text) {
@@ -278,6 +278,43 @@ class SessionTest {
   }
 
   @Test
+  void passivationKeepsTheSlidingTtlWindowAndSchedulesAWakeUpAtTheDeadline() throws Exception {
+    String id = "ttl-" + ids.incrementAndGet();
+    List<Duration> wakeUps = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Session.Peers recording = new Session.Peers() {
+      @Override
+      public void releaseFork(String sourceId, String forkId) {}
+
+      @Override
+      public void checkExpiryAfter(String streamId, Duration delay) {
+        wakeUps.add(delay);
+      }
+    };
+    SessionSettings settings = settings(100, 1024);
+    java.util.function.Supplier<ActorRef<Session.Command>> spawnOne = () ->
+        testKit.spawn(Session.create(id, settings,
+            new JournalReader(testKit.system(), settings.readJournalPluginId()),
+            StreamPurger.none(), recording));
+    long start = System.currentTimeMillis();
+    ActorRef<Session.Command> first = spawnOne.get();
+    assertInstanceOf(Created.class, ask(first, r -> new Session.Create(new CreateSpec(
+        "text/plain", 2L, null, null, false, List.of(), null, null, List.of()), r),
+        CreateReply.class));
+    Thread.sleep(1000);
+    TestProbe<Object> watcher = testKit.createTestProbe();
+    first.tell(new Session.Stop());
+    watcher.expectTerminated(first, Duration.ofSeconds(5));
+    assertEquals(1, wakeUps.size(), "a wake-up at the TTL deadline");
+    assertTrue(wakeUps.get(0).toMillis() <= 1200);
+
+    ActorRef<Session.Command> second = spawnOne.get();
+    Thread.sleep(Math.max(0, start + 2400 - System.currentTimeMillis()));
+    Session.Described described = ask(second, Session.Describe::new, Session.Described.class);
+    assertEquals(Session.Lookup.NOT_FOUND, described.lookup(),
+        "expired 2 s after the last access, not 2 s after the restart");
+  }
+
+  @Test
   void recoversItsDataAndServesRangesOlderThanTheTailFromTheJournal() {
     String id = "recover-" + ids.incrementAndGet();
     SessionSettings small = settings(100, 2);
@@ -303,7 +340,7 @@ class SessionTest {
         EventSourcedBehaviorTestKit.create(testKit.system(), Session.create(
             "kit-" + ids.incrementAndGet(), settings(100, 1024),
             new JournalReader(testKit.system(), "pekko.persistence.testkit.query"),
-            StreamPurger.none(), (source, fork) -> { }));
+            StreamPurger.none(), Session.Peers.none()));
     var created = kit.<CreateReply>runCommand(r -> new Session.Create(plain("text/plain"), r));
     assertInstanceOf(Created.class, created.reply());
     kit.<AppendReply>runCommand(r -> new Session.Append(append("hello",
