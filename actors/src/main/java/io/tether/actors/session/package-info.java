@@ -29,7 +29,7 @@
  *       the next incarnation forgets the record. After a crash the window counts from
  *       recovery: a TTL can be extended by a crash, never shortened. Expiry is also checked on
  *       every request and by a timer while the entity is alive.
-   <li><b>Delete</b> persists {@code StreamDeleted}; reads never look before the current
+ *   <li><b>Delete</b> persists {@code StreamDeleted}; reads never look before the current
  *       incarnation's creation (the retention horizon), and a hard delete purges the earlier
  *       events and the snapshots ({@code tether.session.purge-on-delete}). A stream still read by
  *       forks is soft-deleted (410) until its last fork is released.
