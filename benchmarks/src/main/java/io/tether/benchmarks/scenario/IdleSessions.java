@@ -33,7 +33,7 @@ public final class IdleSessions implements Scenario {
   }
 
   public static Params full() {
-    return new Params(10_000, 32, 3, 15, 500);
+    return new Params(5_000, 32, 3, 10, 300);
   }
 
   public static Params quick() {

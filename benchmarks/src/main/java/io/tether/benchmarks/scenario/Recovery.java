@@ -29,7 +29,7 @@ public final class Recovery implements Scenario {
   }
 
   public static Params full() {
-    return new Params(50, 2000, 100, 500);
+    return new Params(20, 2000, 100, 500);
   }
 
   public static Params quick() {
