@@ -335,8 +335,12 @@ public final class Run
         .withSettings(ClusterShardingSettings.create(system).withRememberEntities(remember)));
   }
 
-  private void passivateIfEnded(State state) {
-    if (shard != null && state.started() && state.progress().phase().terminal()) {
+  /**
+   * Stops an ended run, or an id that was asked about but never started, so that neither stays
+   * remembered by sharding.
+   */
+  private void passivateUnlessRunning(State state) {
+    if (shard != null && (!state.started() || state.progress().phase().terminal())) {
       shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
     }
   }
@@ -358,7 +362,9 @@ public final class Run
           if (state.currentTask() != null && !state.progress().phase().terminal()) {
             context.getSelf().tell(Redispatch.INSTANCE);
           }
-          passivateIfEnded(state);
+          if (state.started()) {
+            passivateUnlessRunning(state);
+          }
         })
         .build();
   }
@@ -367,8 +373,10 @@ public final class Run
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     return newCommandHandlerWithReplyBuilder().forAnyState()
         .onCommand(Start.class, this::onStart)
-        .onCommand(Describe.class, (s, c) -> Effect().reply(c.replyTo(), s.started()
-            ? StatusReply.success(s.summary()) : StatusReply.error("no run " + runId)))
+        .onCommand(Describe.class, (s, c) -> s.started()
+            ? Effect().reply(c.replyTo(), StatusReply.success(s.summary()))
+            : Effect().none().thenRun(this::passivateUnlessRunning)
+                .thenReply(c.replyTo(), x -> StatusReply.error("no run " + runId)))
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(Pause.class, this::onPause)
         .onCommand(Resume.class, this::onResume)
@@ -428,7 +436,8 @@ public final class Run
 
   private ReplyEffect<Event, State> onCancel(State s, Cancel c) {
     if (!s.started()) {
-      return Effect().reply(c.replyTo(), StatusReply.error("no run " + runId));
+      return Effect().none().thenRun(this::passivateUnlessRunning)
+          .thenReply(c.replyTo(), x -> StatusReply.error("no run " + runId));
     }
     if (s.progress().phase().terminal()) {
       return Effect().reply(c.replyTo(), StatusReply.success(s.summary()));
@@ -495,7 +504,8 @@ public final class Run
 
   private ReplyEffect<Event, State> onReserve(State s, ReserveBudget c) {
     if (!s.started()) {
-      return Effect().reply(c.replyTo(), new BudgetDecision(false, "no run " + runId));
+      return Effect().none().thenRun(this::passivateUnlessRunning)
+          .thenReply(c.replyTo(), x -> new BudgetDecision(false, "no run " + runId));
     }
     if (s.progress().phase().terminal()) {
       return Effect().reply(c.replyTo(), new BudgetDecision(false,
@@ -600,7 +610,7 @@ public final class Run
       writes.add(write("progress.md", progress(after)));
     }
     if (after.progress().phase().terminal() && !before.progress().phase().terminal()) {
-      passivateIfEnded(after);
+      passivateUnlessRunning(after);
     }
     RoleTask dispatched = events.stream().filter(e -> e instanceof TaskDispatched)
         .map(e -> ((TaskDispatched) e).task()).reduce((a, b) -> b).orElse(null);
