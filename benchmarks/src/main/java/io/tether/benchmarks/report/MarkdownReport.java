@@ -85,11 +85,15 @@ public final class MarkdownReport {
           md.append(' ').append(ratio(values, targets)).append(" |\n");
         }
       }
+      Map<String, List<String>> notes = new LinkedHashMap<>();
       for (int i = 0; i < targets.size(); i++) {
         String target = targets.get(i).target();
         row.get(i).ifPresent(r -> r.notes().forEach(n ->
-            md.append("\nNote (").append(target).append("): ").append(n).append('\n')));
+            notes.computeIfAbsent(n, k -> new ArrayList<>()).add(target)));
       }
+      int ran = (int) row.stream().filter(Optional::isPresent).count();
+      notes.forEach((note, who) -> md.append("\nNote").append(who.size() == ran ? ""
+          : " (" + String.join(", ", who) + ")").append(": ").append(note).append('\n'));
       for (String plot : plots) {
         if (plot.contains("-" + scenario + ".png")) {
           md.append("\n![").append(plot).append("](").append(plot).append(")\n");

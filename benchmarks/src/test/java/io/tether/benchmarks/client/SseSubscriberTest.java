@@ -33,7 +33,8 @@ class SseSubscriberTest {
           ? "event: data\ndata: [\ndata: {\"t\":1},\ndata: {\"t\":2}\ndata: ]\n\n"
               + "event: control\ndata: {\"streamNextOffset\":\"0005\",\"upToDate\":true}\n\n"
           : "event: data\ndata: [{\"t\":3}]\n\n"
-              + "event: control\ndata: {\"streamNextOffset\": \"0006\", \"streamClosed\": true}\n\n";
+              + "event: control\n"
+              + "data: {\"streamNextOffset\": \"0006\", \"streamClosed\": true}\n\n";
       exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
       exchange.sendResponseHeaders(200, 0);
       try (OutputStream out = exchange.getResponseBody()) {
