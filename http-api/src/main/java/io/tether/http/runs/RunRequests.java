@@ -53,6 +53,9 @@ final class RunRequests {
         throw new IllegalArgumentException("unknown model provider in " + model
             + "; use anthropic:, openai:, ollama: or scripted:");
       }
+      providers.unavailable(ref).ifPresent(reason -> {
+        throw new IllegalArgumentException(reason);
+      });
       models.put(role.wireName(), model);
     }
     return new CreateRun(prompt, models, policy(body.path("policy"), defaults));

@@ -145,6 +145,12 @@ class RunRoutesTest {
         "{\"prompt\": \"x\", \"model\": \"mystery:model\"}");
     assertEquals(400, badModel.statusCode());
     assertEquals(400, send("POST", "/runs", "not json").statusCode());
+    if (System.getenv("ANTHROPIC_API_KEY") == null) {
+      HttpResponse<String> noKey = send("POST", "/runs",
+          "{\"prompt\": \"x\", \"model\": \"anthropic:claude-sonnet-4-5\"}");
+      assertEquals(400, noKey.statusCode());
+      assertTrue(noKey.body().contains("ANTHROPIC_API_KEY"), noKey.body());
+    }
     HttpResponse<String> missing = send("GET", "/runs/no-such-run", null);
     assertEquals(404, missing.statusCode());
     assertEquals("application/problem+json",

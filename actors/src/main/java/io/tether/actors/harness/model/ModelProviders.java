@@ -18,10 +18,16 @@ import java.util.function.Function;
 public final class ModelProviders {
 
   private final Map<String, ModelProvider> byName;
+  private final Map<String, String> unavailable;
 
   /** A registry of the given providers, keyed by their names. */
   public ModelProviders(Map<String, ModelProvider> byName) {
+    this(byName, Map.of());
+  }
+
+  private ModelProviders(Map<String, ModelProvider> byName, Map<String, String> unavailable) {
     this.byName = Map.copyOf(byName);
+    this.unavailable = Map.copyOf(unavailable);
   }
 
   /**
@@ -37,6 +43,16 @@ public final class ModelProviders {
     Config openai = providers.getConfig("openai");
     Config ollama = providers.getConfig("ollama");
     String scriptDir = providers.getString("scripted.directory");
+    Map<String, String> unavailable = new java.util.HashMap<>();
+    for (String name : java.util.List.of("anthropic", "openai")) {
+      Config c = providers.getConfig(name);
+      String variable = c.getString("api-key-env");
+      String key = variable.isBlank() ? null : env.apply(variable);
+      if (c.getBoolean("api-key-required") && (key == null || key.isBlank())) {
+        unavailable.put(name, "provider " + name + " needs an API key in the environment"
+            + " variable " + variable + " of the server");
+      }
+    }
     return new ModelProviders(Map.of(
         "anthropic", new LangChainProvider("anthropic", (model, http) ->
             AnthropicStreamingChatModel.builder()
@@ -63,7 +79,7 @@ public final class ModelProviders {
                 .timeout(ollama.getDuration("call-timeout"))
                 .build(), ollama.getDuration("call-timeout")),
         ScriptedProvider.NAME, new ScriptedProvider(
-            scriptDir.isBlank() ? null : Path.of(scriptDir), executor)));
+            scriptDir.isBlank() ? null : Path.of(scriptDir), executor)), unavailable);
   }
 
   private static String key(Function<String, String> env, Config provider, String name) {
@@ -94,4 +110,8 @@ public final class ModelProviders {
     return byName.containsKey(ref.provider());
   }
 
+  /** Why a known provider cannot be used on this server (a missing API key), if it cannot. */
+  public java.util.Optional<String> unavailable(ModelRef ref) {
+    return java.util.Optional.ofNullable(unavailable.get(ref.provider()));
+  }
 }
