@@ -22,34 +22,55 @@ final class ClusterNode implements AutoCloseable {
   static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   final String name;
+  final String host;
   final int httpPort;
   final int remotingPort;
   final int managementPort;
+  private final List<String> launchPrefix;
   private final Path log;
   private Process process;
 
+  /** A node on loopback with free ports. */
   ClusterNode(String name, Path dir) throws IOException {
+    this(name, dir, "127.0.0.1", DevProcess.freePort(), DevProcess.freePort(), DevProcess.freePort(),
+        List.of());
+  }
+
+  /**
+   * A node on {@code host}, started through {@code launchPrefix} (e.g. {@code ip netns exec ns}
+   * to run it in a network namespace of the test's own).
+   */
+  ClusterNode(String name, Path dir, String host, int httpPort, int remotingPort, int managementPort,
+      List<String> launchPrefix) throws IOException {
     this.name = name;
-    this.httpPort = DevProcess.freePort();
-    this.remotingPort = DevProcess.freePort();
-    this.managementPort = DevProcess.freePort();
+    this.host = host;
+    this.httpPort = httpPort;
+    this.remotingPort = remotingPort;
+    this.managementPort = managementPort;
+    this.launchPrefix = List.copyOf(launchPrefix);
     Files.createDirectories(dir);
     this.log = dir.resolve(name + ".log");
   }
 
   String baseUrl() {
-    return "http://127.0.0.1:" + httpPort;
+    return "http://" + host + ":" + httpPort;
   }
 
   String address() {
-    return "pekko://tether@127.0.0.1:" + remotingPort;
+    return "pekko://tether@" + host + ":" + remotingPort;
   }
 
   /** Runs {@code tether <command>} with the cluster's environment and returns the process. */
   static Process tether(List<String> command, Map<String, String> env, List<String> sysProps, Path log)
       throws IOException {
+    return tether(List.of(), command, env, sysProps, log);
+  }
+
+  static Process tether(List<String> prefix, List<String> command, Map<String, String> env,
+      List<String> sysProps, Path log) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx512m", "-Dconfig.resource=local1.conf"));
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(List.of(java, "-Xms64m", "-Xmx512m", "-Dconfig.resource=local1.conf"));
     cmd.addAll(sysProps);
     cmd.add("-jar");
     cmd.add(System.getProperty("tether.jar"));
@@ -61,7 +82,10 @@ final class ClusterNode implements AutoCloseable {
   }
 
   ClusterNode start(Map<String, String> env) throws IOException {
-    process = tether(List.of("node"), env, List.of(
+    process = tether(launchPrefix, List.of("node"), env, List.of(
+        "-Dtether.http.interface=" + host,
+        "-Dpekko.remote.artery.canonical.hostname=" + host,
+        "-Dpekko.management.http.hostname=" + host,
         "-Dtether.http.port=" + httpPort,
         "-Dpekko.remote.artery.canonical.port=" + remotingPort,
         "-Dpekko.management.http.port=" + managementPort,
@@ -92,14 +116,14 @@ final class ClusterNode implements AutoCloseable {
   /** The management API's view of this node's local shards of {@code entityType}, as JSON. */
   String localShards(String entityType) throws Exception {
     return HTTP.send(HttpRequest.newBuilder(URI.create(
-            "http://127.0.0.1:" + managementPort + "/cluster/shards/" + entityType))
+            "http://" + host + ":" + managementPort + "/cluster/shards/" + entityType))
         .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString()).body();
   }
 
   /** How many members this node sees as Up. */
   long membersUp() throws Exception {
     String body = HTTP.send(HttpRequest.newBuilder(URI.create(
-            "http://127.0.0.1:" + managementPort + "/cluster/members"))
+            "http://" + host + ":" + managementPort + "/cluster/members"))
         .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString()).body();
     return body.split("\"status\":\"Up\"", -1).length - 1L;
   }
@@ -116,6 +140,11 @@ final class ClusterNode implements AutoCloseable {
       process.destroyForcibly();
       throw new IllegalStateException(name + " did not leave within " + timeout);
     }
+  }
+
+  /** Whether the process exits by itself within {@code timeout}. */
+  boolean exitsWithin(Duration timeout) throws InterruptedException {
+    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   boolean alive() {

@@ -24,9 +24,10 @@ import java.util.function.Supplier;
 final class StreamTraffic {
   private StreamTraffic() {}
 
-  /** Appends {@code "<stream>-<n>\n"} with Producer-Seq n, retrying the same seq on another node. */
+  /** Appends {@code "<label>-<n>\n"} with Producer-Seq n, retrying the same seq on another node. */
   static final class Producer implements Runnable {
     final String stream;
+    final String label;
     final List<Integer> acked = new CopyOnWriteArrayList<>();
     private final Supplier<List<ClusterNode>> nodes;
     private final AtomicBoolean stop = new AtomicBoolean();
@@ -35,7 +36,12 @@ final class StreamTraffic {
     private Thread thread;
 
     Producer(String stream, Supplier<List<ClusterNode>> nodes, Duration interval) {
+      this(stream, stream, nodes, interval);
+    }
+
+    Producer(String stream, String label, Supplier<List<ClusterNode>> nodes, Duration interval) {
       this.stream = stream;
+      this.label = label;
       this.nodes = nodes;
       this.interval = interval;
     }
@@ -70,10 +76,10 @@ final class StreamTraffic {
                   URI.create(node.baseUrl() + "/v1/stream/" + stream))
               .timeout(Duration.ofSeconds(10))
               .header("Content-Type", "text/plain")
-              .header("Producer-Id", stream + "-producer")
+              .header("Producer-Id", label + "-producer")
               .header("Producer-Epoch", "0")
               .header("Producer-Seq", Integer.toString(n))
-              .POST(HttpRequest.BodyPublishers.ofString(stream + "-" + n + "\n", StandardCharsets.UTF_8))
+              .POST(HttpRequest.BodyPublishers.ofString(label + "-" + n + "\n", StandardCharsets.UTF_8))
               .build(), HttpResponse.BodyHandlers.ofString());
           if (r.statusCode() == 200 || r.statusCode() == 204) {
             acked.add(n);

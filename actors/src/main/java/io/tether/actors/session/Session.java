@@ -1,5 +1,6 @@
 package io.tether.actors.session;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tether.persistence.TetherSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -123,6 +125,73 @@ public final class Session
 
   /** Internal: the access recorded at the last stop is outdated; forget it durably. */
   record ForgetRecordedAccess() implements Command {}
+
+  // --- JSON sessions: live subscribers, control, presence, cursors (see SessionLedger)
+
+  /**
+   * Registers (or refreshes: it doubles as the heartbeat) a live subscriber speaking for
+   * {@code device}; the entity answers {@link SessionPush.Subscribed} and pushes every batch
+   * persisted from then on.
+   */
+  public record Subscribe(String device, String kind, ActorRef<SessionPush> subscriber)
+      implements Command {}
+
+  /** The subscriber's connection closed; detaches it (a disconnect never cancels anything). */
+  public record Unsubscribe(ActorRef<SessionPush> subscriber) implements Command {}
+
+  /** Cancels, steers or interrupts a run; persisted and answered with its offset. */
+  public record Control(ControlSpec spec, ActorRef<ControlReply> replyTo) implements Command {}
+
+  /** Moves {@code device}'s read cursor to {@code offset} (persisted coalesced). */
+  public record AckCursor(String device, Offset offset) implements Command {}
+
+  /** Returns the stream's metadata with its session ledger. */
+  public record DescribeSession(ActorRef<SessionSummary> replyTo) implements Command {}
+
+  /** Internal: a watched subscriber stopped. */
+  record SubscriberTerminated(ActorRef<SessionPush> subscriber) implements Command {}
+
+  /** Internal: look for subscribers that missed their heartbeats. */
+  record PresenceSweep() implements Command {}
+
+  /** Internal: end {@code run} as lost if its producer is still away. */
+  record LossCheck(String run) implements Command {}
+
+  /** Internal: persist the coalesced read cursors. */
+  record FlushCursors() implements Command {}
+
+  /**
+   * A control request.
+   *
+   * @param kind {@code cancel}, {@code steer} or {@code interrupt}
+   * @param id the requester's id for it (acknowledgements name it), or null
+   * @param run the run, or null for a cancel by input message
+   * @param message the input message to cancel (its run, or the run that would answer it)
+   * @param text the steering text, or null
+   * @param by who asks (the token's subject)
+   * @param device the device asking, or null
+   */
+  public record ControlSpec(String kind, String id, String run, String message, String text,
+      String by, String device) {}
+
+  /** The answer to {@link Control}. */
+  public sealed interface ControlReply extends TetherSerializable {}
+
+  /** The control is durable at {@code offset} (for a cancel: the fence). */
+  public record ControlAccepted(Offset offset) implements ControlReply {}
+
+  /**
+   * The control was refused.
+   *
+   * @param code {@code not-found}, {@code run-ended}, {@code not-running}, {@code invalid},
+   *     {@code closed} or {@code overloaded}
+   * @param detail what went wrong
+   */
+  public record ControlRejected(String code, String detail) implements ControlReply {}
+
+  /** The answer to {@link DescribeSession}: metadata and ledger when found. */
+  public record SessionSummary(Lookup lookup, StreamInfo info, SessionLedger ledger)
+      implements TetherSerializable {}
 
   /**
    * What to create.
@@ -251,7 +320,11 @@ public final class Session
     /** A new producer epoch did not start at sequence 0. */
     INVALID_EPOCH_SEQ,
     /** The group-commit buffer is full; retry later. */
-    OVERLOADED
+    OVERLOADED,
+    /** JSON session: output for a run that was cancelled or lost (after its fence). */
+    FENCED,
+    /** JSON session: a presence or control request event only the session itself writes. */
+    RESERVED_TYPE
   }
 
   /** The answer to {@link Read}. */
@@ -360,6 +433,9 @@ public final class Session
    */
   public record AccessRecorded(Long lastAccessMillis) implements Event {}
 
+  /** Read cursors moved (coalesced over {@code tether.sessions.cursor-flush-interval}). */
+  public record CursorsMoved(Map<String, Offset> cursors) implements Event {}
+
   // ---------------------------------------------------------------------------------------------
   // Wiring
 
@@ -369,6 +445,7 @@ public final class Session
     SessionSettings settings = SessionSettings.fromConfig(system.settings().config());
     JournalReader reader = new JournalReader(system, settings.readJournalPluginId());
     StreamPurger purger = StreamPurger.forSystem(system, settings);
+    SessionLiveSettings live = SessionLiveSettings.fromConfig(system.settings().config());
     Peers peers = new Peers() {
       @Override
       public void releaseFork(String sourceId, String forkId) {
@@ -383,15 +460,21 @@ public final class Session
       }
     };
     sharding.init(Entity.of(ENTITY_TYPE_KEY,
-        ctx -> create(ctx.getEntityId(), settings, reader, purger, peers))
+        ctx -> create(ctx.getEntityId(), settings, live, reader, purger, peers))
         .withStopMessage(new Stop()));
   }
 
   /** The behavior of the stream {@code streamId}. */
   public static Behavior<Command> create(String streamId, SessionSettings settings,
       JournalReader reader, StreamPurger purger, Peers peers) {
+    return create(streamId, settings, SessionLiveSettings.defaults(), reader, purger, peers);
+  }
+
+  /** The behavior of the stream {@code streamId}, with the live-session settings. */
+  public static Behavior<Command> create(String streamId, SessionSettings settings,
+      SessionLiveSettings live, JournalReader reader, StreamPurger purger, Peers peers) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Session(streamId, ctx, timers, settings, reader, purger, peers)));
+        new Session(streamId, ctx, timers, settings, live, reader, purger, peers)));
   }
 
   /** The persistence id of a stream. */
@@ -437,8 +520,16 @@ public final class Session
   private boolean forgettingAccess;
   private long lastAccessMillis = System.currentTimeMillis();
 
+  private final SessionLiveSettings live;
+  private final SubscriberRegistry subscribers = new SubscriberRegistry();
+  /** The ledger once the buffered appends are persisted; null while the buffer is empty. */
+  private SessionLedger pendingLedger;
+  private final Map<String, Offset> pendingCursors = new HashMap<>();
+  private long recoveredAtMillis = System.currentTimeMillis();
+
   private Session(String streamId, ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      SessionSettings settings, JournalReader reader, StreamPurger purger, Peers peers) {
+      SessionSettings settings, SessionLiveSettings live, JournalReader reader,
+      StreamPurger purger, Peers peers) {
     super(persistenceIdOf(streamId));
     this.streamId = streamId;
     this.ctx = ctx;
@@ -447,6 +538,7 @@ public final class Session
     this.reader = reader;
     this.purger = purger;
     this.peers = peers;
+    this.live = live;
   }
 
   @Override
@@ -466,6 +558,10 @@ public final class Session
           lastAccessMillis = state.recordedAccess() != null
               ? state.recordedAccess() : System.currentTimeMillis();
           armExpiry(state);
+          recoveredAtMillis = System.currentTimeMillis();
+          if (!state.ledger().present().isEmpty()) {
+            armSweep();
+          }
         })
         .build();
   }
@@ -483,6 +579,7 @@ public final class Session
         .onEvent(StreamDeleted.class, (state, e) -> state.next().deleted(e))
         .onEvent(AccessRecorded.class, (state, e) ->
             state.next().withRecordedAccess(e.lastAccessMillis()))
+        .onEvent(CursorsMoved.class, (state, e) -> state.next().withCursors(e.cursors()))
         .build();
   }
 
@@ -502,6 +599,15 @@ public final class Session
         .onCommand(ExpiryTick.class, this::onExpiryTick)
         .onCommand(Stop.class, this::onStop)
         .onCommand(ForgetRecordedAccess.class, this::onForgetRecordedAccess)
+        .onCommand(Subscribe.class, this::onSubscribe)
+        .onCommand(Unsubscribe.class, (state, cmd) -> detach(state, cmd.subscriber()))
+        .onCommand(SubscriberTerminated.class, (state, cmd) -> detach(state, cmd.subscriber()))
+        .onCommand(PresenceSweep.class, this::onPresenceSweep)
+        .onCommand(LossCheck.class, this::onLossCheck)
+        .onCommand(Control.class, this::onControl)
+        .onCommand(AckCursor.class, this::onAckCursor)
+        .onCommand(FlushCursors.class, this::onFlushCursors)
+        .onCommand(DescribeSession.class, this::onDescribeSession)
         .build();
   }
 
@@ -668,6 +774,11 @@ public final class Session
       return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.OVERLOADED,
           state.tail(), false, null, null, null));
     }
+    AppendRejected refused = sessionRefusal(state, spec.items());
+    if (refused != null) {
+      return Effect().reply(cmd.replyTo(), refused);
+    }
+    project(state, spec.items());
     return enqueue(new GroupCommitBuffer.Entry(cmd.replyTo(), spec.items(), producer, false,
         spec.close(), producer == null ? 0 : producer.epoch(),
         producer == null ? 0 : producer.seq()), producerUpdate, spec.streamSeq());
@@ -733,6 +844,7 @@ public final class Session
       events.add(new StreamClosed(buffer.closingTuple(), chunks.isEmpty() ? producers : Map.of()));
     }
     buffer.clear();
+    pendingLedger = null;
     if (events.isEmpty()) {
       for (GroupCommitBuffer.Entry entry : entries) {
         ackEntry(entry, null, state);
@@ -745,6 +857,7 @@ public final class Session
             ackEntry(entries.get(e), lastOffsets[e], after);
           }
           notifyWaiters(after);
+          pushToSubscribers(state, after);
         })
         .thenNoReply()
         .thenUnstashAll();
@@ -1109,6 +1222,310 @@ public final class Session
     return Effect().persist(new AccessRecorded(null)).thenNoReply();
   }
 
+  // --- JSON sessions: live subscribers, control, presence, cursors -----------------------------
+
+  private static final String SWEEP_TIMER = "presence-sweep";
+  private static final String CURSOR_TIMER = "cursors";
+
+  /** The ledger as it will be once the buffered appends are persisted. */
+  private SessionLedger projected(StreamState state) {
+    return pendingLedger != null ? pendingLedger : state.ledger();
+  }
+
+  /** Folds accepted, not yet persisted items into the projected ledger. */
+  private void project(StreamState state, List<byte[]> items) {
+    if (!isJson(state.contentType())) {
+      return;
+    }
+    SessionLedger ledger = projected(state);
+    Offset unknown = new Offset(state.base() + state.seqNr() + 1, 0);
+    for (byte[] item : items) {
+      Optional<SessionEnvelope> e = SessionEnvelope.of(item);
+      if (e.isPresent()) {
+        ledger = ledger.fold(unknown, e.get());
+      }
+    }
+    pendingLedger = ledger;
+  }
+
+  /** Why a client's append may not enter this session, or null when it may. */
+  private AppendRejected sessionRefusal(StreamState state, List<byte[]> items) {
+    if (!isJson(state.contentType())) {
+      return null;
+    }
+    SessionLedger ledger = projected(state);
+    for (byte[] item : items) {
+      Optional<SessionEnvelope> e = SessionEnvelope.of(item);
+      if (e.isEmpty()) {
+        continue;
+      }
+      AppendFailure failure = e.get().serverOnly() ? AppendFailure.RESERVED_TYPE
+          : ledger.refusal(e.get()) != null ? AppendFailure.FENCED : null;
+      if (failure != null) {
+        return new AppendRejected(failure, state.tail(), false, null, null, null);
+      }
+    }
+    return null;
+  }
+
+  /** Enqueues events the session writes itself (presence, loss) into the next group commit. */
+  private void appendServer(StreamState state, List<byte[]> items) {
+    if (!state.active() || buffer.closed(state) || !isJson(state.contentType())) {
+      return;
+    }
+    project(state, items);
+    enqueue(new GroupCommitBuffer.Entry(ctx.getSystem().<AppendReply>ignoreRef(), items, null,
+        false, false, 0, 0), null, null);
+  }
+
+  private void pushToSubscribers(StreamState before, StreamState after) {
+    if (subscribers.isEmpty()) {
+      return;
+    }
+    long firstNew = before.base() + before.seqNr() + 1;
+    Offset prev = null;
+    List<Offset> offsets = new ArrayList<>();
+    List<byte[]> items = new ArrayList<>();
+    for (TailBatch batch : after.recent()) {
+      if (batch.position() < firstNew) {
+        continue;
+      }
+      if (prev == null) {
+        prev = batch.position() == firstNew ? before.tail() : new Offset(batch.position(), 0);
+      }
+      for (int i = 0; i < batch.items().size(); i++) {
+        offsets.add(new Offset(batch.position(), i + 1));
+        items.add(batch.items().get(i));
+      }
+    }
+    SessionPush.Items push = new SessionPush.Items(prev == null ? before.tail() : prev,
+        List.copyOf(offsets), List.copyOf(items), after.closed());
+    for (ActorRef<SessionPush> ref : subscribers.refs()) {
+      ref.tell(push);
+    }
+  }
+
+  private void endSubscriptions(String reason) {
+    for (ActorRef<SessionPush> ref : subscribers.refs()) {
+      ctx.unwatch(ref);
+      ref.tell(new SessionPush.Ended(reason));
+    }
+    subscribers.clear();
+  }
+
+  private void armSweep() {
+    if (!timers.isTimerActive(SWEEP_TIMER)) {
+      timers.startSingleTimer(SWEEP_TIMER, new PresenceSweep(), live.sweepInterval());
+    }
+  }
+
+  private ReplyEffect<Event, StreamState> onSubscribe(StreamState state, Subscribe cmd) {
+    if (state.lifecycle() != StreamState.Lifecycle.ACTIVE || expired(state)) {
+      cmd.subscriber().tell(new SessionPush.Ended(
+          state.lifecycle() == StreamState.Lifecycle.SOFT_DELETED ? "gone" : "not-found"));
+      return Effect().noReply();
+    }
+    touch(state);
+    armExpiry(state);
+    if (subscribers.attach(cmd.subscriber(), cmd.device(), cmd.kind(),
+        System.currentTimeMillis())) {
+      ctx.watchWith(cmd.subscriber(), new SubscriberTerminated(cmd.subscriber()));
+    }
+    cmd.subscriber().tell(new SessionPush.Subscribed(ctx.getSelf(), state.tail()));
+    armSweep();
+    if (!projected(state).present().containsKey(cmd.device())) {
+      ObjectNode data = SessionEnvelope.JSON.createObjectNode();
+      data.put("device", cmd.device());
+      data.put("kind", cmd.kind());
+      appendServer(state, List.of(SessionEnvelope.mint("presence.joined", null,
+          SessionEnvelope.SERVER_PRODUCER, data)));
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, StreamState> detach(StreamState state, ActorRef<SessionPush> ref) {
+    ctx.unwatch(ref);
+    String device = subscribers.detach(ref);
+    if (device != null) {
+      leave(state, device);
+    }
+    return Effect().noReply();
+  }
+
+  /** Records that {@code device} left; its running runs end as lost unless it returns. */
+  private void leave(StreamState state, String device) {
+    SessionLedger ledger = projected(state);
+    if (!ledger.present().containsKey(device)) {
+      return;
+    }
+    ObjectNode data = SessionEnvelope.JSON.createObjectNode();
+    data.put("device", device);
+    data.put("kind", ledger.present().get(device));
+    appendServer(state, List.of(SessionEnvelope.mint("presence.left", null,
+        SessionEnvelope.SERVER_PRODUCER, data)));
+    for (String run : ledger.runningOf(device)) {
+      timers.startSingleTimer("loss-" + run, new LossCheck(run), live.lossGrace());
+    }
+  }
+
+  private ReplyEffect<Event, StreamState> onPresenceSweep(StreamState state, PresenceSweep cmd) {
+    long now = System.currentTimeMillis();
+    long timeout = live.presenceTimeout().toMillis();
+    for (ActorRef<SessionPush> silent : subscribers.silentSince(now - timeout)) {
+      ctx.unwatch(silent);
+      String device = subscribers.detach(silent);
+      if (device != null) {
+        leave(state, device);
+      }
+    }
+    if (now - recoveredAtMillis >= timeout) {
+      for (String device : List.copyOf(projected(state).present().keySet())) {
+        if (!subscribers.attached(device)) {
+          leave(state, device);
+        }
+      }
+    }
+    if (!subscribers.isEmpty() || !projected(state).present().isEmpty()) {
+      armSweep();
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, StreamState> onLossCheck(StreamState state, LossCheck cmd) {
+    SessionLedger ledger = projected(state);
+    SessionLedger.RunEntry run = ledger.runs().get(cmd.run());
+    if (ledger.running(cmd.run()) && !subscribers.attached(run.producer())) {
+      ObjectNode data = SessionEnvelope.JSON.createObjectNode();
+      data.put("status", "lost");
+      data.put("reason", "producer " + run.producer() + " did not come back within "
+          + live.lossGrace().toSeconds() + "s");
+      appendServer(state, List.of(SessionEnvelope.mint("run.end", cmd.run(),
+          SessionEnvelope.SERVER_PRODUCER, data)));
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, StreamState> onControl(StreamState state, Control cmd) {
+    ControlSpec spec = cmd.spec();
+    if (state.lifecycle() != StreamState.Lifecycle.ACTIVE || expired(state)) {
+      return Effect().reply(cmd.replyTo(), new ControlRejected("not-found", "no such session"));
+    }
+    if (!isJson(state.contentType())) {
+      return Effect().reply(cmd.replyTo(),
+          new ControlRejected("invalid", "control needs a JSON session"));
+    }
+    if (buffer.closed(state)) {
+      return Effect().reply(cmd.replyTo(), new ControlRejected("closed", "the session is closed"));
+    }
+    touch(state);
+    SessionLedger ledger = projected(state);
+    ObjectNode data = SessionEnvelope.JSON.createObjectNode();
+    if (spec.id() != null) {
+      data.put("id", spec.id());
+    }
+    if (spec.device() != null) {
+      data.put("device", spec.device());
+    }
+    if (spec.kind().equals("cancel")) {
+      if (spec.run() == null && spec.message() == null) {
+        return Effect().reply(cmd.replyTo(),
+            new ControlRejected("invalid", "cancel needs a run or a message"));
+      }
+      String run = spec.run() != null ? spec.run() : ledger.runForInput(spec.message());
+      SessionLedger.RunEntry entry = run == null ? null : ledger.runs().get(run);
+      if (entry != null && entry.fence() != null && entry.fence().index() > 0) {
+        return Effect().reply(cmd.replyTo(), new ControlAccepted(entry.fence()));
+      }
+      if (entry != null && entry.status() != null) {
+        return Effect().reply(cmd.replyTo(), new ControlRejected("run-ended",
+            "run " + run + " already ended (" + entry.status() + ")"));
+      }
+      Offset inputFence = spec.message() == null ? null
+          : ledger.cancelledInputs().get(spec.message());
+      if (run == null && inputFence != null && inputFence.index() > 0) {
+        return Effect().reply(cmd.replyTo(), new ControlAccepted(inputFence));
+      }
+      if (spec.message() != null) {
+        data.put("message", spec.message());
+      }
+      List<byte[]> ends = new ArrayList<>();
+      if (ledger.running(run)) {
+        ObjectNode end = SessionEnvelope.JSON.createObjectNode();
+        end.put("status", "cancelled");
+        end.put("by", spec.by());
+        ends.add(SessionEnvelope.mint("run.end", run, SessionEnvelope.SERVER_PRODUCER, end));
+      }
+      return appendControl(state, SessionEnvelope.mint("control.cancel", run, spec.by(), data),
+          ends, cmd.replyTo());
+    }
+    if (!spec.kind().equals("steer") && !spec.kind().equals("interrupt")) {
+      return Effect().reply(cmd.replyTo(),
+          new ControlRejected("invalid", "unknown control " + spec.kind()));
+    }
+    if (spec.run() == null || (spec.kind().equals("steer") && spec.text() == null)) {
+      return Effect().reply(cmd.replyTo(), new ControlRejected("invalid",
+          spec.kind() + " needs a run" + (spec.kind().equals("steer") ? " and a text" : "")));
+    }
+    if (!ledger.running(spec.run())) {
+      return Effect().reply(cmd.replyTo(),
+          new ControlRejected("not-running", "run " + spec.run() + " is not running"));
+    }
+    if (spec.text() != null) {
+      data.put("text", spec.text());
+    }
+    return appendControl(state, SessionEnvelope.mint("control." + spec.kind(), spec.run(),
+        spec.by(), data), List.of(), cmd.replyTo());
+  }
+
+  /** Enqueues a control event (acked with its own offset) and the events it implies. */
+  private ReplyEffect<Event, StreamState> appendControl(StreamState state, byte[] control,
+      List<byte[]> implied, ActorRef<ControlReply> replyTo) {
+    ActorRef<AppendReply> ack = ctx.spawnAnonymous(Behaviors.<AppendReply>receiveMessage(r -> {
+      replyTo.tell(r instanceof Appended appended ? new ControlAccepted(appended.next())
+          : new ControlRejected("overloaded", "the session could not persist the control"));
+      return Behaviors.stopped();
+    }));
+    project(state, List.of(control));
+    enqueue(new GroupCommitBuffer.Entry(ack, List.of(control), null, false, false, 0, 0),
+        null, null);
+    if (!implied.isEmpty()) {
+      appendServer(state, implied);
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, StreamState> onAckCursor(StreamState state, AckCursor cmd) {
+    if (!state.active() || cmd.offset().isAfter(state.tail())) {
+      return Effect().noReply();
+    }
+    pendingCursors.merge(cmd.device(), cmd.offset(), (a, b) -> a.isAfter(b) ? a : b);
+    if (!timers.isTimerActive(CURSOR_TIMER)) {
+      timers.startSingleTimer(CURSOR_TIMER, new FlushCursors(), live.cursorFlushInterval());
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, StreamState> onFlushCursors(StreamState state, FlushCursors cmd) {
+    if (pendingCursors.isEmpty() || !state.active()) {
+      pendingCursors.clear();
+      return Effect().noReply();
+    }
+    Map<String, Offset> moved = Map.copyOf(pendingCursors);
+    pendingCursors.clear();
+    return Effect().persist(new CursorsMoved(moved)).thenNoReply();
+  }
+
+  private ReplyEffect<Event, StreamState> onDescribeSession(StreamState state,
+      DescribeSession cmd) {
+    if (state.lifecycle() != StreamState.Lifecycle.ACTIVE || expired(state)) {
+      return Effect().reply(cmd.replyTo(), new SessionSummary(
+          state.lifecycle() == StreamState.Lifecycle.SOFT_DELETED ? Lookup.GONE : Lookup.NOT_FOUND,
+          null, null));
+    }
+    return Effect().reply(cmd.replyTo(), new SessionSummary(Lookup.FOUND, state.info(),
+        state.ledger().withCursors(pendingCursors)));
+  }
+
   // --- helpers ---------------------------------------------------------------------------------
 
   private <R> ReplyEffect<Event, StreamState> persistThenReply(StreamState state,
@@ -1129,6 +1546,7 @@ public final class Session
       if (events.get(i) instanceof StreamDeleted deleted) {
         timers.cancel(EXPIRY_TIMER);
         failWaiters(deleted.soft() ? ReadFailure.GONE : ReadFailure.NOT_FOUND);
+        endSubscriptions(deleted.soft() ? "gone" : "not-found");
         if (!deleted.soft()) {
           long deletedAt = before.seqNr() + i + 1;
           purger.purge(persistenceId().id(), deletedAt - 1);

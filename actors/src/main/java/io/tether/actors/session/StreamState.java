@@ -32,6 +32,8 @@ import java.util.Map;
  * @param recentFrom every item after this offset is in {@code recent}
  * @param recordedAccess the last access (epoch millis) recorded when the entity last stopped
  *     gracefully, or null when unknown; restores the sliding TTL window after passivation
+ * @param ledger what a JSON session remembers about its events (runs, fences, presence,
+ *     cursors); empty for other streams
  */
 public record StreamState(
     long seqNr,
@@ -52,7 +54,15 @@ public record StreamState(
     List<TailBatch> recent,
     long recentBytes,
     Offset recentFrom,
-    Long recordedAccess) {
+    Long recordedAccess,
+    SessionLedger ledger) {
+
+  /** Snapshots taken before sessions had a ledger recover with an empty one. */
+  public StreamState {
+    if (ledger == null) {
+      ledger = SessionLedger.empty();
+    }
+  }
 
   /** Whether a stream exists at this id. */
   public enum Lifecycle {
@@ -67,7 +77,7 @@ public record StreamState(
   /** The state before the first event. */
   public static StreamState empty() {
     return new StreamState(0, Lifecycle.ABSENT, 0, 0, null, null, null, null, false, null, null,
-        Map.of(), null, 0, Offset.ZERO, List.of(), 0, Offset.ZERO, null);
+        Map.of(), null, 0, Offset.ZERO, List.of(), 0, Offset.ZERO, null, SessionLedger.empty());
   }
 
   /** The metadata clients see. */
@@ -93,7 +103,7 @@ public record StreamState(
   private StreamState withSeq(long seq) {
     return new StreamState(seq, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork, forkRefs,
-        tail, recent, recentBytes, recentFrom, recordedAccess);
+        tail, recent, recentBytes, recentFrom, recordedAccess, ledger);
   }
 
   /** A new incarnation begins at this state's sequence number. */
@@ -101,7 +111,7 @@ public record StreamState(
     Offset start = e.fork() != null ? e.fork().forkOffset() : Offset.ZERO;
     return new StreamState(seqNr, Lifecycle.ACTIVE, seqNr, e.base(), e.contentType(),
         e.ttlSeconds(), e.expiresAt(), e.expiresAtMillis(), false, null, null, Map.of(),
-        e.fork(), 0, start, List.of(), 0, start, null);
+        e.fork(), 0, start, List.of(), 0, start, null, SessionLedger.empty());
   }
 
   /** Items persisted at this state's sequence number, with producer-table changes. */
@@ -127,7 +137,8 @@ public record StreamState(
         expiresAt, expiresAtMillis, closed, closedBy,
         e.streamSeq() != null ? e.streamSeq() : lastStreamSeq,
         mergeProducers(e.producers()), fork, forkRefs, nextTail,
-        Collections.unmodifiableList(nextRecent), bytes, complete, recordedAccess);
+        Collections.unmodifiableList(nextRecent), bytes, complete, recordedAccess,
+        foldLedger(batch));
   }
 
   /** The stream closed, possibly by an idempotent producer. */
@@ -135,21 +146,45 @@ public record StreamState(
     return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, true, e.closedBy(), lastStreamSeq,
         mergeProducers(e.producers()), fork, forkRefs, tail, recent, recentBytes, recentFrom,
-        recordedAccess);
+        recordedAccess, ledger);
   }
 
   /** The last access as recorded at a graceful stop (null: unknown). */
   StreamState withRecordedAccess(Long millis) {
     return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork, forkRefs,
-        tail, recent, recentBytes, recentFrom, millis);
+        tail, recent, recentBytes, recentFrom, millis, ledger);
+  }
+
+  /** Read cursors moved (coalesced); never backwards. */
+  StreamState withCursors(Map<String, Offset> moved) {
+    return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
+        expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork, forkRefs,
+        tail, recent, recentBytes, recentFrom, recordedAccess, ledger.withCursors(moved));
+  }
+
+  /** The ledger after a persisted batch, for JSON sessions (other streams keep it empty). */
+  private SessionLedger foldLedger(TailBatch batch) {
+    if (!Session.isJson(contentType)) {
+      return ledger;
+    }
+    SessionLedger folded = ledger;
+    for (int i = 0; i < batch.items().size(); i++) {
+      Offset offset = new Offset(batch.position(), i + 1);
+      var envelope = SessionEnvelope.of(batch.items().get(i));
+      if (envelope.isPresent()) {
+        folded = folded.fold(offset, envelope.get());
+      }
+    }
+    return folded;
   }
 
   /** The fork reference count moved by {@code delta}. */
   StreamState withForkRefs(int delta) {
     return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork,
-        Math.max(0, forkRefs + delta), tail, recent, recentBytes, recentFrom, recordedAccess);
+        Math.max(0, forkRefs + delta), tail, recent, recentBytes, recentFrom, recordedAccess,
+        ledger);
   }
 
   /** Deleted: soft keeps everything for fork readers, hard forgets the incarnation. */
@@ -157,11 +192,12 @@ public record StreamState(
     if (e.soft()) {
       return new StreamState(seqNr, Lifecycle.SOFT_DELETED, incarnationStart, base, contentType,
           ttlSeconds, expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork,
-          forkRefs, tail, recent, recentBytes, recentFrom, recordedAccess);
+          forkRefs, tail, recent, recentBytes, recentFrom, recordedAccess, ledger);
     }
     StreamState fresh = empty();
     return new StreamState(seqNr, Lifecycle.ABSENT, seqNr, 0, null, null, null, null, false, null,
-        null, Map.of(), null, 0, Offset.ZERO, fresh.recent(), 0, Offset.ZERO, null);
+        null, Map.of(), null, 0, Offset.ZERO, fresh.recent(), 0, Offset.ZERO, null,
+        SessionLedger.empty());
   }
 
   private Map<String, ProducerState> mergeProducers(Map<String, ProducerState> updates) {

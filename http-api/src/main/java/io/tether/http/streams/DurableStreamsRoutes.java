@@ -345,6 +345,10 @@ public final class DurableStreamsRoutes {
       case INVALID_EPOCH_SEQ -> problem(StatusCodes.BAD_REQUEST,
           "A new producer epoch must start at Producer-Seq 0");
       case OVERLOADED -> unavailable("The stream is taking appends faster than it can persist them");
+      case FENCED -> problem(StatusCodes.CONFLICT,
+          "Output for a run that was cancelled or lost is refused (the session holds its fence)");
+      case RESERVED_TYPE -> problem(StatusCodes.BAD_REQUEST, "presence.* and control.cancel/"
+          + "steer/interrupt events are written by the session; use its control API");
     };
   }
 

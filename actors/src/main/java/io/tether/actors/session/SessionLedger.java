@@ -1,0 +1,235 @@
+package io.tether.actors.session;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a JSON session remembers about its own events, folded from the items it persisted: runs
+ * and their fences, cancelled input messages, who is present, read cursors, and the offsets of
+ * recent message ends (for unread counts). Part of the entity state, so a fence is checked by the
+ * stream's single writer atomically with the append it refuses. Immutable.
+ *
+ * <p>Bounded: at most {@link #MAX_ENDED} ended runs and cancelled inputs, and
+ * {@link #MAX_MESSAGE_ENDS} message ends, are remembered (oldest forgotten first). Output for a
+ * run forgotten that way is no longer refused.
+ *
+ * @param runs the runs seen, in start order
+ * @param cancelledInputs input message ids cancelled before (or after) a run started on them,
+ *     with the fence offset
+ * @param present the attached devices and their kind ({@code client} or {@code agent})
+ * @param cursors the read cursor of each device
+ * @param messageEnds the offsets of the most recent {@code message.end} events, oldest first
+ */
+public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> cancelledInputs,
+    Map<String, String> present, Map<String, Offset> cursors, List<Offset> messageEnds) {
+
+  /** Missing collections (older snapshots) read as empty. */
+  public SessionLedger {
+    runs = runs == null ? Map.of() : runs;
+    cancelledInputs = cancelledInputs == null ? Map.of() : cancelledInputs;
+    present = present == null ? Map.of() : present;
+    cursors = cursors == null ? Map.of() : cursors;
+    messageEnds = messageEnds == null ? List.of() : messageEnds;
+  }
+
+  /** Ended runs and cancelled inputs remembered. */
+  public static final int MAX_ENDED = 1000;
+  /** Message ends remembered for unread counts. */
+  public static final int MAX_MESSAGE_ENDS = 1000;
+
+  /**
+   * One run.
+   *
+   * @param producer the producer of its {@code run.start}, or null when only a cancel named it
+   * @param input the input message it answers, or null
+   * @param status null while running, else the {@code run.end} status
+   * @param fence the offset of the cancel (or loss) after which its output is refused, or null
+   */
+  public record RunEntry(String producer, String input, String status, Offset fence) {}
+
+  /** The ledger of a session with no events. */
+  public static SessionLedger empty() {
+    return new SessionLedger(Map.of(), Map.of(), Map.of(), Map.of(), List.of());
+  }
+
+  /** Why an item may not be appended now, or null when it may. */
+  public String refusal(SessionEnvelope e) {
+    if (e.type().equals("run.start")) {
+      RunEntry run = e.run() == null ? null : runs.get(e.run());
+      if (run != null && run.fence() != null) {
+        return "run " + e.run() + " was cancelled at " + run.fence();
+      }
+      String input = e.dataText("input");
+      if (input != null && cancelledInputs.containsKey(input)) {
+        return "input message " + input + " was cancelled at " + cancelledInputs.get(input);
+      }
+      return null;
+    }
+    if (e.run() == null || e.type().startsWith("control.") || e.type().startsWith("presence.")) {
+      return null;
+    }
+    RunEntry run = runs.get(e.run());
+    if (run != null && run.fence() != null) {
+      return "run " + e.run() + " was " + (run.status() == null ? "cancelled" : run.status())
+          + " at " + run.fence() + "; its output is refused";
+    }
+    return null;
+  }
+
+  /** Whether the run is started and has not ended. */
+  public boolean running(String run) {
+    RunEntry entry = run == null ? null : runs.get(run);
+    return entry != null && entry.producer() != null && entry.status() == null;
+  }
+
+  /** The run answering an input message, or null. */
+  public String runForInput(String input) {
+    for (Map.Entry<String, RunEntry> run : runs.entrySet()) {
+      if (input.equals(run.getValue().input())) {
+        return run.getKey();
+      }
+    }
+    return null;
+  }
+
+  /** The runs still running whose producer is {@code producer}. */
+  public List<String> runningOf(String producer) {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, RunEntry> run : runs.entrySet()) {
+      if (run.getValue().status() == null && producer.equals(run.getValue().producer())) {
+        out.add(run.getKey());
+      }
+    }
+    return out;
+  }
+
+  /** Message ends after {@code cursor} (capped at {@link #MAX_MESSAGE_ENDS}). */
+  public int unreadAfter(Offset cursor) {
+    int unread = 0;
+    for (int i = messageEnds.size() - 1; i >= 0 && messageEnds.get(i).isAfter(cursor); i--) {
+      unread++;
+    }
+    return unread;
+  }
+
+  /** The ledger after one persisted item at {@code offset}. */
+  public SessionLedger fold(Offset offset, SessionEnvelope e) {
+    switch (e.type()) {
+      case "run.start": {
+        if (e.run() == null) {
+          return this;
+        }
+        Map<String, RunEntry> next = copy(runs);
+        next.put(e.run(), new RunEntry(e.producer(), e.dataText("input"), null, null));
+        return withRuns(next);
+      }
+      case "run.end": {
+        RunEntry run = e.run() == null ? null : runs.get(e.run());
+        if (run == null) {
+          return this;
+        }
+        String status = e.dataText("status") == null ? "complete" : e.dataText("status");
+        boolean fences = status.equals("lost") || status.equals("cancelled");
+        Map<String, RunEntry> next = copy(runs);
+        next.put(e.run(), new RunEntry(run.producer(), run.input(), status,
+            run.fence() != null ? run.fence() : fences ? offset : null));
+        return withRuns(next);
+      }
+      case "control.cancel": {
+        Map<String, RunEntry> next = copy(runs);
+        Map<String, Offset> inputs = cancelledInputs;
+        String target = e.run();
+        String message = e.dataText("message");
+        if (message != null) {
+          inputs = copy(cancelledInputs);
+          inputs.putIfAbsent(message, offset);
+          trim(inputs);
+          if (target == null) {
+            target = runForInput(message);
+          }
+        }
+        if (target != null) {
+          RunEntry run = next.get(target);
+          if (run == null) {
+            next.put(target, new RunEntry(null, message, null, offset));
+          } else if (run.fence() == null) {
+            next.put(target, new RunEntry(run.producer(), run.input(), run.status(), offset));
+          }
+        }
+        return new SessionLedger(trimRuns(next), Collections.unmodifiableMap(inputs), present,
+            cursors, messageEnds);
+      }
+      case "presence.joined": {
+        String device = e.dataText("device");
+        if (device == null) {
+          return this;
+        }
+        Map<String, String> next = copy(present);
+        next.put(device, e.dataText("kind") == null ? "client" : e.dataText("kind"));
+        return new SessionLedger(runs, cancelledInputs, Collections.unmodifiableMap(next),
+            cursors, messageEnds);
+      }
+      case "presence.left": {
+        String device = e.dataText("device");
+        if (device == null || !present.containsKey(device)) {
+          return this;
+        }
+        Map<String, String> next = copy(present);
+        next.remove(device);
+        return new SessionLedger(runs, cancelledInputs, Collections.unmodifiableMap(next),
+            cursors, messageEnds);
+      }
+      case "message.end": {
+        List<Offset> next = new ArrayList<>(messageEnds);
+        next.add(offset);
+        while (next.size() > MAX_MESSAGE_ENDS) {
+          next.remove(0);
+        }
+        return new SessionLedger(runs, cancelledInputs, present, cursors,
+            Collections.unmodifiableList(next));
+      }
+      default:
+        return this;
+    }
+  }
+
+  /** The ledger after the given cursors moved (a cursor never moves backwards). */
+  public SessionLedger withCursors(Map<String, Offset> moved) {
+    Map<String, Offset> next = copy(cursors);
+    moved.forEach((device, offset) -> next.merge(device, offset,
+        (a, b) -> a.isAfter(b) ? a : b));
+    return new SessionLedger(runs, cancelledInputs, present, Collections.unmodifiableMap(next),
+        messageEnds);
+  }
+
+  private SessionLedger withRuns(Map<String, RunEntry> next) {
+    return new SessionLedger(trimRuns(next), cancelledInputs, present, cursors, messageEnds);
+  }
+
+  private static Map<String, RunEntry> trimRuns(Map<String, RunEntry> next) {
+    if (next.size() > MAX_ENDED) {
+      var it = next.entrySet().iterator();
+      while (next.size() > MAX_ENDED && it.hasNext()) {
+        if (it.next().getValue().status() != null) {
+          it.remove();
+        }
+      }
+    }
+    return Collections.unmodifiableMap(next);
+  }
+
+  private static void trim(Map<String, Offset> inputs) {
+    var it = inputs.entrySet().iterator();
+    while (inputs.size() > MAX_ENDED && it.hasNext()) {
+      it.next();
+      it.remove();
+    }
+  }
+
+  private static <K, V> Map<K, V> copy(Map<K, V> map) {
+    return new LinkedHashMap<>(map);
+  }
+}
