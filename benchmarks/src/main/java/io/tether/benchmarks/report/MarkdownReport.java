@@ -46,6 +46,7 @@ public final class MarkdownReport {
         ? targets.get(0).target() + "/" + targets.get(1).target() : "ratio";
     md.append("\nRatios are ").append(ratioHeader).append("; the last column says which side the "
         + "figure favours (for latencies and memory, lower is better).\n");
+    renderSummary(md, targets);
     IssueTargets.render(md, targets, "quick".equals(report.options().get("scale")));
 
     Map<String, List<ScenarioResult>> byScenario = new LinkedHashMap<>();
@@ -101,6 +102,62 @@ public final class MarkdownReport {
       }
     }
     return md.toString();
+  }
+
+  /** The headline figures: scenario id and a metric name, or a suffix after "*". */
+  private static final List<String[]> SUMMARY = List.of(
+      new String[] {"token-streaming", "durable deltas acked/s"},
+      new String[] {"token-streaming", "deliveries/s"},
+      new String[] {"token-streaming", "append-to-subscriber p50"},
+      new String[] {"token-streaming", "append-to-subscriber p99"},
+      new String[] {"token-streaming", "append-to-subscriber p99.9"},
+      new String[] {"throughput", "*: appends/s"},
+      new String[] {"throughput", "*: append p99"},
+      new String[] {"catch-up", "*: catch-up (median)"},
+      new String[] {"fan-out", "deliveries/s"},
+      new String[] {"fan-out", "append-to-subscriber p50"},
+      new String[] {"fan-out", "append-to-subscriber p99"},
+      new String[] {"connections", "connections held"},
+      new String[] {"connections", "server memory per connection"},
+      new String[] {"sessions", "streams created/s (PUT + first append)"},
+      new String[] {"sessions", "server memory per idle stream"},
+      new String[] {"recovery", "first full read after restart p50"},
+      new String[] {"recovery", "first full read after restart p99"},
+      new String[] {"recovery", "second full read p50"});
+
+  /** One table of the headline figures of every scenario, with the ratio. */
+  private static void renderSummary(StringBuilder md, List<TargetRun> targets) {
+    if (targets.size() < 2) {
+      return;
+    }
+    String ratioHeader = targets.get(0).target() + "/" + targets.get(1).target();
+    md.append("\n## Summary\n\n| scenario | metric | unit |");
+    targets.forEach(t -> md.append(' ').append(t.target()).append(" |"));
+    md.append(' ').append(ratioHeader).append(" | favours |\n|---|---|---|");
+    targets.forEach(t -> md.append("---:|"));
+    md.append("---:|---|\n");
+    for (String[] row : SUMMARY) {
+      List<String> names = new ArrayList<>();
+      for (TargetRun t : targets) {
+        t.results().stream().filter(r -> r.scenario().equals(row[0]))
+            .flatMap(r -> r.metrics().stream()).map(Metric::name)
+            .filter(n -> row[1].startsWith("*") ? n.endsWith(row[1].substring(1))
+                : n.equals(row[1]))
+            .filter(n -> !names.contains(n)).forEach(names::add);
+      }
+      for (String name : names) {
+        List<Optional<Metric>> values = targets.stream().map(t -> t.results().stream()
+            .filter(r -> r.scenario().equals(row[0])).findFirst()
+            .flatMap(r -> r.metric(name))).toList();
+        String unit = values.stream().flatMap(Optional::stream).findFirst()
+            .map(Metric::unit).orElse("");
+        md.append("| ").append(row[0]).append(" | ").append(name).append(" | ").append(unit)
+            .append(" |");
+        values.forEach(v -> md.append(' ').append(v.map(m -> number(m.value())).orElse("-"))
+            .append(" |"));
+        md.append(' ').append(ratio(values, targets)).append(" |\n");
+      }
+    }
   }
 
   /** Tether first and the peer second when both ran, so the ratio is Tether/peer. */
