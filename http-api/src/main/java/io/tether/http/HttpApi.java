@@ -6,6 +6,7 @@ import io.tether.http.auth.Authenticator;
 import io.tether.http.auth.StreamAccess;
 import io.tether.http.auth.TokenRoutes;
 import io.tether.http.health.HealthRoutes;
+import io.tether.http.runs.RunRoutes;
 import io.tether.http.streams.DurableStreamsRoutes;
 import io.tether.http.health.JournalProbe;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -24,6 +25,7 @@ public final class HttpApi {
     return ProblemHandlers.wrap(concat(
         new HealthRoutes(system, new JournalProbe(system)).route(),
         new TokenRoutes(system).route(),
+        new RunRoutes(system).route(),
         StreamAccess.guard(auth, new DurableStreamsRoutes(system).route())));
   }
 }

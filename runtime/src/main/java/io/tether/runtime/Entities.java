@@ -1,5 +1,6 @@
 package io.tether.runtime;
 
+import io.tether.actors.harness.Harness;
 import io.tether.actors.session.Session;
 import org.apache.pekko.actor.typed.ActorSystem;
 
@@ -9,5 +10,6 @@ final class Entities {
 
   static void init(ActorSystem<?> system) {
     Session.init(system);
+    Harness.init(system);
   }
 }
