@@ -25,4 +25,10 @@ public interface LiveSubscriber {
 
   /** Times the reader had to open a new request after the previous one ended. */
   int reconnects();
+
+  /**
+   * Messages delivered twice, out of order, or after a gap, judged by the producer's sequence
+   * number {@code "n"}; meaningful where one producer writes the stream in order.
+   */
+  long sequenceAnomalies();
 }

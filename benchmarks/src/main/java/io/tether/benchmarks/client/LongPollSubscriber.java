@@ -29,6 +29,7 @@ public final class LongPollSubscriber implements LiveSubscriber {
   private final CompletableFuture<Void> finished = new CompletableFuture<>();
   private final AtomicInteger failures = new AtomicInteger();
   private final AtomicInteger reconnects = new AtomicInteger();
+  private final SequenceCheck sequence = new SequenceCheck();
   private volatile String offset;
   private volatile String cursor;
   private volatile boolean stopped;
@@ -86,6 +87,7 @@ public final class LongPollSubscriber implements LiveSubscriber {
         consecutiveFailures = 0;
         if (r.statusCode() == 200) {
           sink.onPayload(r.body());
+          sequence.check(r.body());
         }
         offset = r.headers().firstValue("Stream-Next-Offset").orElse(offset);
         cursor = r.headers().firstValue("Stream-Cursor").orElse(cursor);
@@ -124,5 +126,10 @@ public final class LongPollSubscriber implements LiveSubscriber {
   @Override
   public int reconnects() {
     return reconnects.get();
+  }
+
+  @Override
+  public long sequenceAnomalies() {
+    return sequence.anomalies();
   }
 }

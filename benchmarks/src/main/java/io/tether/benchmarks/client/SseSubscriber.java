@@ -30,6 +30,7 @@ public final class SseSubscriber implements LiveSubscriber {
   private final CompletableFuture<Void> finished = new CompletableFuture<>();
   private final AtomicInteger failures = new AtomicInteger();
   private final AtomicInteger reconnects = new AtomicInteger();
+  private final SequenceCheck sequence = new SequenceCheck();
   private volatile String offset;
   private volatile boolean stopped;
   private volatile boolean closedByServer;
@@ -91,6 +92,7 @@ public final class SseSubscriber implements LiveSubscriber {
   private void onEvent(String type, String data) {
     if ("data".equals(type)) {
       sink.onPayload(data);
+      sequence.check(data);
     } else if ("control".equals(type)) {
       String next = stringField(data, "streamNextOffset");
       if (next == null) {
@@ -157,6 +159,11 @@ public final class SseSubscriber implements LiveSubscriber {
   @Override
   public int reconnects() {
     return reconnects.get();
+  }
+
+  @Override
+  public long sequenceAnomalies() {
+    return sequence.anomalies();
   }
 
   /** The SSE grammar, reduced to what the protocol sends: event, data and blank lines. */

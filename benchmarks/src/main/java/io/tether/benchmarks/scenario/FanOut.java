@@ -109,6 +109,8 @@ public final class FanOut implements Scenario {
     r.metric("deliveries missing", Math.max(0, expected - sink.delivered()), "", Better.LOWER);
     r.metric("append errors", errors.sum(), "", Better.LOWER);
     r.metric("subscriber failures", group.failures(), "", Better.LOWER);
+    r.metric("deliveries duplicated, reordered or after a gap", group.sequenceAnomalies(), "",
+        Better.LOWER);
     r.latency("append-to-subscriber", sink.latency());
     r.latency("append ack", ackLatency);
     r.timeline("deliveries/s", "/s", deliveries.perSecond(seconds));

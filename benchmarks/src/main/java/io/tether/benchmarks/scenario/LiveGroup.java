@@ -71,6 +71,10 @@ final class LiveGroup {
     return subscribers.stream().mapToInt(LiveSubscriber::failures).sum();
   }
 
+  long sequenceAnomalies() {
+    return subscribers.stream().mapToLong(LiveSubscriber::sequenceAnomalies).sum();
+  }
+
   int reconnects() {
     return subscribers.stream().mapToInt(LiveSubscriber::reconnects).sum();
   }

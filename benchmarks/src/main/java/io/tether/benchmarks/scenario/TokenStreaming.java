@@ -130,6 +130,8 @@ public final class TokenStreaming implements Scenario {
     r.metric("deliveries missing", Math.max(0, expected - sink.delivered()), "", Better.LOWER);
     r.metric("subscribers attached", group.attached(), "", Better.HIGHER);
     r.metric("subscriber failures", group.failures(), "", Better.LOWER);
+    r.metric("deliveries duplicated, reordered or after a gap", group.sequenceAnomalies(), "",
+        Better.LOWER);
     r.latency("append-to-subscriber", sink.latency());
     r.latency("append ack", ackLatency);
     r.timeline("durable deltas acked/s", "/s", acks.perSecond(seconds));
