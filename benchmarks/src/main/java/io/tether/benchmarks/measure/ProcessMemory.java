@@ -13,6 +13,23 @@ import java.util.OptionalLong;
 public final class ProcessMemory {
   private ProcessMemory() {}
 
+  /**
+   * RSS of the process and every process it started (for Tether: the node and its local
+   * Cassandra), or empty when the pid is unknown or gone.
+   */
+  public static OptionalLong rssWithChildren(OptionalLong pid) {
+    OptionalLong own = rssBytes(pid);
+    if (own.isEmpty()) {
+      return own;
+    }
+    long total = own.getAsLong();
+    for (ProcessHandle child : ProcessHandle.of(pid.getAsLong())
+        .map(h -> h.descendants().toList()).orElse(java.util.List.of())) {
+      total += rssBytes(OptionalLong.of(child.pid())).orElse(0);
+    }
+    return OptionalLong.of(total);
+  }
+
   /** RSS in bytes, or empty when the pid is unknown or gone. */
   public static OptionalLong rssBytes(OptionalLong pid) {
     if (pid.isEmpty()) {

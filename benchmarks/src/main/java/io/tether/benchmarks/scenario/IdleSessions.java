@@ -96,6 +96,11 @@ public final class IdleSessions implements Scenario {
     }
     Thread.sleep(p.settleSeconds * 1000L);
     OptionalLong after = ProcessMemory.rssBytes(ctx.target().pid());
+    OptionalLong footprint = ProcessMemory.rssWithChildren(ctx.target().pid());
+    if (footprint.isPresent()) {
+      r.metric("server RSS incl. processes it started", footprint.getAsLong() / 1e6, "MB",
+          Better.LOWER);
+    }
     if (before.isPresent() && after.isPresent()) {
       r.metric("server RSS after", after.getAsLong() / 1e6, "MB", Better.LOWER);
       r.metric("server memory per idle stream",
