@@ -145,6 +145,13 @@ public final class Session
   /** Moves {@code device}'s read cursor to {@code offset} (persisted coalesced). */
   public record AckCursor(String device, Offset offset) implements Command {}
 
+  /**
+   * Replays items after {@code from} to a subscriber, from the in-memory tail or the journal:
+   * answered with {@link SessionPush.Replayed} (or {@link SessionPush.Ended}).
+   */
+  public record Replay(Offset from, int maxBytes, ActorRef<SessionPush> replyTo)
+      implements Command {}
+
   /** Returns the stream's metadata with its session ledger. */
   public record DescribeSession(ActorRef<SessionSummary> replyTo) implements Command {}
 
@@ -608,6 +615,7 @@ public final class Session
         .onCommand(AckCursor.class, this::onAckCursor)
         .onCommand(FlushCursors.class, this::onFlushCursors)
         .onCommand(DescribeSession.class, this::onDescribeSession)
+        .onCommand(Replay.class, this::onReplay)
         .build();
   }
 
@@ -1513,6 +1521,65 @@ public final class Session
     Map<String, Offset> moved = Map.copyOf(pendingCursors);
     pendingCursors.clear();
     return Effect().persist(new CursorsMoved(moved)).thenNoReply();
+  }
+
+  private ReplyEffect<Event, StreamState> onReplay(StreamState state, Replay cmd) {
+    if (state.lifecycle() != StreamState.Lifecycle.ACTIVE || expired(state)) {
+      cmd.replyTo().tell(new SessionPush.Ended(
+          state.lifecycle() == StreamState.Lifecycle.SOFT_DELETED ? "gone" : "not-found"));
+      return Effect().noReply();
+    }
+    Offset from = cmd.from();
+    if (from.isAfter(state.tail())) {
+      cmd.replyTo().tell(new SessionPush.Ended("offset-beyond-tail"));
+      return Effect().noReply();
+    }
+    if (state.fork() != null && from.isBefore(state.fork().forkOffset())) {
+      cmd.replyTo().tell(new SessionPush.Ended("fork-history-unsupported"));
+      return Effect().noReply();
+    }
+    Offset tail = state.tail();
+    boolean closed = state.closed();
+    if (!from.isBefore(tail) || state.recentCovers(from)) {
+      List<Offset> offsets = new ArrayList<>();
+      List<byte[]> items = new ArrayList<>();
+      long used = 0;
+      boolean truncated = false;
+      outer:
+      for (TailBatch batch : state.recent()) {
+        for (int i = 0; i < batch.items().size(); i++) {
+          Offset offset = new Offset(batch.position(), i + 1);
+          if (!offset.isAfter(from)) {
+            continue;
+          }
+          byte[] item = batch.items().get(i);
+          if (used > 0 && used + item.length > cmd.maxBytes()) {
+            truncated = true;
+            break outer;
+          }
+          offsets.add(offset);
+          items.add(item);
+          used += item.length;
+        }
+      }
+      cmd.replyTo().tell(new SessionPush.Replayed(from, offsets, items, !truncated,
+          closed && !truncated, tail));
+      return Effect().noReply();
+    }
+    long fromSeq = Math.max(state.incarnationStart(), from.position() - state.base());
+    long toSeq = tail.position() - state.base();
+    reader.read(persistenceId().id(), fromSeq, toSeq, state.base(), from, tail, cmd.maxBytes())
+        .whenComplete((chunk, error) -> {
+          if (error != null) {
+            ctx.getLog().warn("Journal replay of {} failed", streamId, error);
+            cmd.replyTo().tell(new SessionPush.Replayed(from, List.of(), List.of(), false, false,
+                tail));
+            return;
+          }
+          cmd.replyTo().tell(new SessionPush.Replayed(from, chunk.offsets(), chunk.items(),
+              false, false, tail));
+        });
+    return Effect().noReply();
   }
 
   private ReplyEffect<Event, StreamState> onDescribeSession(StreamState state,

@@ -33,6 +33,20 @@ public sealed interface SessionPush extends TetherSerializable {
       implements SessionPush {}
 
   /**
+   * The answer to {@link Session.Replay}: the items after {@code from}, in order.
+   *
+   * @param from the offset the replay started after
+   * @param offsets the offset of each item
+   * @param items the items
+   * @param upToDate whether the last item is the tail as of the replay (false: replay again from
+   *     the last offset; a journal read always says false, the next replay decides)
+   * @param closed whether the stream is closed and fully replayed
+   * @param tail the tail when the replay was served
+   */
+  record Replayed(Offset from, List<Offset> offsets, List<byte[]> items, boolean upToDate,
+      boolean closed, Offset tail) implements SessionPush {}
+
+  /**
    * The subscription ended (the stream does not exist, was deleted or expired).
    *
    * @param reason {@code not-found} or {@code gone}
