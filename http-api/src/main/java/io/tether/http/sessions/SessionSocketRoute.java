@@ -1,0 +1,101 @@
+package io.tether.http.sessions;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMessages;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import io.tether.actors.session.SessionStreams;
+import io.tether.http.Problem;
+import io.tether.http.auth.Authenticator;
+import io.tether.http.auth.Capability;
+import io.tether.http.auth.Principal;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * {@code GET /v1/sessions/{id}/ws}: upgrades to the session WebSocket after checking the token
+ * ({@code Authorization: Bearer} or {@code access_token}) for {@code subscribe} on the session,
+ * and wires the socket to a {@link SessionConnection} actor on this node: inbound frames are
+ * handed over one at a time (back-pressured), outbound frames leave through a bounded queue.
+ */
+public final class SessionSocketRoute {
+  private static final Duration FRAME_READ_TIMEOUT = Duration.ofSeconds(10);
+
+  private final ActorSystem<?> system;
+  private final Authenticator auth;
+  private final SessionStreams streams;
+  private final SocketSettings settings;
+  private final ClusterSharding sharding;
+
+  public SessionSocketRoute(ActorSystem<?> system, Authenticator auth) {
+    this.system = system;
+    this.auth = auth;
+    this.settings = SocketSettings.fromConfig(system.settings().config());
+    this.streams = new SessionStreams(system, settings.askTimeout());
+    this.sharding = ClusterSharding.get(system);
+  }
+
+  /** The WebSocket route. */
+  public Route route() {
+    return path(segment("v1").slash("sessions").slash(segment()).slash("ws"), id -> get(() ->
+        auth.authenticated(principal -> principal.may(Capability.SUBSCRIBE, id)
+            ? handleWebSocketMessages(connect(id, principal))
+            : complete(Problem.response(StatusCodes.FORBIDDEN,
+                "the token does not grant subscribe on session '" + id + "'")))));
+  }
+
+  private Flow<Message, Message, NotUsed> connect(String sessionId, Principal principal) {
+    Materializer mat = Materializer.matFromSystem(system);
+    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> out =
+        Source.<Message>queue(settings.outboundBuffer()).preMaterialize(mat);
+    ActorRef<SessionConnection.Command> connection = system.systemActorOf(
+        SessionConnection.create(sessionId, principal, settings, streams, sharding, out.first()),
+        "session-ws-" + UUID.randomUUID(), Props.empty());
+    Duration handOff = settings.askTimeout();
+    Sink<Message, NotUsed> in = Flow.<Message>create()
+        .mapAsync(1, message -> toCommand(message, mat))
+        .mapAsync(1, toActor -> AskPattern.<SessionConnection.Command, Done>ask(connection,
+            toActor::apply, handOff, system.scheduler()))
+        .watchTermination((notUsed, done) -> {
+          done.whenComplete((d, error) -> connection.tell(SessionConnection.InboundClosed.INSTANCE));
+          return NotUsed.getInstance();
+        })
+        .to(Sink.ignore());
+    return Flow.fromSinkAndSourceCoupled(in, out.second());
+  }
+
+  private interface ToActor {
+    SessionConnection.Command apply(ActorRef<Done> ack);
+  }
+
+  private static CompletionStage<ToActor> toCommand(Message message, Materializer mat) {
+    if (message.isText()) {
+      return message.asTextMessage().toStrict(FRAME_READ_TIMEOUT.toMillis(), mat)
+          .thenApply(strict -> ack -> new SessionConnection.Inbound(strict.getStrictText(), ack));
+    }
+    CompletableFuture<ToActor> binary = new CompletableFuture<>();
+    message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), mat)
+        .whenComplete((d, e) -> binary.complete(SessionConnection.InboundBinary::new));
+    return binary;
+  }
+}

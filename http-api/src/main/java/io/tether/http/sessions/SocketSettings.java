@@ -1,0 +1,28 @@
+package io.tether.http.sessions;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * The {@code tether.sessions.ws} block (documented in the http-api {@code reference.conf}) plus
+ * the keys it shares with the session entity.
+ *
+ * @param outboundBuffer frames queued for one client before it counts as slow
+ * @param idleTimeout a connection whose client sent no frame for this long is closed
+ * @param replayBytes the payload budget of one catch-up replay step
+ * @param maxPendingPushes live pushes kept while catching up (more are dropped and re-read)
+ * @param heartbeat how often a connection re-registers with its session (presence heartbeat)
+ * @param askTimeout how long a publish or control waits for the session
+ */
+record SocketSettings(int outboundBuffer, Duration idleTimeout, int replayBytes,
+    int maxPendingPushes, Duration heartbeat, Duration askTimeout) {
+
+  /** Reads the settings from the root configuration. */
+  static SocketSettings fromConfig(Config root) {
+    Config ws = root.getConfig("tether.sessions.ws");
+    return new SocketSettings(ws.getInt("outbound-buffer"), ws.getDuration("idle-timeout"),
+        ws.getBytes("replay-bytes").intValue(), ws.getInt("max-pending-pushes"),
+        root.getDuration("tether.sessions.presence-timeout").dividedBy(3),
+        root.getDuration("tether.http.ask-timeout"));
+  }
+}
