@@ -64,6 +64,9 @@ public final class CatchUp implements Scenario {
       if (!ctx.client().create(stream, StreamClient.JSON).get().ok()) {
         return r.build("failed: could not create " + stream);
       }
+      if (Visibility.await(ctx.client(), 1, i -> stream) > 0) {
+        r.note(events + " events: the new stream answered 404 for a moment after its 201");
+      }
       int batches = (events + p.fillBatch - 1) / p.fillBatch;
       Bulk.Outcome filled = Bulk.run(batches, p.fillConcurrency, 300, b -> {
         List<String> batch = new ArrayList<>(p.fillBatch);

@@ -68,6 +68,10 @@ public final class Recovery implements Scenario {
     if (created.failed() > 0) {
       return r.build("failed: streams not created (" + created.lastFailure() + ")");
     }
+    int late = Visibility.await(ctx.client(), p.streams, i -> ctx.stream(id(), i));
+    if (late > 0) {
+      r.note(late + " new streams answered 404 for a moment after their 201");
+    }
     int batchesPerStream = (p.eventsPerStream + p.fillBatch - 1) / p.fillBatch;
     Bulk.Outcome filled = Bulk.run(p.streams * batchesPerStream, 8, 300, b -> {
       List<String> batch = new ArrayList<>(p.fillBatch);

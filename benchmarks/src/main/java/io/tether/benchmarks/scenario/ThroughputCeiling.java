@@ -87,6 +87,11 @@ public final class ThroughputCeiling implements Scenario {
         failedCases++;
         continue;
       }
+      int late = Visibility.await(ctx.client(), k.streams,
+          i -> ctx.stream(id(), key + "-" + i));
+      if (late > 0) {
+        r.note(k.name + ": " + late + " new streams answered 404 for a moment after their 201");
+      }
       double rate = runCase(ctx, k, key, r);
       if (k.bodyBytes <= 1024) {
         bestSmall = Math.max(bestSmall, rate);
