@@ -5,7 +5,10 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import io.tether.http.auth.Authenticator;
 import io.tether.http.auth.StreamAccess;
 import io.tether.http.auth.TokenRoutes;
+import io.tether.http.console.ConsoleRoutes;
+import io.tether.http.console.RunFilesRoutes;
 import io.tether.http.health.HealthRoutes;
+import io.tether.http.ops.MetricsRoutes;
 import io.tether.http.runs.RunRoutes;
 import io.tether.http.streams.DurableStreamsRoutes;
 import io.tether.http.health.JournalProbe;
@@ -22,10 +25,14 @@ public final class HttpApi {
   /** All routes of a node; the entities must have been initialised on {@code system}. */
   public static Route routes(ActorSystem<?> system) {
     Authenticator auth = Authenticator.fromConfig(system);
-    return ProblemHandlers.wrap(concat(
+    MetricsRoutes metrics = new MetricsRoutes(system);
+    return metrics.instrument(() -> ProblemHandlers.wrap(concat(
         new HealthRoutes(system, new JournalProbe(system)).route(),
+        metrics.route(),
         new TokenRoutes(system).route(),
         new RunRoutes(system).route(),
-        StreamAccess.guard(auth, new DurableStreamsRoutes(system).route())));
+        new RunFilesRoutes(system).route(),
+        new ConsoleRoutes().route(),
+        StreamAccess.guard(auth, new DurableStreamsRoutes(system).route()))));
   }
 }

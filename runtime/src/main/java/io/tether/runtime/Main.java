@@ -20,6 +20,11 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
+    // Must happen before the first logger is created: logback reads it once.
+    if ("json".equalsIgnoreCase(System.getenv("TETHER_LOG_FORMAT"))
+        && System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "logback-json.xml");
+    }
     String command = args.length == 0 ? "help" : args[0].toLowerCase(Locale.ROOT);
     String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
     switch (command) {
