@@ -1,0 +1,66 @@
+package io.tether.http.console;
+
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tether.actors.harness.workspace.ShardedWorkspaceStore;
+import io.tether.actors.harness.workspace.WorkspaceStore;
+import io.tether.http.Problem;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * {@code GET /runs/{id}/files}: the files of a run's workspace (spec, contracts, evaluations,
+ * progress, report and whatever the roles wrote), read-only, as
+ * {@code {"version": n, "files": {"path": "content", ...}}} sorted by path. The run dashboard
+ * of the console shows them; any client may read them. A run with no workspace has no files
+ * (an empty map, not a 404): the workspace exists from the first write. A timeout of the
+ * workspace entity is a 503 problem.
+ */
+public final class RunFilesRoutes {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final WorkspaceStore workspace;
+
+  public RunFilesRoutes(ActorSystem<?> system) {
+    this(new ShardedWorkspaceStore(system));
+  }
+
+  RunFilesRoutes(WorkspaceStore workspace) {
+    this.workspace = workspace;
+  }
+
+  /** The route of {@code GET /runs/{id}/files}. */
+  public Route route() {
+    return pathPrefix("runs", () -> pathPrefix(PathMatchers.segment(), runId ->
+        path("files", () -> get(() -> completeWithFuture(files(runId))))));
+  }
+
+  private CompletionStage<HttpResponse> files(String runId) {
+    return workspace.files(runId).thenApply(files -> {
+      ObjectNode body = JSON.createObjectNode();
+      body.put("version", files.version());
+      body.putPOJO("files", new TreeMap<>(files.files() == null ? Map.of() : files.files()));
+      try {
+        return HttpResponse.create().withStatus(StatusCodes.OK)
+            .withEntity(ContentTypes.APPLICATION_JSON, JSON.writeValueAsBytes(body));
+      } catch (Exception e) {
+        throw new CompletionException(e);
+      }
+    }).exceptionally(error -> Problem.response(StatusCodes.SERVICE_UNAVAILABLE,
+        "the run's workspace did not answer in time; retry"));
+  }
+}
