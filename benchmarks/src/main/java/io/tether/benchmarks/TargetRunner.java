@@ -2,6 +2,8 @@ package io.tether.benchmarks;
 
 import io.tether.benchmarks.client.HttpClients;
 import io.tether.benchmarks.client.StreamClient;
+import io.tether.benchmarks.measure.CpuMeter;
+import io.tether.benchmarks.result.Metric;
 import io.tether.benchmarks.result.ScenarioResult;
 import io.tether.benchmarks.result.TargetRun;
 import io.tether.benchmarks.scenario.Scenario;
@@ -71,7 +73,13 @@ final class TargetRunner {
     try {
       for (Scenario s : scenarios) {
         Log.info(target.name() + ": " + s.title());
-        results.add(runOne(executor, s, ctx));
+        CpuMeter.Snapshot before = CpuMeter.snapshot(ctx.target().pid());
+        ScenarioResult result = runOne(executor, s, ctx);
+        // A restart changes the pid; CPU of a restarted server is not comparable, so skip it.
+        if (current.get() == ctx.target()) {
+          result = withCpu(result, CpuMeter.between(before, CpuMeter.snapshot(ctx.target().pid())));
+        }
+        results.add(result);
         progress.accept(new TargetRun(target.name(), target.url().toString(),
             current.get().info(), "running", List.copyOf(results)));
         if (current.get() != ctx.target()) {
@@ -87,6 +95,23 @@ final class TargetRunner {
     }
     return new TargetRun(target.name(), target.url().toString(), current.get().info(), "ok",
         results);
+  }
+
+  /** Adds where the CPU went during the scenario, as metrics. */
+  private static ScenarioResult withCpu(ScenarioResult r, CpuMeter.Usage cpu) {
+    if (r.metrics().isEmpty()) {
+      return r;
+    }
+    List<Metric> metrics = new ArrayList<>(r.metrics());
+    metrics.add(new Metric("cpu: server", cpu.server(), "s", Metric.Better.NEITHER));
+    metrics.add(new Metric("cpu: processes the server started", cpu.serverChildren(), "s",
+        Metric.Better.NEITHER));
+    metrics.add(new Metric("cpu: load generator", cpu.generator(), "s", Metric.Better.NEITHER));
+    metrics.add(new Metric("cpu: rest of the machine", cpu.restOfMachine(), "s",
+        Metric.Better.NEITHER));
+    metrics.add(new Metric("wall time", cpu.wallSeconds(), "s", Metric.Better.NEITHER));
+    return new ScenarioResult(r.scenario(), r.title(), r.params(), r.status(), r.seconds(),
+        metrics, r.latencies(), r.timelines(), r.notes());
   }
 
   private static ScenarioResult runOne(ExecutorService executor, Scenario s, ScenarioContext ctx)
