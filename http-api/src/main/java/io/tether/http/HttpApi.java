@@ -7,8 +7,6 @@ import io.tether.http.auth.StreamAccess;
 import io.tether.http.auth.TokenRoutes;
 import io.tether.http.console.ConsoleRoutes;
 import io.tether.http.console.RunFilesRoutes;
-import io.tether.http.console.ConsoleRoutes;
-import io.tether.http.console.RunFilesRoutes;
 import io.tether.http.health.HealthRoutes;
 import io.tether.http.ops.MetricsRoutes;
 import io.tether.http.runs.RunRoutes;
@@ -33,8 +31,6 @@ public final class HttpApi {
         metrics.route(),
         new TokenRoutes(system).route(),
         new RunRoutes(system).route(),
-        new RunFilesRoutes(system).route(),
-        new ConsoleRoutes().route(),
         new RunFilesRoutes(system).route(),
         new ConsoleRoutes().route(),
         StreamAccess.guard(auth, new DurableStreamsRoutes(system).route()))));
