@@ -38,9 +38,11 @@ public final class MarkdownReport {
     md.append("Machine: ");
     report.machine().forEach((k, v) -> md.append(k).append(" = ").append(v).append("; "));
     md.append("\n\n");
+    int cores = report.machine().get("cores") instanceof Number n ? n.intValue() : 1;
     for (TargetRun t : targets) {
       md.append("- **").append(t.target()).append("** ").append(t.url()).append(" (")
-          .append(t.status()).append("): ").append(JSON.writeValueAsString(t.info())).append('\n');
+          .append(t.status()).append("): ").append(JSON.writeValueAsString(t.info()))
+          .append(othersShare(t, cores)).append('\n');
     }
     String ratioHeader = targets.size() >= 2
         ? targets.get(0).target() + "/" + targets.get(1).target() : "ratio";
@@ -158,6 +160,23 @@ public final class MarkdownReport {
         md.append(' ').append(ratio(values, targets)).append(" |\n");
       }
     }
+  }
+
+  /** How much of the machine other processes used while this target's scenarios ran. */
+  private static String othersShare(TargetRun t, int cores) {
+    double others = 0;
+    double wall = 0;
+    for (ScenarioResult r : t.results()) {
+      Optional<Metric> o = r.metric("cpu: rest of the machine");
+      Optional<Metric> w = r.metric("wall time");
+      if (o.isPresent() && w.isPresent()) {
+        others += o.get().value();
+        wall += w.get().value();
+      }
+    }
+    return wall == 0 ? "" : String.format(Locale.ROOT,
+        "; while its scenarios ran, other processes used %.0f%% of the machine's %d cores",
+        100 * others / (wall * cores), cores);
   }
 
   /** Tether first and the peer second when both ran, so the ratio is Tether/peer. */
