@@ -15,6 +15,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
@@ -109,7 +110,7 @@ public final class Workspace
         .build();
   }
 
-  private org.apache.pekko.persistence.typed.javadsl.ReplyEffect<Event, State> onWrite(
+  private ReplyEffect<Event, State> onWrite(
       State state, WriteFile cmd) {
     try {
       WorkspacePaths.validate(cmd.path());
