@@ -6,6 +6,7 @@ import io.tether.actors.harness.model.ModelProvider;
 import io.tether.actors.harness.model.ModelRef;
 import io.tether.actors.harness.model.ModelRequest;
 import io.tether.actors.harness.model.ModelResponse;
+import io.tether.actors.harness.model.ModelStreamListener;
 import io.tether.actors.harness.model.TokenUsage;
 import io.tether.actors.harness.model.ToolCall;
 import io.tether.actors.harness.session.ProducerStream;
@@ -487,16 +488,24 @@ public final class RoleEntity
       start.put("retry", call.attempt() > 1);
       offer("message.start", task, start);
       final boolean isScripted = scripted;
-      response = provider.stream(request, text -> {
-        if (!callFence.get()) {
-          ObjectNode delta = SessionEvents.data();
-          delta.put("callId", call.callId());
-          delta.put("role", profile.role().wireName());
-          delta.put("text", text);
-          if (isScripted) {
-            delta.put("scripted", true);
+      response = provider.stream(request, new ModelStreamListener() {
+        @Override
+        public void onTextDelta(String text) {
+          if (!callFence.get()) {
+            ObjectNode delta = SessionEvents.data();
+            delta.put("callId", call.callId());
+            delta.put("role", profile.role().wireName());
+            delta.put("text", text);
+            if (isScripted) {
+              delta.put("scripted", true);
+            }
+            offer("message.delta", task, delta);
           }
-          offer("message.delta", task, delta);
+        }
+
+        @Override
+        public boolean cancelled() {
+          return callFence.get();
         }
       });
     } catch (RuntimeException e) {

@@ -12,6 +12,8 @@ import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,6 +87,17 @@ public final class LangChainProvider implements ModelProvider {
           if (text != null && !text.isEmpty() && !result.isDone()) {
             listener.onTextDelta(text);
           }
+        }
+
+        @Override
+        public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+          if (listener.cancelled()) {
+            context.streamingHandle().cancel();
+            result.completeExceptionally(
+                new ModelProviderException(name + " call cancelled by the caller", null));
+            return;
+          }
+          onPartialResponse(partial.text());
         }
 
         @Override

@@ -53,6 +53,9 @@ public final class ScriptedProvider implements ModelProvider {
         ModelScript.Answer answer =
             script.answer(request.role(), request.callIndex(), lastToolResult(request.messages()));
         for (String piece : answer.text().split("(?<=\\s)")) {
+          if (listener.cancelled()) {
+            throw new IllegalStateException("cancelled by the caller");
+          }
           if (!piece.isEmpty()) {
             listener.onTextDelta(piece);
           }

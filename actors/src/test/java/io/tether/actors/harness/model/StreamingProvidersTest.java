@@ -70,6 +70,40 @@ class StreamingProvidersTest {
         .get(30, TimeUnit.SECONDS);
   }
 
+  /** A call whose caller cancels it once the first piece of text has arrived. */
+  private void assertCancelStopsTheStream(String model) {
+    ModelRef ref = ModelRef.parse(model);
+    ModelRequest request = new ModelRequest(ref.model(), "generator", 0, "Be brief.",
+        List.of(ChatTurn.user("Run the tests.")), List.of(), 256);
+    ExecutionException e = assertThrows(ExecutionException.class, () ->
+        providers.provider(ref).stream(request, new ModelStreamListener() {
+          @Override
+          public void onTextDelta(String text) {
+            deltas.add(text);
+          }
+
+          @Override
+          public boolean cancelled() {
+            return !deltas.isEmpty();
+          }
+        }).toCompletableFuture().get(30, TimeUnit.SECONDS));
+    assertTrue(e.getCause().getMessage().contains("cancelled"), e.getCause().getMessage());
+    assertEquals(List.of("Running "), deltas);
+  }
+
+  @Test
+  void aCancelledCallerStopsEveryProvidersStreamAtTheNextPiece() {
+    stub.respond(new Response("text/event-stream", concat(ANTHROPIC_HEAD, ANTHROPIC_TAIL),
+        false));
+    assertCancelStopsTheStream("anthropic:claude-test");
+    deltas.clear();
+    stub.respond(new Response("text/event-stream", concat(OPENAI_HEAD, OPENAI_TAIL), false));
+    assertCancelStopsTheStream("openai:gpt-test");
+    deltas.clear();
+    stub.respond(new Response("application/x-ndjson", concat(OLLAMA_HEAD, OLLAMA_TAIL), false));
+    assertCancelStopsTheStream("ollama:llama-test");
+  }
+
   private String assertFailsWithoutLeakingTheKey(String model) {
     ExecutionException e = assertThrows(ExecutionException.class, () -> call(model));
     assertInstanceOf(ModelProvider.ModelProviderException.class, e.getCause());
