@@ -10,14 +10,17 @@ import io.tether.http.console.RunFilesRoutes;
 import io.tether.http.health.HealthRoutes;
 import io.tether.http.ops.MetricsRoutes;
 import io.tether.http.runs.RunRoutes;
+import io.tether.http.sessions.SessionRoutes;
+import io.tether.http.sessions.SessionSocketRoute;
 import io.tether.http.streams.DurableStreamsRoutes;
 import io.tether.http.health.JournalProbe;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The whole public HTTP surface of a node: health, the Durable Streams protocol, and (as they
- * land) the session WebSocket and REST APIs. Every error leaves as a problem body.
+ * The whole public HTTP surface of a node: health, the Durable Streams protocol, the session
+ * WebSocket and REST APIs (with the OpenAPI document), runs and the console. Every error leaves
+ * as a problem body.
  */
 public final class HttpApi {
   private HttpApi() {}
@@ -31,6 +34,8 @@ public final class HttpApi {
         metrics.route(),
         new TokenRoutes(system).route(),
         new RunRoutes(system).route(),
+        new SessionSocketRoute(system, auth).route(),
+        new SessionRoutes(system, auth).route(),
         new RunFilesRoutes(system).route(),
         new ConsoleRoutes().route(),
         StreamAccess.guard(auth, new DurableStreamsRoutes(system).route()))));

@@ -2,6 +2,7 @@ package io.tether.runtime;
 
 import io.tether.actors.harness.Harness;
 import io.tether.actors.session.Session;
+import io.tether.actors.session.SessionDirectory;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /** Initialises cluster sharding for every entity type a node hosts. */
@@ -10,6 +11,7 @@ final class Entities {
 
   static void init(ActorSystem<?> system) {
     Session.init(system);
+    SessionDirectory.init(system);
     Harness.init(system);
   }
 }
