@@ -66,7 +66,6 @@ import org.slf4j.LoggerFactory;
 public final class DurableStreamsRoutes {
   private static final Logger log = LoggerFactory.getLogger(DurableStreamsRoutes.class);
   private static final String PREFIX = "/v1/stream/";
-  private static final String CACHEABLE = "public, max-age=60, stale-while-revalidate=300";
 
   private final SessionStreams streams;
   private final SseReads sseReads;
@@ -77,6 +76,7 @@ public final class DurableStreamsRoutes {
   private final long maxAppendBytes;
   private final Duration bodyTimeout;
   private final long retryAfterSeconds;
+  private final String dataCacheControl;
 
   /** Routes on {@code system}; resolves sharding and {@code tether.http.ask-timeout}. */
   public DurableStreamsRoutes(ActorSystem<?> system) {
@@ -90,6 +90,7 @@ public final class DurableStreamsRoutes {
     this.maxAppendBytes = c.getBytes("max-append-bytes");
     this.bodyTimeout = c.getDuration("body-read-timeout");
     this.retryAfterSeconds = Math.max(1, c.getDuration("retry-after").toSeconds());
+    this.dataCacheControl = c.getString("data-cache-control");
     this.sseReads = new SseReads(streams, sseWait, sseMaxDuration, this::readRejected,
         () -> unavailable("The stream could not be read"));
   }
@@ -424,7 +425,7 @@ public final class DurableStreamsRoutes {
       }
     }
     headers.add(RawHeader.create("Cache-Control",
-        result.items().isEmpty() ? "no-store" : CACHEABLE));
+        result.items().isEmpty() ? "no-store" : dataCacheControl));
     byte[] body = Session.isJson(info.contentType())
         ? JsonMessages.asArray(result.items()) : JsonMessages.concat(result.items());
     return HttpResponse.create().withStatus(StatusCodes.OK).addHeaders(headers)

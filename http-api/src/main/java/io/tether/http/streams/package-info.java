@@ -9,8 +9,8 @@
  *   <li>Long-poll waits {@code tether.streams.long-poll-timeout} (default 20 s; tests use 1 s).
  *       SSE closes connections after {@code tether.streams.sse-max-duration} (60 s) and sends a
  *       keep-alive comment after each idle {@code tether.streams.sse-wait}.
- *   <li>Data responses are {@code Cache-Control: public, max-age=60,
- *       stale-while-revalidate=300}; empty, {@code offset=now}, long-poll 204 and HEAD responses
+ *   <li>Data responses are {@code Cache-Control: private, max-age=60,
+ *       stale-while-revalidate=300} ({@code tether.streams.data-cache-control}); empty, {@code offset=now}, long-poll 204 and HEAD responses
  *       are {@code no-store}; SSE is {@code no-cache}. ETags are
  *       {@code "<id>:<from>:<next>[:c]"}.
  *   <li>Pekko HTTP reports a request without {@code Content-Type} as
