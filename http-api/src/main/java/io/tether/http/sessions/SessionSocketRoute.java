@@ -77,7 +77,8 @@ public final class SessionSocketRoute {
         .mapAsync(1, toActor -> AskPattern.<SessionConnection.Command, Done>ask(connection,
             toActor::apply, handOff, system.scheduler()))
         .watchTermination((notUsed, done) -> {
-          done.whenComplete((d, error) -> connection.tell(SessionConnection.InboundClosed.INSTANCE));
+          done.whenComplete((d, error) ->
+              connection.tell(SessionConnection.InboundClosed.INSTANCE));
           return NotUsed.getInstance();
         })
         .to(Sink.ignore());
