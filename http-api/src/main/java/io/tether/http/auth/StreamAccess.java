@@ -15,7 +15,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * Guards the Durable Streams routes with capability tokens, without the protocol routes knowing:
  * reads (GET, HEAD) need {@code subscribe}, writes (PUT, POST) need {@code publish}, DELETE needs
  * {@code control}, on the stream named by the path after {@code /v1/stream/}. Creating a fork
- * also needs {@code subscribe} on the stream it forks from.
+ * also needs {@code subscribe} on the stream it forks from. CORS preflights ({@code OPTIONS})
+ * pass without a token: browsers never send credentials on them.
  */
 public final class StreamAccess {
   static final String PREFIX = "/v1/stream/";
@@ -33,6 +34,9 @@ public final class StreamAccess {
       }
       String stream = URLDecoder.decode(path.substring(PREFIX.length()), StandardCharsets.UTF_8);
       return extractMethod(method -> extractRequest(request -> {
+        if (method.equals(HttpMethods.OPTIONS)) {
+          return streams; // CORS preflight carries no credentials and touches no data
+        }
         Capability needed = capabilityFor(method);
         Optional<String> forkSource = request.getHeader("Stream-Forked-From").map(h -> h.value());
         if (forkSource.isPresent() && method.equals(HttpMethods.PUT)) {
@@ -48,8 +52,7 @@ public final class StreamAccess {
   }
 
   static Capability capabilityFor(HttpMethod method) {
-    if (method.equals(HttpMethods.GET) || method.equals(HttpMethods.HEAD)
-        || method.equals(HttpMethods.OPTIONS)) {
+    if (method.equals(HttpMethods.GET) || method.equals(HttpMethods.HEAD)) {
       return Capability.SUBSCRIBE;
     }
     if (method.equals(HttpMethods.DELETE)) {
