@@ -9,6 +9,7 @@ import { el } from './dom.js';
 const messageKey = (e) => e.data?.id ?? e.data?.callId
   ?? `${e.run ?? '-'}/${e.producer ?? '-'}/${e.data?.role ?? '-'}`;
 const toolKey = (e) => e.data?.toolCallId ?? e.data?.id ?? `${e.run}/${e.data?.name}`;
+const short = (id) => (id?.length > 14 ? `${id.slice(0, 8)}…` : id);
 const deltaText = (d) => d?.text ?? d?.delta ?? d?.content ?? '';
 
 export class Chat {
@@ -20,6 +21,13 @@ export class Chat {
     this.runs = new Map();      // run id -> {status, fence}
     this.present = new Map();   // device -> kind
     this.count = 0;
+    // Follow the stream while the reader is at the bottom; leave them be once they scroll up.
+    this.follow = true;
+    this.autoTop = 0;
+    container.addEventListener('scroll', () => {
+      const nearBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 40;
+      this.follow = nearBottom || container.scrollTop >= this.autoTop - 2;
+    });
   }
 
   /** Applies one event; `offset` is its session offset when the transport knows it. */
@@ -56,12 +64,13 @@ export class Chat {
         break;
       case 'run.start':
         this.runs.set(event.run, { status: 'running' });
-        this.note(`run ${event.run} started${d.prompt ? `: ${d.prompt}` : ''}`, 'run', offset);
+        this.note(`run ${short(event.run)} started${d.prompt ? `: ${d.prompt}` : ''}`, 'run', offset);
         break;
       case 'run.end': {
         const run = this.runs.get(event.run) ?? {};
         this.runs.set(event.run, { ...run, status: d.status ?? 'complete' });
-        this.note(`run ${event.run} ended: ${d.status ?? 'complete'}${d.reason ? ` (${d.reason})` : ''}`,
+        if (d.status === 'cancelled' || d.status === 'lost') this.stopMessages(event.run, d.status, run.fence);
+        this.note(`run ${short(event.run)} ended: ${d.status ?? 'complete'}${d.reason ? ` (${d.reason})` : ''}`,
           `run ${d.status}`, offset);
         break;
       }
@@ -69,6 +78,7 @@ export class Chat {
         const run = this.runs.get(event.run) ?? {};
         this.runs.set(event.run, { ...run, fence: offset });
         this.note(`cancel of ${event.run ? `run ${event.run}` : `message ${d.message}`} by ${event.producer ?? 'someone'}`
+          + (d.device ? ` (${d.device})` : '')
           + (offset ? ` — fence at offset ${offset}` : ''), 'control cancel', offset);
         break;
       }
@@ -113,6 +123,19 @@ export class Chat {
         this.note(`${event.type} ${JSON.stringify(d)}`, 'raw', offset);
     }
     this.onChange(this, event);
+    this.scrollSoon();
+  }
+
+  scrollSoon() {
+    if (!this.follow || this.scrollPending) return;
+    this.scrollPending = true;
+    requestAnimationFrame(() => {
+      this.scrollPending = false;
+      if (this.follow) {
+        this.container.scrollTop = this.container.scrollHeight;
+        this.autoTop = this.container.scrollTop;
+      }
+    });
   }
 
   message(e) {
@@ -124,7 +147,7 @@ export class Chat {
       const text = el('div', { class: 'text' });
       const label = e.data?.scripted ? el('span', { class: 'badge' }, 'scripted') : '';
       const node = el('article', { class: `msg streaming who-${who}`, 'data-message-id': key, 'data-run': e.run ?? '' },
-        el('header', {}, el('b', {}, who), e.run ? el('span', { class: 'muted' }, ` · ${e.run}`) : '',
+        el('header', {}, el('b', {}, who), e.run ? el('span', { class: 'muted', title: e.run }, ` · ${short(e.run)}`) : '',
           label, status),
         text);
       m = { node, text, status, key };
@@ -139,6 +162,16 @@ export class Chat {
     m.node.classList.remove('streaming');
     m.node.classList.add(`end-${status}`);
     m.status.textContent = error ? `${status}: ${error}` : status;
+  }
+
+  /** Messages of a run that ended without their own end: they stop where the fence fell. */
+  stopMessages(run, status, fence) {
+    for (const m of this.messages.values()) {
+      if (m.node.dataset.run === run && m.node.classList.contains('streaming')) {
+        m.node.classList.replace('streaming', `end-${status === 'lost' ? 'error' : 'cancelled'}`);
+        m.status.textContent = fence ? `${status} at the fence` : status;
+      }
+    }
   }
 
   tool(e) {
@@ -169,10 +202,7 @@ export class Chat {
   }
 
   append(node) {
-    const c = this.container;
-    const atBottom = c.scrollHeight - c.scrollTop - c.clientHeight < 40;
-    c.append(node);
-    if (atBottom) c.scrollTop = c.scrollHeight;
+    this.container.append(node);
   }
 
   /** The newest run that has not ended, or null. */

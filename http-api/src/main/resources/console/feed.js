@@ -57,7 +57,18 @@ function webSocketTransport(sessionId, feed, handlers, deliver, fallBack) {
   let attempt = 0;
   let nextId = 1;
   let ping = null;
+  let ackTimer = null;
   const pending = new Map();
+  // The read cursor of this device follows what it has shown, at most one ack a second.
+  const ackSoon = () => {
+    if (ackTimer || !feed.device) return;
+    ackTimer = setTimeout(() => {
+      ackTimer = null;
+      if (socket?.readyState === 1 && feed.offset !== '-1') {
+        socket.send(JSON.stringify({ type: 'ack', device: feed.device, offset: feed.offset }));
+      }
+    }, 1000);
+  };
 
   const connect = () => {
     if (feed.closed) return;
@@ -77,9 +88,11 @@ function webSocketTransport(sessionId, feed, handlers, deliver, fallBack) {
         if (rollup) handlers.onEvents([{ offset: frame.offset, event: frame.event }]);
         else deliver([{ offset: frame.offset, event: frame.event }]);
         if (after(frame.offset, feed.offset)) feed.offset = frame.offset;
+        if (!rollup) ackSoon();
       } else if (frame.type === 'up-to-date') {
         if (frame.offset && after(frame.offset, feed.offset)) feed.offset = frame.offset;
         rollup = false;
+        ackSoon();
         handlers.onUpToDate?.(feed.offset);
         handlers.onState?.({ state: 'live', offset: feed.offset, transport: 'websocket',
           resumedAt: attempt ? resumedFrom : null });

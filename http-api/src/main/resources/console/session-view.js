@@ -16,13 +16,14 @@ export function mountSessionView(root, sessionId) {
   const steer = el('button', { id: 'steer', type: 'submit', disabled: true }, 'Steer');
   const feedback = el('div', { id: 'control-feedback', class: 'muted small' });
   const device = deviceId();
+  const states = [];
 
   const refreshSide = (chat) => {
     clear(presence).append(...(chat.present.size
       ? [...chat.present].map(([d, kind]) => el('li', { 'data-device': d },
         el('span', { class: `dot ${kind}` }), d, d === device ? el('span', { class: 'muted' }, ' (this tab)') : '',
         el('span', { class: 'muted' }, ` · ${kind}`)))
-      : [el('li', { class: 'muted' }, feed.transport === 'websocket' ? 'nobody attached' : 'presence needs the WebSocket')]));
+      : [el('li', { class: 'muted' }, feed?.transport === 'websocket' ? 'nobody attached' : 'presence needs the WebSocket')]));
     clear(runsList).append(...[...chat.runs].reverse().slice(0, 12).map(([id, r]) =>
       el('li', { 'data-run': id }, el('code', {}, id), ' ', el('span', { class: `pill ${r.status}` }, r.status),
         r.fence ? el('span', { class: 'muted small' }, ` fence ${r.fence}`) : '')));
@@ -32,9 +33,20 @@ export function mountSessionView(root, sessionId) {
     stop.title = running ? `cancel run ${running}` : 'no run is running';
   };
   let chat = new Chat(chatBox, { onChange: (c) => refreshSide(c) });
+  let connText = () => '';
+  let detailPending = false;
+  const showOffsetSoon = () => {
+    if (detailPending) return;
+    detailPending = true;
+    requestAnimationFrame(() => { detailPending = false; connDetail.textContent = connText(); });
+  };
 
-  const feed = openFeed(sessionId, {
-    onEvents: (list) => { for (const { offset, event } of list) chat.apply(event, offset ?? null); },
+  let feed = null;
+  feed = openFeed(sessionId, {
+    onEvents: (list) => {
+      for (const { offset, event } of list) chat.apply(event, offset ?? null);
+      showOffsetSoon();
+    },
     onUpToDate: () => refreshSide(chat),
     onReset: () => {
       clear(chatBox);
@@ -42,15 +54,17 @@ export function mountSessionView(root, sessionId) {
       window.tetherConsole.chat = chat;
     },
     onState: ({ state, offset, transport, attempt, resumedAt, error }) => {
+      states.push(resumedAt ? `${state}@${resumedAt}` : state);
       conn.dataset.state = state;
       conn.textContent = state === 'live' && resumedAt ? 'live (resumed)' : state;
-      connDetail.textContent = [
+      connText = () => [
         transport && `via ${transport}`,
         state === 'reconnecting' && `attempt ${attempt}, will resume after offset ${offset}`,
         state === 'live' && resumedAt && `resumed at offset ${resumedAt}`,
-        state === 'live' && !resumedAt && offset && `at offset ${offset}`,
+        state === 'live' && `now at offset ${feed?.offset ?? offset}`,
         error,
       ].filter(Boolean).join(' · ');
+      connDetail.textContent = connText();
       conn.dataset.resumedAt = resumedAt ?? '';
     },
   }, { device });
@@ -98,6 +112,6 @@ export function mountSessionView(root, sessionId) {
       el('div', { class: 'card small muted' }, `This tab is ${device}. Reload or open a second tab: `
         + 'the view resumes where the stream is, with no text twice and none missing.'))));
   refreshSide(chat);
-  window.tetherConsole = { feed, chat };
+  window.tetherConsole = { feed, chat, states };
   return () => feed.close();
 }

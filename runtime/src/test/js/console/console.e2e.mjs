@@ -169,6 +169,9 @@ async function socketDropResumesWithoutGapOrDuplicate() {
     },
   });
   await waitStatus(page, 'm-drop', 'complete');
+  const states = await page.evaluate(() => window.tetherConsole.states);
+  check(states.filter((s) => s.startsWith('live@')).length >= 2,
+    `the page to resume twice at an offset; states ${states.join(' ')}`);
   const shown = await text(page, 'm-drop');
   check(shown === parts.join(''), `the full text after ${drops} dropped connections, no duplicate; got ${shown.length} of ${parts.join('').length} chars`);
   check((await page.getAttribute('#connection', 'data-resumed-at')) !== '', 'the page to say where it resumed');
@@ -198,6 +201,9 @@ async function nodeRestartResumesWithoutGapOrDuplicate() {
     },
   });
   await waitStatus(page, 'm-kill', 'complete');
+  const states = await page.evaluate(() => window.tetherConsole.states);
+  check(states.includes('reconnecting') && states.some((s) => s.startsWith('live@')),
+    `the page to lose the node and resume at an offset; states ${states.join(' ')}`);
   const shown = await text(page, 'm-kill');
   check(shown === parts.join(''), `the full text after the node was killed and restarted; got ${shown?.length} chars`);
   check(await countMessages(page, 'm-kill') === 1, 'one message, not two');
@@ -244,7 +250,12 @@ async function stopCancelsAtTheFence() {
       await sleep(40);
     }
   })();
-  await waitUntilShown(page, 'm-stop', words.slice(0, 12).join(''));
+  await waitUntilShown(page, 'm-stop', words.slice(0, 6).join(''));
+  await page.fill('#steer-text', 'mention the fence');
+  await page.click('#steer');
+  await page.waitForSelector('#control-feedback:has-text("steer accepted")');
+  await watcher.waitForSelector('.note.control:has-text("mention the fence")');
+  await waitUntilShown(page, 'm-stop', words.slice(0, 14).join(''));
   await page.click('#stop');
   await page.waitForSelector('#fence:not([hidden])');
   const fence = await page.getAttribute('#fence', 'data-fence');
@@ -255,14 +266,17 @@ async function stopCancelsAtTheFence() {
     .catch(() => {});
   const shown = await text(page, 'm-stop');
   check(shown === expected, `the page to show exactly the output acknowledged before the fence (${expected.length} chars), got ${shown.length}`);
+  await watcher.waitForFunction(([e]) => document.querySelector('[data-message-id="m-stop"] .text')?.textContent === e, [expected], { timeout: 15_000 })
+    .catch(() => {});
+  check(await text(watcher, 'm-stop') === expected, 'the second page to show the same stopped text');
+  await page.waitForSelector('[data-message-id="m-stop"] .status:text-is("cancelled at the fence")');
   const afterFence = (await readAll(session, fence)).filter((e) => e.run === 'r-stop' && e.type === 'message.delta');
   check(afterFence.length === 0, `no output of the run after the fence ${fence}, found ${afterFence.length}`);
   await watcher.waitForSelector('.note.cancel');
   await page.waitForSelector('#runs li[data-run="r-stop"] .pill.cancelled');
-  await page.fill('#steer-text', 'focus on resumption');
   await page.screenshot({ path: join(shots, 'console-session.png') });
   await Promise.all([page.close(), watcher.close()]);
-  return `Stop fenced run r-stop at ${fence}; the page shows the ${expected.length} acknowledged chars, the agent was refused after it`;
+  return `steer accepted and seen by the second page; Stop fenced run r-stop at ${fence}; both pages show the ${expected.length} acknowledged chars, the agent was refused after it`;
 }
 
 async function scriptedRunShowsSprintsAndScores() {
