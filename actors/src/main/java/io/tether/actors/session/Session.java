@@ -1,6 +1,7 @@
 package io.tether.actors.session;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tether.actors.metrics.TetherMetrics;
 import io.tether.persistence.TetherSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +15,8 @@ import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -453,6 +456,7 @@ public final class Session
     JournalReader reader = new JournalReader(system, settings.readJournalPluginId());
     StreamPurger purger = StreamPurger.forSystem(system, settings);
     SessionLiveSettings live = SessionLiveSettings.fromConfig(system.settings().config());
+    SessionResilience resilience = SessionResilience.fromConfig(system.settings().config());
     Peers peers = new Peers() {
       @Override
       public void releaseFork(String sourceId, String forkId) {
@@ -467,7 +471,7 @@ public final class Session
       }
     };
     sharding.init(Entity.of(ENTITY_TYPE_KEY,
-        ctx -> create(ctx.getEntityId(), settings, live, reader, purger, peers))
+        ctx -> create(ctx.getEntityId(), settings, live, resilience, reader, purger, peers))
         .withStopMessage(new Stop()));
   }
 
@@ -480,8 +484,23 @@ public final class Session
   /** The behavior of the stream {@code streamId}, with the live-session settings. */
   public static Behavior<Command> create(String streamId, SessionSettings settings,
       SessionLiveSettings live, JournalReader reader, StreamPurger purger, Peers peers) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Session(streamId, ctx, timers, settings, live, reader, purger, peers)));
+    return create(streamId, settings, live, SessionResilience.defaults(), reader, purger, peers);
+  }
+
+  /**
+   * The behavior of the stream {@code streamId}, with the journal-failure policy: its logs carry
+   * {@code sessionId} in the MDC, and while it backs off after a journal failure it still
+   * answers reads from its last durable tail ({@link OutageReads}).
+   */
+  public static Behavior<Command> create(String streamId, SessionSettings settings,
+      SessionLiveSettings live, SessionResilience resilience, JournalReader reader,
+      StreamPurger purger, Peers peers) {
+    return Behaviors.withMdc(Command.class, Map.of("sessionId", streamId),
+        Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+          Session session = new Session(streamId, ctx, timers, settings, live, resilience, reader,
+              purger, peers);
+          return Behaviors.intercept(() -> new OutageReads(session::servedFromMemory), session);
+        })));
   }
 
   /** The persistence id of a stream. */
@@ -534,10 +553,23 @@ public final class Session
   private final Map<String, Offset> pendingCursors = new HashMap<>();
   private long recoveredAtMillis = System.currentTimeMillis();
 
+  // --- operations: metrics and journal-failure handling (these fields outlive a restart of the
+  // event-sourced behavior after a journal failure; see OutageReads)
+  private final TetherMetrics metrics;
+  /** The appends of the write in flight; refused if that write fails. */
+  private List<GroupCommitBuffer.Entry> inFlight = List.of();
+  /** Whether the behavior is recovered and has not failed since. */
+  private boolean ready;
+  /** The last state known to be durable (what the command handler last saw). */
+  private StreamState lastDurable;
+  private boolean countedInMemory;
+  private int reportedReaders;
+
   private Session(String streamId, ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      SessionSettings settings, SessionLiveSettings live, JournalReader reader,
-      StreamPurger purger, Peers peers) {
-    super(persistenceIdOf(streamId));
+      SessionSettings settings, SessionLiveSettings live, SessionResilience resilience,
+      JournalReader reader, StreamPurger purger, Peers peers) {
+    super(persistenceIdOf(streamId), resilience.strategy());
+    this.metrics = TetherMetrics.get(ctx.getSystem());
     this.streamId = streamId;
     this.ctx = ctx;
     this.timers = timers;
@@ -569,6 +601,26 @@ public final class Session
           if (!state.ledger().present().isEmpty()) {
             armSweep();
           }
+          ready = true;
+          lastDurable = state;
+          if (!countedInMemory) {
+            countedInMemory = true;
+            metrics.sessionStarted();
+          }
+        })
+        .onSignal(PreRestart.instance(), state -> {
+          ctx.getLog().warn("Session {} restarts after a journal failure; {} appends refused",
+              streamId, inFlight.size());
+          metrics.journalWriteFailed();
+          abandonUnpersisted();
+        })
+        .onSignal(PostStop.instance(), state -> {
+          abandonUnpersisted();
+          if (countedInMemory) {
+            countedInMemory = false;
+            metrics.sessionStopped();
+          }
+          reportReaders(0);
         })
         .build();
   }
@@ -592,6 +644,17 @@ public final class Session
 
   @Override
   public CommandHandlerWithReply<Command, Event, StreamState> commandHandler() {
+    CommandHandlerWithReply<Command, Event, StreamState> handler = handlers();
+    return (state, cmd) -> {
+      // Commands only run between writes, so the state they see is durable.
+      lastDurable = state;
+      ReplyEffect<Event, StreamState> effect = handler.apply(state, cmd);
+      reportReaders(waiters.size() + subscribers.size());
+      return effect;
+    };
+  }
+
+  private CommandHandlerWithReply<Command, Event, StreamState> handlers() {
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Create.class, this::onCreate)
@@ -708,7 +771,7 @@ public final class Session
   private ReplyEffect<Event, StreamState> onAppend(StreamState state, Append cmd) {
     AppendSpec spec = cmd.spec();
     if (expired(state)) {
-      AppendRejected gone = new AppendRejected(state.forkRefs() > 0
+      AppendRejected gone = rejectedAppend(state.forkRefs() > 0
           ? AppendFailure.GONE : AppendFailure.NOT_FOUND, null, false, null, null, null);
       if (buffer.isEmpty()) {
         return persistThenReply(state, List.of(expiryEvent(state)), cmd.replyTo(), s -> gone);
@@ -716,7 +779,7 @@ public final class Session
       return Effect().reply(cmd.replyTo(), gone);
     }
     if (state.lifecycle() != StreamState.Lifecycle.ACTIVE) {
-      return Effect().reply(cmd.replyTo(), new AppendRejected(
+      return Effect().reply(cmd.replyTo(), rejectedAppend(
           state.lifecycle() == StreamState.Lifecycle.SOFT_DELETED
               ? AppendFailure.GONE : AppendFailure.NOT_FOUND, null, false, null, null, null));
     }
@@ -732,12 +795,12 @@ public final class Session
         return enqueue(new GroupCommitBuffer.Entry(cmd.replyTo(), List.of(), producer, true, true,
             producer == null ? 0 : producer.epoch(), ackSeq), null, null);
       }
-      return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.CLOSED, state.tail(),
+      return Effect().reply(cmd.replyTo(), rejectedAppend(AppendFailure.CLOSED, state.tail(),
           true, null, null, null));
     }
     if (!spec.items().isEmpty()
         && !Objects.equals(essence(spec.contentType()), essence(state.contentType()))) {
-      return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.CONTENT_TYPE_MISMATCH,
+      return Effect().reply(cmd.replyTo(), rejectedAppend(AppendFailure.CONTENT_TYPE_MISMATCH,
           state.tail(), false, null, null, null));
     }
     ProducerState producerUpdate = null;
@@ -749,11 +812,11 @@ public final class Session
         }
         producerUpdate = new ProducerState(producer.epoch(), 0);
       } else if (producer.epoch() < ps.epoch()) {
-        return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.STALE_EPOCH,
+        return Effect().reply(cmd.replyTo(), rejectedAppend(AppendFailure.STALE_EPOCH,
             state.tail(), false, ps.epoch(), null, null));
       } else if (producer.epoch() > ps.epoch()) {
         if (producer.seq() != 0) {
-          return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.INVALID_EPOCH_SEQ,
+          return Effect().reply(cmd.replyTo(), rejectedAppend(AppendFailure.INVALID_EPOCH_SEQ,
               state.tail(), false, ps.epoch(), null, null));
         }
         producerUpdate = new ProducerState(producer.epoch(), 0);
@@ -769,7 +832,7 @@ public final class Session
     if (spec.streamSeq() != null) {
       String last = buffer.lastStreamSeq(state);
       if (last != null && spec.streamSeq().compareTo(last) <= 0) {
-        return Effect().reply(cmd.replyTo(), new AppendRejected(
+        return Effect().reply(cmd.replyTo(), rejectedAppend(
             AppendFailure.STREAM_SEQ_REGRESSION, state.tail(), false, null, null, null));
       }
     }
@@ -779,7 +842,7 @@ public final class Session
     }
     if (!buffer.isEmpty() && (buffer.bytes() + size > settings.maxBufferedBytes()
         || buffer.size() >= settings.maxBufferedAppends())) {
-      return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.OVERLOADED,
+      return Effect().reply(cmd.replyTo(), rejectedAppend(AppendFailure.OVERLOADED,
           state.tail(), false, null, null, null));
     }
     AppendRejected refused = sessionRefusal(state, spec.items());
@@ -794,7 +857,7 @@ public final class Session
 
   private ReplyEffect<Event, StreamState> rejectGap(Append cmd, StreamState state, long expected,
       long received) {
-    return Effect().reply(cmd.replyTo(), new AppendRejected(AppendFailure.SEQUENCE_GAP,
+    return Effect().reply(cmd.replyTo(), rejectedAppend(AppendFailure.SEQUENCE_GAP,
         state.tail(), false, null, expected, received));
   }
 
@@ -853,14 +916,31 @@ public final class Session
     }
     buffer.clear();
     pendingLedger = null;
+    int writtenItems = 0;
+    long writtenBytes = 0;
+    for (GroupCommitBuffer.Entry entry : entries) {
+      if (!entry.duplicate()) {
+        writtenItems += entry.items().size();
+        for (byte[] item : entry.items()) {
+          writtenBytes += item.length;
+        }
+      }
+    }
     if (events.isEmpty()) {
       for (GroupCommitBuffer.Entry entry : entries) {
         ackEntry(entry, null, state);
       }
       return Effect().none().thenNoReply().thenUnstashAll();
     }
+    inFlight = entries;
+    long started = System.nanoTime();
+    int items = writtenItems;
+    long bytes = writtenBytes;
     return Effect().persist(events)
         .thenRun(after -> {
+          inFlight = List.of();
+          lastDurable = after;
+          metrics.journalWrite(items, bytes, Duration.ofNanos(System.nanoTime() - started));
           for (int e = 0; e < entries.size(); e++) {
             ackEntry(entries.get(e), lastOffsets[e], after);
           }
@@ -1043,6 +1123,7 @@ public final class Session
         readJournal(state, waiter.from(), state.tail(), null, waiter.maxBytes(), waiter.replyTo());
       }
     }
+    reportReaders(waiters.size() + subscribers.size());
   }
 
   private void failWaiters(ReadFailure failure) {
@@ -1051,6 +1132,7 @@ public final class Session
       entry.getValue().replyTo().tell(new ReadRejected(failure));
     }
     waiters.clear();
+    reportReaders(waiters.size() + subscribers.size());
   }
 
   private static String waiterKey(long id) {
@@ -1270,7 +1352,7 @@ public final class Session
       AppendFailure failure = e.get().serverOnly() ? AppendFailure.RESERVED_TYPE
           : ledger.refusal(e.get()) != null ? AppendFailure.FENCED : null;
       if (failure != null) {
-        return new AppendRejected(failure, state.tail(), false, null, null, null);
+        return rejectedAppend(failure, state.tail(), false, null, null, null);
       }
     }
     return null;
@@ -1488,7 +1570,12 @@ public final class Session
   /** Enqueues a control event (acked with its own offset) and the events it implies. */
   private ReplyEffect<Event, StreamState> appendControl(StreamState state, byte[] control,
       List<byte[]> implied, ActorRef<ControlReply> replyTo) {
+    boolean cancel = SessionEnvelope.of(control).map(e -> e.type().equals("control.cancel"))
+        .orElse(false);
     ActorRef<AppendReply> ack = ctx.spawnAnonymous(Behaviors.<AppendReply>receiveMessage(r -> {
+      if (cancel && r instanceof Appended) {
+        metrics.cancelled();
+      }
       replyTo.tell(r instanceof Appended appended ? new ControlAccepted(appended.next())
           : new ControlRejected("overloaded", "the session could not persist the control"));
       return Behaviors.stopped();
@@ -1591,6 +1678,79 @@ public final class Session
     }
     return Effect().reply(cmd.replyTo(), new SessionSummary(Lookup.FOUND, state.info(),
         state.ledger().withCursors(pendingCursors)));
+  }
+
+  // --- operations: metrics, journal failures, reads during an outage ---------------------------
+
+  /** An append refusal, counted by reason in {@code tether_appends_rejected_total}. */
+  private AppendRejected rejectedAppend(AppendFailure failure, Offset tail, boolean closed,
+      Long producerEpoch, Long expectedSeq, Long receivedSeq) {
+    metrics.appendRejected(failure.name().toLowerCase(Locale.ROOT));
+    return new AppendRejected(failure, tail, closed, producerEpoch, expectedSeq, receivedSeq);
+  }
+
+  /**
+   * The behavior failed (journal failure) or stopped: the appends whose write did not complete,
+   * and those still buffered, are refused as overloaded (503 with Retry-After) so their
+   * producers retry now instead of waiting for their ask to time out. None was acknowledged.
+   */
+  private void abandonUnpersisted() {
+    ready = false;
+    List<GroupCommitBuffer.Entry> abandoned = new ArrayList<>(inFlight);
+    abandoned.addAll(buffer.entries());
+    inFlight = List.of();
+    buffer.clear();
+    pendingLedger = null;
+    flushScheduled = false;
+    for (GroupCommitBuffer.Entry entry : abandoned) {
+      metrics.appendRejected("journal-failure");
+      entry.replyTo().tell(new AppendRejected(AppendFailure.OVERLOADED, null, false, null, null,
+          null));
+    }
+  }
+
+  /** Moves the node's live-reader gauge by this entity's change in long-poll and live readers. */
+  private void reportReaders(int now) {
+    for (; reportedReaders < now; reportedReaders++) {
+      metrics.subscriberAdded();
+    }
+    for (; reportedReaders > now; reportedReaders--) {
+      metrics.subscriberRemoved();
+    }
+  }
+
+  /**
+   * Answers a plain read from the last durable state while the event-sourced behavior is not
+   * running (backing off or recovering after a journal failure); true when answered. Live waits
+   * at the tail and ranges older than the in-memory tail are left to the behavior.
+   */
+  boolean servedFromMemory(Command cmd) {
+    if (ready || lastDurable == null || !(cmd instanceof Read read)) {
+      return false;
+    }
+    StreamState state = lastDurable;
+    ReadSpec spec = read.spec();
+    if (spec.internal() || spec.upTo() != null
+        || state.lifecycle() != StreamState.Lifecycle.ACTIVE || expired(state)) {
+      return false;
+    }
+    Offset from = spec.fromTail() ? state.tail() : spec.from() == null ? Offset.ZERO : spec.from();
+    if ((state.fork() != null && from.isBefore(state.fork().forkOffset()))
+        || from.isAfter(state.tail())) {
+      return false;
+    }
+    if (!from.isBefore(state.tail())) {
+      if (spec.waitMillis() > 0) {
+        return false;
+      }
+      read.replyTo().tell(result(state, List.of(), state.tail(), null, false));
+      return true;
+    }
+    if (!state.recentCovers(from)) {
+      return false;
+    }
+    read.replyTo().tell(readRecent(state, from, state.tail(), null, spec.maxBytes()));
+    return true;
   }
 
   // --- helpers ---------------------------------------------------------------------------------

@@ -66,6 +66,11 @@ final class SubscriberRegistry {
     return Set.copyOf(subscribers.keySet());
   }
 
+  /** How many subscribers are registered. */
+  int size() {
+    return subscribers.size();
+  }
+
   /** Whether nobody is registered. */
   boolean isEmpty() {
     return subscribers.isEmpty();
