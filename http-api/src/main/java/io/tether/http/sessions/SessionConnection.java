@@ -453,6 +453,10 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   }
 
   private void throttle() {
+    if (!throttled) {
+      getContext().getLog().info("Client {} of session {} is slow; continuing by replay after {}",
+          device, sessionId, last);
+    }
     mode = Mode.CATCHING_UP;
     throttled = true;
     replayInFlight = false;

@@ -35,7 +35,8 @@ class SessionSocketTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = SessionsTestServer.start("session_socket_test", "");
+    server = SessionsTestServer.start("session_socket_test",
+        "tether.sessions.ws.outbound-buffer = 128");
   }
 
   @AfterAll
@@ -211,6 +212,98 @@ class SessionSocketTest {
         assertEquals(full.stream().filter(this::content).toList(),
             received.stream().filter(this::content).toList());
       }
+    }
+  }
+
+  @Test
+  void aClientThatStopsReadingFallsBehindWithoutLosingAnythingAndCatchesUp() throws Exception {
+    String s = newSession();
+    String token = all("slow", s);
+    WsClient slow = WsClient.open(http, server.wsUrl(s), token, true).join();
+    slow.send("{\"type\":\"resume\",\"after\":\"-1\",\"device\":\"slow\"}");
+    String big = "x".repeat(16 * 1024);
+    int deltas = 1000;
+    try (WsClient agent = join(s, all("agent", s), "agent-1", "agent", "now")) {
+      agent.await("up-to-date");
+      publishAndWait(agent, "s", event("run.start", "r1"));
+      for (int i = 0; i < deltas; i += 20) {
+        List<ObjectNode> batch = new ArrayList<>();
+        for (int j = i; j < i + 20; j++) {
+          batch.add(event("message.delta", "r1", "text", j + ":" + big));
+        }
+        assertEquals("published", publishAndWait(agent, "d" + i,
+            batch.toArray(ObjectNode[]::new)).path("type").asText());
+      }
+      publishAndWait(agent, "e", event("run.end", "r1", "status", "complete"));
+    }
+    slow.resumeReading();
+    List<JsonNode> received = eventsUntil(slow, runEnd("r1"));
+    slow.close();
+    List<String> offsets = offsets(received);
+    assertEquals(offsets.stream().distinct().sorted().toList(), offsets);
+    List<String> texts = received.stream()
+        .filter(f -> f.path("event").path("type").asText().equals("message.delta"))
+        .map(f -> f.path("event").path("data").path("text").asText().split(":")[0]).toList();
+    assertEquals(java.util.stream.IntStream.range(0, deltas).mapToObj(String::valueOf).toList(),
+        texts, "every delta, in order, none twice");
+  }
+
+  @Test
+  void messageGranularityRollsHistoryUpIntoWholeMessagesThenGoesLive() throws Exception {
+    String s = newSession();
+    try (WsClient agent = join(s, all("agent", s), "agent-1", "agent", "now")) {
+      agent.await("up-to-date");
+      streamRun(agent, "r1", 25, 4);
+      WsClient late = WsClient.connect(http, server.wsUrl(s), all("kim", s));
+      late.send("{\"type\":\"resume\",\"after\":\"-1\",\"granularity\":\"message\","
+          + "\"device\":\"watch\"}");
+      List<JsonNode> history = new ArrayList<>();
+      late.await(f -> f.path("type").asText().equals("up-to-date"), history);
+      List<JsonNode> messages = history.stream()
+          .filter(f -> f.path("event").path("type").asText().startsWith("message")).toList();
+      assertEquals(1, messages.size(), history.toString());
+      JsonNode whole = messages.get(0).path("event");
+      assertEquals("message", whole.path("type").asText());
+      StringBuilder expected = new StringBuilder();
+      for (int i = 0; i < 25; i++) {
+        expected.append("t").append(i).append(" ");
+      }
+      assertEquals(expected.toString(), whole.path("data").path("text").asText());
+      assertEquals("complete", whole.path("data").path("status").asText());
+      publishAndWait(agent, "live", event("run.start", "r2"),
+          event("message.delta", "r2", "id", "m2", "text", "live"));
+      late.awaitEvent("message.delta");
+      late.close();
+    }
+  }
+
+  @Test
+  void aLiveClientFollowsTheSessionAcrossAnEntityRestartWithoutGapOrDuplicate() throws Exception {
+    String s = newSession();
+    try (WsClient agent = join(s, all("agent", s), "agent-1", "agent", "now");
+         WsClient client = join(s, all("lou", s), "laptop", "client", "-1")) {
+      agent.await("up-to-date");
+      client.await("up-to-date");
+      publishAndWait(agent, "a", event("run.start", "r1"),
+          event("message.delta", "r1", "text", "before"));
+      client.awaitEvent("message.delta");
+      org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(server.system)
+          .entityRefFor(io.tether.actors.session.Session.ENTITY_TYPE_KEY, s)
+          .tell(new io.tether.actors.session.Session.Stop());
+      for (int i = 0; i < 20; i++) {
+        JsonNode answer = publishAndWait(agent, "b" + i,
+            event("message.delta", "r1", "text", "after-" + i));
+        assertEquals("published", answer.path("type").asText(), answer.toString());
+      }
+      publishAndWait(agent, "c", event("run.end", "r1", "status", "complete"));
+      List<JsonNode> live = eventsUntil(client, runEnd("r1"));
+      List<String> texts = live.stream()
+          .filter(f -> f.path("event").path("type").asText().equals("message.delta"))
+          .map(f -> f.path("event").path("data").path("text").asText()).toList();
+      assertEquals(java.util.stream.IntStream.range(0, 20).mapToObj(i -> "after-" + i).toList(),
+          texts);
+      List<String> offsets = offsets(live);
+      assertEquals(offsets.stream().distinct().sorted().toList(), offsets);
     }
   }
 

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
 /**
@@ -35,10 +36,24 @@ final class WsClient implements AutoCloseable {
 
   /** Opens a connection; fails with the handshake's failure. */
   static CompletableFuture<WsClient> open(HttpClient http, String url, String token) {
+    return open(http, url, token, false);
+  }
+
+  /** Opens a connection that reads nothing until {@link #resumeReading()} when paused. */
+  static CompletableFuture<WsClient> open(HttpClient http, String url, String token,
+      boolean paused) {
+    AtomicBoolean reading = new AtomicBoolean(!paused);
     LinkedBlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
     CompletableFuture<Integer> closed = new CompletableFuture<>();
     WebSocket.Listener listener = new WebSocket.Listener() {
       private final StringBuilder partial = new StringBuilder();
+
+      @Override
+      public void onOpen(WebSocket ws) {
+        if (reading.get()) {
+          ws.request(1);
+        }
+      }
 
       @Override
       public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
@@ -51,7 +66,9 @@ final class WsClient implements AutoCloseable {
           }
           partial.setLength(0);
         }
-        ws.request(1);
+        if (reading.get()) {
+          ws.request(1);
+        }
         return null;
       }
 
@@ -71,14 +88,23 @@ final class WsClient implements AutoCloseable {
       builder.header("Authorization", "Bearer " + token);
     }
     return builder.buildAsync(URI.create(url), listener)
-        .thenApply(ws -> new WsClient(ws, frames, closed));
+        .thenApply(ws -> new WsClient(ws, frames, closed, reading));
   }
 
+  private final AtomicBoolean reading;
+
   private WsClient(WebSocket socket, LinkedBlockingQueue<JsonNode> frames,
-      CompletableFuture<Integer> closed) {
+      CompletableFuture<Integer> closed, AtomicBoolean reading) {
     this.socket = socket;
+    this.reading = reading;
     this.sharedFrames = frames;
     this.closedRef = closed;
+  }
+
+  /** Starts reading frames (for a connection opened paused). */
+  void resumeReading() {
+    reading.set(true);
+    socket.request(1);
   }
 
   /** Sends a text frame. */
