@@ -147,7 +147,8 @@ export class Chat {
       const text = el('div', { class: 'text' });
       const label = e.data?.scripted ? el('span', { class: 'badge' }, 'scripted') : '';
       const node = el('article', { class: `msg streaming who-${who}`, 'data-message-id': key, 'data-run': e.run ?? '' },
-        el('header', {}, el('b', {}, who), e.run ? el('span', { class: 'muted', title: e.run }, ` · ${short(e.run)}`) : '',
+        el('header', {}, el('b', {}, who),
+          e.producer && e.producer !== who ? el('span', { class: 'muted' }, ` (${e.producer})`) : '', e.run ? el('span', { class: 'muted', title: e.run }, ` · ${short(e.run)}`) : '',
           label, status),
         text);
       m = { node, text, status, key };

@@ -234,8 +234,12 @@ async function stopCancelsAtTheFence() {
   const page = await openSession(session);
   check(await transport(page) === 'websocket', 'the session view to use the WebSocket (cancel is a WebSocket control)');
   const watcher = await openSession(session);
+  const user = new Agent(session, { producer: 'ada' });
+  await user.append([user.event('message.start', { id: 'u-stop', role: 'user' }),
+    user.event('message.delta', { id: 'u-stop', text: 'What is a durable session, in one paragraph?' }),
+    user.event('message.end', { id: 'u-stop', status: 'complete' })]);
   const agent = new Agent(session, { run: 'r-stop' });
-  await agent.append([agent.event('run.start', { prompt: 'explain durable sessions' }),
+  await agent.append([agent.event('run.start', { prompt: 'explain durable sessions', input: 'u-stop' }),
     agent.event('tool.call', { toolCallId: 't1', name: 'search', arguments: { query: 'durable streams' } }),
     agent.event('tool.result', { toolCallId: 't1', status: 'ok', output: '3 documents found' }),
     agent.event('message.start', { id: 'm-stop', role: 'assistant' })]);
@@ -280,10 +284,7 @@ async function stopCancelsAtTheFence() {
 }
 
 async function scriptedRunShowsSprintsAndScores() {
-  const created = await fetch(`${base}/runs`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ prompt: 'A command-line tool that turns titles into URL slugs.', model: 'scripted:demo' }) });
-  check(created.status === 201, `the scripted run to be created, got ${created.status}`);
-  const run = await created.json();
+  const run = await startScriptedRun('A command-line tool that turns titles into URL slugs.');
   const page = await context.newPage();
   page.on('pageerror', (e) => log('page error (run):', e.message));
   await page.goto(`${base}/#/run/${run.runId}`);
@@ -311,10 +312,47 @@ async function scriptedRunShowsSprintsAndScores() {
   return `scripted run ${run.runId.slice(0, 8)} shown: 2 sprints, sprint 1 failed then passed, scores against thresholds, files, budget`;
 }
 
+async function startScriptedRun(prompt) {
+  const created = await fetch(`${base}/runs`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ prompt, model: 'scripted:demo' }) });
+  check(created.status === 201, `the scripted run to be created, got ${created.status}`);
+  return created.json();
+}
+
+/** Pause, resume, steer and cancel from the dashboard, on runs held paused so no race decides. */
+async function dashboardControlsPauseResumeSteerCancel() {
+  const first = await startScriptedRun('A slugifier, to be paused, steered and cancelled.');
+  const paused = await fetch(`${base}/runs/${first.runId}/pause`, { method: 'POST' });
+  check(paused.status === 200, `the run to pause, got ${paused.status}`);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => log('page error (controls):', e.message));
+  await page.goto(`${base}/#/run/${first.runId}`);
+  await page.waitForSelector('.run-head .pill.paused');
+  check(await page.isDisabled('#run-pause') && !(await page.isDisabled('#run-resume')),
+    'Pause disabled and Resume enabled on a paused run');
+  await page.fill('#run-steer-text', 'keep the tests short');
+  await page.click('#run-steer');
+  await page.waitForSelector('#run-control-feedback:text-is("steer: accepted")');
+  await page.click('#run-cancel');
+  await page.waitForSelector('#run-phase:text-is("cancelled")');
+  check(await page.isDisabled('#run-cancel'), 'Cancel disabled once the run has ended');
+
+  const second = await startScriptedRun('A slugifier, paused then resumed from the console.');
+  await fetch(`${base}/runs/${second.runId}/pause`, { method: 'POST' });
+  await page.goto(`${base}/#/run/${second.runId}`);
+  await page.waitForSelector('.run-head .pill.paused');
+  await page.click('#run-resume');
+  await page.waitForSelector('#run-control-feedback:text-is("resume: accepted")');
+  await page.waitForSelector('#run-phase:text-is("completed")', { timeout: 240_000 });
+  await page.close();
+  return 'a paused run steered and cancelled from the dashboard; another resumed and completed';
+}
+
 // ---------------------------------------------------------------------------- runner
 
 const scenarios = [twoPagesShowTheSameText, socketDropResumesWithoutGapOrDuplicate,
-  stopCancelsAtTheFence, scriptedRunShowsSprintsAndScores, nodeRestartResumesWithoutGapOrDuplicate];
+  stopCancelsAtTheFence, scriptedRunShowsSprintsAndScores, dashboardControlsPauseResumeSteerCancel,
+  nodeRestartResumesWithoutGapOrDuplicate];
 const only = process.env.TETHER_CONSOLE_ONLY?.split(',');
 let passed = 0;
 let failed = 0;
