@@ -1,0 +1,134 @@
+package io.tether.http.ops;
+
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.tether.actors.session.Session;
+import io.tether.http.ProblemHandlers;
+import io.tether.http.auth.Authenticator;
+import io.tether.http.auth.StreamAccess;
+import io.tether.http.health.HealthRoutes;
+import io.tether.http.health.JournalProbe;
+import io.tether.http.streams.DurableStreamsRoutes;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+
+/**
+ * A single-node Tether for the reliability tests: cluster joined to itself, the session entity,
+ * and the operator-facing surface of a real node ({@code /health}, {@code /ready},
+ * {@code /metrics}, every response counted) around the Durable Streams routes behind the token
+ * guard, bound on a free loopback port. The persistence overlay decides the journal.
+ */
+final class OpsTestServer implements AutoCloseable {
+  static final String SECRET = "ops-secret-ops-secret-ops-secret-0123456789";
+
+  final ActorSystem<Void> system;
+  final ServerBinding binding;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private OpsTestServer(ActorSystem<Void> system, ServerBinding binding) {
+    this.system = system;
+    this.binding = binding;
+  }
+
+  String baseUrl() {
+    return "http://127.0.0.1:" + binding.localAddress().getPort();
+  }
+
+  String streamUrl(String id) {
+    return baseUrl() + "/v1/stream/" + id;
+  }
+
+  /** The in-memory persistence overlay (testkit journal, snapshots and read journal). */
+  static Config inMemory() {
+    return ConfigFactory.parseString("""
+        pekko.persistence.journal.plugin = "pekko.persistence.testkit.journal"
+        pekko.persistence.snapshot-store.plugin = "pekko.persistence.testkit.snapshotstore.pluginid"
+        tether.session.read-journal-plugin-id = "pekko.persistence.testkit.query"
+        """)
+        .withFallback(PersistenceTestKitPlugin.getInstance().config())
+        .withFallback(PersistenceTestKitSnapshotPlugin.config());
+  }
+
+  /** The overlay for the shared test Cassandra, in a fresh keyspace named after {@code name}. */
+  static Config sharedCassandra(String name) {
+    return io.tether.persistence.testkit.TestCassandra.get().configFor(name)
+        .withFallback(ConfigFactory.parseString(
+            "tether.session.read-journal-plugin-id = \"pekko.persistence.cassandra.query\""));
+  }
+
+  /** Starts a node; {@code overrides} come first, then {@code persistence}. */
+  static OpsTestServer start(String name, String overrides, Config persistence) throws Exception {
+    Config config = ConfigFactory.parseString(overrides)
+        .withFallback(ConfigFactory.parseString("""
+            pekko.loglevel = INFO
+            pekko.actor.provider = cluster
+            pekko.remote.artery.canonical.hostname = 127.0.0.1
+            pekko.remote.artery.canonical.port = 0
+            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+            pekko.coordinated-shutdown.exit-jvm = off
+            pekko.http.server.transparent-head-requests = off
+            pekko.http.server.request-timeout = 60s
+            tether.http.ask-timeout = 5s
+            tether.streams.long-poll-timeout = 1s
+            tether.auth.enabled = off
+            tether.auth.token-secret = "%s"
+            """.formatted(SECRET)))
+        .withFallback(persistence)
+        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
+        .withFallback(ConfigFactory.parseResources("tether-http.conf"))
+        .withFallback(ConfigFactory.load())
+        .resolve();
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), name, config);
+    Cluster cluster = Cluster.get(system);
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    Session.init(system);
+    Authenticator auth = Authenticator.fromConfig(system);
+    MetricsRoutes metrics = new MetricsRoutes(system);
+    ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0)
+        .bind(metrics.instrument(() -> ProblemHandlers.wrap(concat(
+            new HealthRoutes(system, new JournalProbe(system)).route(),
+            metrics.route(),
+            StreamAccess.guard(auth, new DurableStreamsRoutes(system).route())))))
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return new OpsTestServer(system, binding);
+  }
+
+  /** A request to this node. */
+  HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> get(String path) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).GET());
+  }
+
+  /** The value of one sample line of {@code /metrics} (0 when absent). */
+  double metric(String sample) throws Exception {
+    for (String line : get("/metrics").body().split("\n")) {
+      if (line.startsWith(sample + " ")) {
+        return Double.parseDouble(line.substring(sample.length() + 1).trim());
+      }
+    }
+    return 0;
+  }
+
+  @Override
+  public void close() throws Exception {
+    binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+}
