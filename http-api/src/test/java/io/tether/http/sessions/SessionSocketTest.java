@@ -56,10 +56,16 @@ class SessionSocketTest {
   }
 
   static String newSession() throws Exception {
+    return newSessionOn(server);
+  }
+
+  /** Creates a session over REST on {@code server}. */
+  static String newSessionOn(SessionsTestServer server) throws Exception {
     String id = "ws-" + UUID.randomUUID();
     HttpResponse<String> created = http.send(HttpRequest.newBuilder(
             URI.create(server.baseUrl() + "/v1/sessions"))
-        .header("Authorization", "Bearer " + all("owner", id))
+        .header("Authorization", "Bearer " + server.tokens.issue("owner", List.of(new Grant(
+            EnumSet.allOf(Capability.class), List.of(id))), Duration.ofMinutes(10)))
         .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"" + id + "\"}")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(201, created.statusCode(), created.body());
@@ -126,6 +132,11 @@ class SessionSocketTest {
   }
 
   static void streamRun(WsClient agent, String run, int deltas, int perFrame) {
+    streamRunOn(agent, run, deltas, perFrame);
+  }
+
+  /** Publishes a whole run: start, a message of {@code deltas} deltas, end. */
+  static void streamRunOn(WsClient agent, String run, int deltas, int perFrame) {
     assertEquals("published", publishAndWait(agent, run + "-s", event("run.start", run),
         event("message.start", run, "id", run + "-m", "role", "assistant")).path("type").asText());
     for (int i = 0; i < deltas; i += perFrame) {
