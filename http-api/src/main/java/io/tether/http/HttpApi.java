@@ -36,7 +36,7 @@ public final class HttpApi {
         new RunRoutes(system).route(),
         new SessionSocketRoute(system, auth).route(),
         new SessionRoutes(system, auth).route(),
-        new RunFilesRoutes(system).route(),
+        new RunFilesRoutes(system, auth).route(),
         new ConsoleRoutes().route(),
         StreamAccess.guard(auth, new DurableStreamsRoutes(system).route()))));
   }

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tether.actors.harness.workspace.ShardedWorkspaceStore;
 import io.tether.actors.harness.workspace.WorkspaceStore;
 import io.tether.http.Problem;
+import io.tether.http.auth.Authenticator;
+import io.tether.http.auth.Capability;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
@@ -27,26 +29,30 @@ import org.apache.pekko.http.javadsl.server.Route;
  * {@code {"version": n, "files": {"path": "content", ...}}} sorted by path. The run dashboard
  * of the console shows them; any client may read them. A run with no workspace has no files
  * (an empty map, not a 404): the workspace exists from the first write. A timeout of the
- * workspace entity is a 503 problem.
+ * workspace entity is a 503 problem. Reading needs {@code subscribe} on the run's session
+ * ({@code run-<id>}): whoever may watch a run may read what it wrote.
  */
 public final class RunFilesRoutes {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final WorkspaceStore workspace;
+  private final Authenticator auth;
 
-  public RunFilesRoutes(ActorSystem<?> system) {
-    this(new ShardedWorkspaceStore(system));
+  public RunFilesRoutes(ActorSystem<?> system, Authenticator auth) {
+    this(new ShardedWorkspaceStore(system), auth);
   }
 
-  RunFilesRoutes(WorkspaceStore workspace) {
+  RunFilesRoutes(WorkspaceStore workspace, Authenticator auth) {
     this.workspace = workspace;
+    this.auth = auth;
   }
 
   /** The route of {@code GET /runs/{id}/files}. */
   public Route route() {
     return pathPrefix("runs", () -> pathPrefix(PathMatchers.segment(), runId ->
-        path("files", () -> get(() -> completeWithFuture(files(runId))))));
+        path("files", () -> get(() -> auth.authorize(Capability.SUBSCRIBE, "run-" + runId,
+            () -> completeWithFuture(files(runId)))))));
   }
 
   private CompletionStage<HttpResponse> files(String runId) {
