@@ -53,6 +53,12 @@ export const streams = {
   append: (id, events) => request('POST', streamUrl(id), events),
 };
 
+export const sessions = {
+  /** Creates a JSON session and lists it among the caller's (idempotent). */
+  create: (id) => json('POST', '/v1/sessions', { id }),
+  list: () => json('GET', '/v1/sessions'),
+};
+
 export const runs = {
   list: (limit = 20) => json('GET', `/runs?limit=${limit}`),
   get: (id) => json('GET', `/runs/${encodeURIComponent(id)}`),

@@ -1,6 +1,6 @@
 // The start page: open or create a session, start a scripted demo run, see recent runs.
 
-import { runs, streams } from './api.js';
+import { runs, sessions } from './api.js';
 import { clear, el } from './dom.js';
 
 const go = (hash) => { location.hash = hash; };
@@ -9,14 +9,16 @@ export function mountHomeView(root) {
   const sessionId = el('input', { id: 'open-session-id', placeholder: 'session id, e.g. demo', required: true });
   const message = el('p', { class: 'muted small', id: 'home-message' });
   const recent = el('div', { id: 'recent-runs' }, el('p', { class: 'muted' }, 'loading…'));
+  const mine = el('div', { id: 'my-sessions' }, el('p', { class: 'muted' }, 'loading…'));
   const prompt = el('input', { id: 'demo-prompt', value: 'A command-line tool that turns titles into URL slugs.' });
 
   const openSession = async (event) => {
     event.preventDefault();
     const id = sessionId.value.trim();
     try {
-      await streams.create(id);
+      await sessions.create(id);
     } catch (e) {
+      // 409: it exists with another content type; the view will say what it can read.
       if (e.status !== 409) { message.textContent = `could not open ${id}: ${e.detail}`; return; }
     }
     go(`#/session/${encodeURIComponent(id)}`);
@@ -43,7 +45,20 @@ export function mountHomeView(root) {
         el('p', { class: 'muted small' }, 'Planner, Generator and Evaluator replaying the offline scripted demo (its tools really run).'),
         el('div', { class: 'row' }, prompt, el('button', { type: 'submit', id: 'start-demo' }, 'Start scripted run')))),
     message,
+    el('div', { class: 'card' }, el('h3', {}, 'Your sessions'), mine),
     el('div', { class: 'card' }, el('h3', {}, 'Recent runs'), recent)));
+
+  sessions.list().then(({ sessions: list }) => {
+    clear(mine).append(list.length ? el('table', { class: 'sessions' },
+      el('thead', {}, el('tr', {}, ...['session', 'present', 'runs', 'at offset'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, ...list.map((s) => el('tr', {},
+        el('td', {}, el('a', { href: `#/session/${encodeURIComponent(s.id)}` }, el('code', {}, s.id)),
+          s.closed ? el('span', { class: 'pill' }, 'closed') : ''),
+        el('td', {}, (s.present ?? []).map((p) => p.device).join(', ') || '—'),
+        el('td', {}, (s.runs ?? []).map((r) => `${r.run} ${r.status ?? 'running'}`).join(', ') || '—'),
+        el('td', { class: 'muted small' }, s.tail ?? '')))))
+      : el('p', { class: 'muted' }, 'none yet: open one above'));
+  }).catch((e) => clear(mine).append(el('p', { class: 'muted' }, `sessions unavailable: ${e.detail ?? e.message}`)));
 
   runs.list(20).then(({ runs: list }) => {
     clear(recent).append(list.length ? el('table', { class: 'runs' },

@@ -67,7 +67,7 @@ export function mountSessionView(root, sessionId) {
       connDetail.textContent = connText();
       conn.dataset.resumedAt = resumedAt ?? '';
     },
-  }, { device });
+  }, { device, preferWebSocket: new URLSearchParams(location.search).get('transport') !== 'long-poll' });
 
   stop.addEventListener('click', async () => {
     const run = chat.runningRun();

@@ -96,10 +96,10 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 context.setDefaultTimeout(60_000);
 
-async function openSession(id) {
+async function openSession(id, query = '') {
   const page = await context.newPage();
   page.on('pageerror', (e) => log(`page error (${id}):`, e.message));
-  await page.goto(`${base}/#/session/${encodeURIComponent(id)}`);
+  await page.goto(`${base}/${query}#/session/${encodeURIComponent(id)}`);
   await page.waitForSelector('#connection[data-state="live"]');
   return page;
 }
@@ -152,10 +152,18 @@ async function twoPagesShowTheSameText() {
   return `two pages, a late page and a reload show the same ${expected.length} characters once (via ${via})`;
 }
 
-async function socketDropResumesWithoutGapOrDuplicate() {
+const socketDropResumesWithoutGapOrDuplicate = () => dropAndResume('');
+
+/** The same over the Durable Streams long-poll fallback (servers without the WebSocket). */
+async function longPollFallbackResumesWithoutGapOrDuplicate() {
+  return dropAndResume('?transport=long-poll');
+}
+
+async function dropAndResume(query) {
   const session = `console-drop-${Date.now()}`;
   await createSession(session);
-  const page = await openSession(session);
+  const page = await openSession(session, query);
+  check(await transport(page) === (query ? 'long-poll' : 'websocket'), `the page to read via ${query || 'the WebSocket'}`);
   const parts = tokens('drop', 300);
   let drops = 0;
   await streamMessage(new Agent(session, { run: 'r-drop' }), 'm-drop', parts, {
@@ -348,9 +356,26 @@ async function dashboardControlsPauseResumeSteerCancel() {
   return 'a paused run steered and cancelled from the dashboard; another resumed and completed';
 }
 
+async function startPageOpensAndListsSessions() {
+  const session = `console-home-${Date.now()}`;
+  const page = await context.newPage();
+  page.on('pageerror', (e) => log('page error (home):', e.message));
+  await page.goto(`${base}/`);
+  await page.fill('#open-session-id', session);
+  await page.click('form:has(#open-session-id) button');
+  await page.waitForSelector('#connection[data-state="live"]');
+  check(page.url().endsWith(`#/session/${session}`), `the session view of ${session}, at ${page.url()}`);
+  await page.goto(`${base}/#/`);
+  await page.waitForSelector(`#my-sessions a[href="#/session/${session}"]`);
+  await page.waitForSelector('#recent-runs');
+  await page.close();
+  return `opened ${session} from the start page; it is listed among the caller's sessions`;
+}
+
 // ---------------------------------------------------------------------------- runner
 
-const scenarios = [twoPagesShowTheSameText, socketDropResumesWithoutGapOrDuplicate,
+const scenarios = [startPageOpensAndListsSessions, twoPagesShowTheSameText,
+  socketDropResumesWithoutGapOrDuplicate, longPollFallbackResumesWithoutGapOrDuplicate,
   stopCancelsAtTheFence, scriptedRunShowsSprintsAndScores, dashboardControlsPauseResumeSteerCancel,
   nodeRestartResumesWithoutGapOrDuplicate];
 const only = process.env.TETHER_CONSOLE_ONLY?.split(',');
