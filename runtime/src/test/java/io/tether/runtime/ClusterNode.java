@@ -82,14 +82,20 @@ final class ClusterNode implements AutoCloseable {
   }
 
   ClusterNode start(Map<String, String> env) throws IOException {
-    process = tether(launchPrefix, List.of("node"), env, List.of(
+    return start(env, List.of());
+  }
+
+  ClusterNode start(Map<String, String> env, List<String> extraSysProps) throws IOException {
+    List<String> props = new ArrayList<>(extraSysProps);
+    props.addAll(List.of(
         "-Dtether.http.interface=" + host,
         "-Dpekko.remote.artery.canonical.hostname=" + host,
         "-Dpekko.management.http.hostname=" + host,
         "-Dtether.http.port=" + httpPort,
         "-Dpekko.remote.artery.canonical.port=" + remotingPort,
         "-Dpekko.management.http.port=" + managementPort,
-        "-Dtether.management.enabled=on"), log);
+        "-Dtether.management.enabled=on"));
+    process = tether(launchPrefix, List.of("node"), env, props, log);
     return this;
   }
 
