@@ -63,7 +63,8 @@ public final class Harness implements Extension {
     this.roleServices = new RoleServices(providers, tools, sessions,
         new ShardedRunLink(system, settings.askTimeout()), settings);
     this.runServices = new Run.Services(new ShardedRoleDispatch(system, settings.askTimeout()),
-        workspace, sessions, new Pricing(harness), settings);
+        workspace, sessions, new Pricing(harness), settings,
+        harness.getString("session-writer").equals("session-entity"));
   }
 
   private static SessionWriter sessionWriter(String kind, ActorSystem<?> system) {

@@ -335,12 +335,13 @@ public final class RoleEntity
         .thenRun(s -> {
           fence.set(true);
           forgetInFlight();
-          if (!task.steers().isEmpty()) {
+          for (int i = 0; i < task.steers().size(); i++) {
             ObjectNode data = SessionEvents.data();
             data.put("kind", "steer");
+            data.put("control", i < task.steerIds().size() ? task.steerIds().get(i) : null);
             data.put("consumed", true);
             data.put("taskId", task.taskId());
-            task.steers().forEach(data.putArray("messages")::add);
+            data.put("text", task.steers().get(i));
             offer("control.ack", task, data);
           }
           context.getSelf().tell(Continue.INSTANCE);
@@ -356,8 +357,10 @@ public final class RoleEntity
     return Effect().persist(new TaskCancelled(cmd.taskId(), "cancelled by the run"))
         .thenRun(s -> {
           fence.set(true);
-          if (modelInFlight) {
+          if (modelInFlight && state.pendingCall() != null) {
             ObjectNode data = SessionEvents.data();
+            data.put("id", messageId(state.pendingCall()));
+            data.put("callId", state.pendingCall().callId());
             data.put("status", "cancelled");
             offer("message.end", s.task(), data);
           }
@@ -476,6 +479,7 @@ public final class RoleEntity
           call.callIndex(), profile.systemPrompt(), state.messages(), profile.tools(),
           services.settings().maxOutputTokens());
       ObjectNode start = SessionEvents.data();
+      start.put("id", messageId(call));
       start.put("callId", call.callId());
       start.put("attempt", call.attempt());
       start.put("role", profile.role().wireName());
@@ -493,6 +497,7 @@ public final class RoleEntity
         public void onTextDelta(String text) {
           if (!callFence.get()) {
             ObjectNode delta = SessionEvents.data();
+            delta.put("id", messageId(call));
             delta.put("callId", call.callId());
             delta.put("role", profile.role().wireName());
             delta.put("text", text);
@@ -538,6 +543,7 @@ public final class RoleEntity
       return Effect().persist(new ModelCallCompleted(msg.callId(), answer, r.usage()))
           .thenRun(s -> {
             ObjectNode end = SessionEvents.data();
+            end.put("id", messageId(pending));
             end.put("callId", msg.callId());
             end.put("status", "complete");
             end.put("finishReason", r.finishReason());
@@ -556,6 +562,7 @@ public final class RoleEntity
           .thenNoReply();
     }
     ObjectNode end = SessionEvents.data();
+    end.put("id", messageId(pending));
     end.put("callId", msg.callId());
     end.put("status", "error");
     end.put("error", msg.error());
@@ -670,6 +677,11 @@ public final class RoleEntity
       return Effect().noReply();
     }
     return Effect().persist(new TaskReported(msg.taskId())).thenNoReply();
+  }
+
+  /** One message per attempt of a call: a retried call streams a new message. */
+  private String messageId(PendingCall call) {
+    return runId + "/" + call.callId() + "/" + call.attempt();
   }
 
   private ObjectNode toolCallData(ToolCall call) {

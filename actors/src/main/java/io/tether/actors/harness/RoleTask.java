@@ -18,6 +18,7 @@ import java.util.List;
  * @param prompt the task's instructions, including the structured hand-off
  * @param resetContext whether the role starts a fresh conversation for it
  * @param steers human steer messages delivered with this task
+ * @param steerIds the control id of each steer message, acknowledged when the task starts
  */
 public record RoleTask(
     String taskId,
@@ -31,10 +32,20 @@ public record RoleTask(
     String model,
     String prompt,
     boolean resetContext,
-    List<String> steers) implements TetherSerializable {
+    List<String> steers,
+    List<String> steerIds) implements TetherSerializable {
 
   public RoleTask {
     steers = steers == null ? List.of() : List.copyOf(steers);
+    steerIds = steerIds == null ? List.of() : List.copyOf(steerIds);
+  }
+
+  /** A task whose steer messages have no control ids. */
+  public RoleTask(String taskId, String runId, String sessionId, Role role, TaskKind kind,
+      int sprint, int attempt, int round, String model, String prompt, boolean resetContext,
+      List<String> steers) {
+    this(taskId, runId, sessionId, role, kind, sprint, attempt, round, model, prompt,
+        resetContext, steers, List.of());
   }
 
   /** The step label used in session events, e.g. {@code s1.a2.build}. */

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -64,7 +65,7 @@ public final class Run
 
   /** Messages a run accepts. */
   public sealed interface Command extends TetherSerializable
-      permits Start, Describe, Cancel, Pause, Resume, Steer, ReserveBudget, SettleUsage,
+      permits Start, Describe, Cancel, Pause, Resume, SteerRun, ReserveBudget, SettleUsage,
           ReportTask, Redispatch, DispatchAnswered {}
 
   /** Starts the run (idempotent: a started run answers with its summary). */
@@ -74,8 +75,8 @@ public final class Run
   /** Asks for the run's summary. */
   public record Describe(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
 
-  /** Cancels the run. */
-  public record Cancel(String reason, ActorRef<StatusReply<Summary>> replyTo)
+  /** Cancels the run; {@code controlId} names the session control it answers, if any. */
+  public record Cancel(String reason, String controlId, ActorRef<StatusReply<Summary>> replyTo)
       implements Command {}
 
   /** Holds the run before its next task. */
@@ -85,7 +86,11 @@ public final class Run
   public record Resume(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
 
   /** Adds a human message to the next role task. */
-  public record Steer(String text, ActorRef<StatusReply<Summary>> replyTo) implements Command {}
+  public record SteerRun(String text, String controlId, ActorRef<StatusReply<Summary>> replyTo)
+      implements Command {}
+
+  /** A steer message waiting for the next role task, with the control id that acknowledges it. */
+  public record Steer(String id, String text) implements TetherSerializable {}
 
   /** Asks whether a model call may start. */
   public record ReserveBudget(String callId, Role role, String model,
@@ -182,7 +187,7 @@ public final class Run
   public record RunResumed() implements Event {}
 
   /** A human steer message arrived. */
-  public record SteerReceived(String text) implements Event {}
+  public record SteerReceived(String controlId, String text) implements Event {}
 
   /** A model call's usage was settled. */
   public record UsageSettled(String callId, Role role, String model, long inputTokens,
@@ -237,15 +242,19 @@ public final class Run
       Artifacts artifacts,
       RoleTask currentTask,
       long taskSeq,
-      List<String> pendingSteers,
+      List<Steer> pendingSteers,
       List<SprintResult> results,
       Ledger ledger,
-      String outcome) implements TetherSerializable {
+      String outcome,
+      List<String> steerIds) implements TetherSerializable {
+
+    /** Steer control ids remembered, so a steer replayed from the session applies once. */
+    static final int MAX_STEER_IDS = 500;
 
     static State empty(String runId) {
       return new State(runId, null, new Progress(Phase.NEW, 0, 0, 0, false),
           new Artifacts(null, List.of(), null, null, null, null), null, 0, List.of(), List.of(),
-          new Ledger(0, 0, 0, Set.of()), null);
+          new Ledger(0, 0, 0, Set.of()), null, List.of());
     }
 
     boolean started() {
@@ -254,17 +263,17 @@ public final class Run
 
     State withProgress(Progress p) {
       return new State(runId, setup, p, artifacts, currentTask, taskSeq, pendingSteers, results,
-          ledger, outcome);
+          ledger, outcome, steerIds);
     }
 
     State withArtifacts(Artifacts a) {
       return new State(runId, setup, progress, a, currentTask, taskSeq, pendingSteers, results,
-          ledger, outcome);
+          ledger, outcome, steerIds);
     }
 
     State finishedTask() {
       return new State(runId, setup, progress, artifacts, null, taskSeq, pendingSteers, results,
-          ledger, outcome);
+          ledger, outcome, steerIds);
     }
 
     Summary summary() {
@@ -282,9 +291,14 @@ public final class Run
     }
   }
 
-  /** The collaborators of a run. */
+  /**
+   * The collaborators of a run.
+   *
+   * @param followSessionControls whether the run follows its Session entity for the cancels and
+   *     steers clients send through it (off where there is no Session entity: tests)
+   */
   public record Services(RoleDispatch roles, WorkspaceStore workspace, SessionWriter sessions,
-      Pricing pricing, HarnessSettings settings) {}
+      Pricing pricing, HarnessSettings settings, boolean followSessionControls) {}
 
   // ---------------------------------------------------------------- behavior
 
@@ -295,6 +309,7 @@ public final class Run
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final org.slf4j.Logger log;
   private ProducerStream stream;
+  private ActorRef<SessionControls.Command> controls;
 
   private Run(String runId, Services services, ActorContext<Command> context,
       TimerScheduler<Command> timers, ActorRef<ClusterSharding.ShardCommand> shard) {
@@ -339,6 +354,17 @@ public final class Run
    * Stops an ended run, or an id that was asked about but never started, so that neither stays
    * remembered by sharding.
    */
+  private void followSession(State state) {
+    boolean running = state.started() && !state.progress().phase().terminal();
+    if (running && controls == null && services.followSessionControls()) {
+      controls = context.spawn(SessionControls.create(runId, state.setup().sessionId(),
+          context.getSelf(), services.settings().taskCheckInterval()), "session-controls");
+    } else if (!running && controls != null) {
+      controls.tell(SessionControls.Stop.INSTANCE);
+      controls = null;
+    }
+  }
+
   private void passivateUnlessRunning(State state) {
     if (shard != null && (!state.started() || state.progress().phase().terminal())) {
       shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
@@ -362,6 +388,7 @@ public final class Run
           if (state.currentTask() != null && !state.progress().phase().terminal()) {
             context.getSelf().tell(Redispatch.INSTANCE);
           }
+          followSession(state);
           if (state.started()) {
             passivateUnlessRunning(state);
           }
@@ -380,7 +407,7 @@ public final class Run
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(Pause.class, this::onPause)
         .onCommand(Resume.class, this::onResume)
-        .onCommand(Steer.class, this::onSteer)
+        .onCommand(SteerRun.class, this::onSteer)
         .onCommand(ReserveBudget.class, this::onReserve)
         .onCommand(SettleUsage.class, this::onSettle)
         .onCommand(ReportTask.class, this::onReport)
@@ -448,7 +475,8 @@ public final class Run
     RoleTask active = s.currentTask();
     return Effect().persist(events)
         .thenRun(next -> {
-          control(next, "cancel", true, null);
+          control(next, "cancel", c.controlId() != null ? c.controlId() : "cancel-" + runId,
+              true, null);
           if (active != null) {
             services.roles().cancel(active.role(), runId, active.taskId());
           }
@@ -465,7 +493,7 @@ public final class Run
       return Effect().reply(c.replyTo(), StatusReply.success(s.summary()));
     }
     return Effect().persist(new RunPaused())
-        .thenRun(next -> control(next, "pause", true, null))
+        .thenRun(next -> control(next, "pause", "pause-" + UUID.randomUUID(), true, null))
         .thenReply(c.replyTo(), next -> StatusReply.success(next.summary()));
   }
 
@@ -484,21 +512,26 @@ public final class Run
     }
     return Effect().persist(events)
         .thenRun(next -> {
-          control(next, "resume", true, null);
+          control(next, "resume", "resume-" + UUID.randomUUID(), true, null);
           afterPersist(s, next, events);
         })
         .thenReply(c.replyTo(), next -> StatusReply.success(next.summary()));
   }
 
-  private ReplyEffect<Event, State> onSteer(State s, Steer c) {
+  private ReplyEffect<Event, State> onSteer(State s, SteerRun c) {
     if (!s.started() || s.progress().phase().terminal()) {
       return Effect().reply(c.replyTo(), StatusReply.error("run " + runId + " is not running"));
     }
     if (c.text() == null || c.text().isBlank()) {
       return Effect().reply(c.replyTo(), StatusReply.error("a steer message needs text"));
     }
-    return Effect().persist(new SteerReceived(c.text()))
-        .thenRun(next -> control(next, "steer", false, c.text()))
+    if (c.controlId() != null && s.steerIds().contains(c.controlId())) {
+      return Effect().reply(c.replyTo(), StatusReply.success(s.summary()));
+    }
+    String id = c.controlId() != null ? c.controlId()
+        : "steer-" + UUID.randomUUID();
+    return Effect().persist(new SteerReceived(id, c.text()))
+        .thenRun(next -> control(next, "steer", id, false, c.text()))
         .thenReply(c.replyTo(), next -> StatusReply.success(next.summary()));
   }
 
@@ -597,6 +630,7 @@ public final class Run
 
   /** Writes the session events and workspace files of what was just persisted, then dispatches. */
   private void afterPersist(State before, State after, List<Event> events) {
+    followSession(after);
     List<CompletionStage<?>> writes = new ArrayList<>();
     State state = before;
     for (Event e : events) {
@@ -699,16 +733,20 @@ public final class Run
       data.put("maxUsd", b.maxUsd());
       offer(s, "budget.used", step, data);
     } else if (e instanceof RunEnded end) {
-      data.put("status", end.outcome().name().toLowerCase());
+      // The session's vocabulary (DESIGN.md section 3); the harness's own outcome goes alongside.
+      data.put("status", end.outcome() == Phase.COMPLETED ? "complete"
+          : end.outcome() == Phase.CANCELLED ? "cancelled" : "error");
+      data.put("outcome", end.outcome().name().toLowerCase());
       data.put("reason", end.reason());
       data.put("report", s.summary().report());
       offer(s, "run.end", step, data);
     }
   }
 
-  private void control(State s, String kind, boolean consumed, String text) {
+  private void control(State s, String kind, String controlId, boolean consumed, String text) {
     ObjectNode data = SessionEvents.data();
     data.put("kind", kind);
+    data.put("control", controlId);
     data.put("consumed", consumed);
     if (text != null) {
       data.put("text", text);
@@ -752,10 +790,11 @@ public final class Run
     return newEventHandlerBuilder().forAnyState()
         .onEvent(RunStarted.class, (s, e) -> new State(s.runId(), new Setup(e.prompt(),
             e.sessionId(), e.models(), e.policy(), e.startedAtMillis()), s.progress(),
-            s.artifacts(), null, s.taskSeq(), s.pendingSteers(), s.results(), s.ledger(), null))
+            s.artifacts(), null, s.taskSeq(), s.pendingSteers(), s.results(), s.ledger(), null,
+            s.steerIds()))
         .onEvent(TaskDispatched.class, (s, e) -> new State(s.runId(), s.setup(), s.progress(),
             s.artifacts(), e.task(), s.taskSeq() + 1, List.of(), s.results(), s.ledger(),
-            s.outcome()))
+            s.outcome(), s.steerIds()))
         .onEvent(SpecAccepted.class, (s, e) -> s.finishedTask().withArtifacts(
             new Artifacts(e.spec(), e.sprints(), null, null, null, null)))
         .onEvent(ContractProposed.class, (s, e) -> {
@@ -783,7 +822,7 @@ public final class Run
               e.passed() ? null : e.feedback() + (e.misses().isEmpty() ? ""
                   : "\nBelow threshold: " + String.join(", ", e.misses())),
               a.buildSummary()), null, s.taskSeq(), s.pendingSteers(), List.copyOf(results),
-              s.ledger(), s.outcome());
+              s.ledger(), s.outcome(), s.steerIds());
           return next;
         })
         .onEvent(PhaseEntered.class, (s, e) -> {
@@ -801,18 +840,22 @@ public final class Run
         .onEvent(RunResumed.class, (s, e) -> s.withProgress(new Progress(s.progress().phase(),
             s.progress().sprint(), s.progress().attempt(), s.progress().round(), false)))
         .onEvent(SteerReceived.class, (s, e) -> {
-          List<String> steers = new ArrayList<>(s.pendingSteers());
-          steers.add(e.text());
+          List<Steer> steers = new ArrayList<>(s.pendingSteers());
+          steers.add(new Steer(e.controlId(), e.text()));
+          List<String> ids = new ArrayList<>(s.steerIds());
+          ids.add(e.controlId());
           return new State(s.runId(), s.setup(), s.progress(), s.artifacts(), s.currentTask(),
-              s.taskSeq(), List.copyOf(steers), s.results(), s.ledger(), s.outcome());
+              s.taskSeq(), List.copyOf(steers), s.results(), s.ledger(), s.outcome(),
+              List.copyOf(ids.subList(Math.max(0, ids.size() - State.MAX_STEER_IDS),
+                  ids.size())));
         })
         .onEvent(UsageSettled.class, (s, e) -> new State(s.runId(), s.setup(), s.progress(),
             s.artifacts(), s.currentTask(), s.taskSeq(), s.pendingSteers(), s.results(),
-            s.ledger().plus(e), s.outcome()))
+            s.ledger().plus(e), s.outcome(), s.steerIds()))
         .onEvent(RunEnded.class, (s, e) -> new State(s.runId(), s.setup(),
             new Progress(e.outcome(), s.progress().sprint(), s.progress().attempt(),
                 s.progress().round(), s.progress().paused()), s.artifacts(), null, s.taskSeq(),
-            s.pendingSteers(), s.results(), s.ledger(), e.reason()))
+            s.pendingSteers(), s.results(), s.ledger(), e.reason(), s.steerIds()))
         .build();
   }
 }

@@ -107,11 +107,13 @@ public final class RunFlow {
     }
     if (!s.pendingSteers().isEmpty()) {
       prompt.append("\n\nMessages from the human steering this run (take them into account):");
-      s.pendingSteers().forEach(m -> prompt.append("\n- ").append(m));
+      s.pendingSteers().forEach(m -> prompt.append("\n- ").append(m.text()));
     }
     return new RoleTask(taskId, s.runId(), s.setup().sessionId(), role, kind, p.sprint(),
         p.attempt(), p.round(), s.setup().models().get(role.wireName()), prompt.toString(),
-        policy.context() == RunPolicy.ContextMode.RESET, s.pendingSteers());
+        policy.context() == RunPolicy.ContextMode.RESET,
+        s.pendingSteers().stream().map(Run.Steer::text).toList(),
+        s.pendingSteers().stream().map(Run.Steer::id).toList());
   }
 
   private static void handOff(StringBuilder prompt, Run.State s, boolean withContract) {

@@ -115,7 +115,7 @@ class HarnessCrashTest {
           && e.path("data").path("status").asText().equals("in_doubt")));
       assertEquals(1, events.stream().filter(e -> e.path("type").asText().equals("tool.call")
           && e.path("data").path("arguments").asText().contains("echo once")).count());
-      assertEquals("completed", events.stream()
+      assertEquals("complete", events.stream()
           .filter(e -> e.path("type").asText().equals("run.end")).findFirst().orElseThrow()
           .path("data").path("status").asText());
     } finally {

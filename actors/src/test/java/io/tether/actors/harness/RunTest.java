@@ -49,7 +49,8 @@ class RunTest {
     runId = "run-" + (++runs);
     var config = kit.system().settings().config();
     Run.Services services = new Run.Services(roles, new SpawnedWorkspaces(kit), sessions,
-        new Pricing(config.getConfig("tether.harness")), HarnessSettings.fromConfig(config));
+        new Pricing(config.getConfig("tether.harness")), HarnessSettings.fromConfig(config),
+        false);
     run = EventSourcedBehaviorTestKit.create(kit.system(), Run.create(runId, services));
   }
 
@@ -174,7 +175,7 @@ class RunTest {
   void cancelEndsTheRunCancelsTheActiveTaskAndRefusesLaterModelCalls() {
     RoleTask plan = start(policy(0, 1, UNLIMITED));
     var cancelled = run.<StatusReply<Run.Summary>>runCommand(
-        r -> new Run.Cancel("the user changed their mind", r));
+        r -> new Run.Cancel("the user changed their mind", null, r));
     assertEquals(Run.Phase.CANCELLED, cancelled.reply().getValue().phase());
     assertEquals("planner:" + plan.taskId(), roles.cancels.receiveMessage(WAIT));
     var refused = run.<Run.BudgetDecision>runCommand(
@@ -188,7 +189,7 @@ class RunTest {
   @Test
   void aSteerMessageGoesWithTheNextTaskAndPauseHoldsItUntilResume() {
     RoleTask plan = start(policy(0, 1, UNLIMITED));
-    run.<StatusReply<Run.Summary>>runCommand(r -> new Run.Steer("Keep it POSIX sh.", r));
+    run.<StatusReply<Run.Summary>>runCommand(r -> new Run.SteerRun("Keep it POSIX sh.", null, r));
     run.<StatusReply<Run.Summary>>runCommand(Run.Pause::new);
     assertEquals(null, finish(plan, SPEC));
     roles.tasks.expectNoMessage(Duration.ofMillis(300));

@@ -146,7 +146,10 @@ class ScriptedRunIntoDurableSessionTest {
     List<Boolean> verdicts = events.stream()
         .filter(e -> e.path("type").asText().equals("evaluation.scores"))
         .map(e -> e.path("data").path("passed").asBoolean()).toList();
-    assertEquals(List.of(false, true, true), verdicts);
+    assertEquals(List.of(false, true, true), verdicts, events.stream()
+        .filter(e -> !e.path("type").asText().startsWith("message."))
+        .map(e -> e.path("producer").asText() + ":" + e.path("type").asText()).toList()
+        .toString());
   }
 
   @Test
@@ -158,7 +161,7 @@ class ScriptedRunIntoDurableSessionTest {
       return null;
     });
     Run.Summary cancelled = run.<Run.Summary>askWithStatus(
-            r -> new Run.Cancel("stop, please", r), Duration.ofSeconds(10))
+            r -> new Run.Cancel("stop, please", null, r), Duration.ofSeconds(10))
         .toCompletableFuture().get();
     assertEquals(Run.Phase.CANCELLED, cancelled.phase());
 
@@ -194,5 +197,60 @@ class ScriptedRunIntoDurableSessionTest {
         .filter(e -> e.path("type").asText().equals("run.end")).findFirst().orElseThrow()
         .path("data").path("status").asText());
     assertTrue(describe(run).results().size() < 3);
+  }
+
+  private static Session.ControlReply control(String sessionId, Session.ControlSpec spec)
+      throws Exception {
+    return ClusterSharding.get(kit.system()).entityRefFor(Session.ENTITY_TYPE_KEY, sessionId)
+        .<Session.ControlReply>ask(r -> new Session.Control(spec, r), Duration.ofSeconds(10))
+        .toCompletableFuture().get();
+  }
+
+  @Test
+  void aClientSteersAndCancelsTheRunThroughTheSession() throws Exception {
+    EntityRef<Run.Command> run = start("durable-3");
+    run.<Run.Summary>askWithStatus(Run.Pause::new, Duration.ofSeconds(10))
+        .toCompletableFuture().get();
+    TestProbe<Object> probe = kit.createTestProbe();
+    // As a WebSocket client would: the session persists the steer; the run follows the session.
+    probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      assertTrue(control("durable-3-session", new Session.ControlSpec("steer", "steer-1",
+          "durable-3", null, "Keep it POSIX sh.", "alice", "phone"))
+          instanceof Session.ControlAccepted);
+      return null;
+    });
+    probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      assertTrue(read("durable-3-session").stream().anyMatch(e ->
+          e.path("type").asText().equals("control.ack")
+              && e.path("producer").asText().equals("run")
+              && e.path("data").path("control").asText().equals("steer-1")));
+      return null;
+    });
+    run.<Run.Summary>askWithStatus(Run.Resume::new, Duration.ofSeconds(10))
+        .toCompletableFuture().get();
+    probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      assertTrue(read("durable-3-session").stream().anyMatch(e ->
+          e.path("type").asText().equals("control.ack")
+              && !e.path("producer").asText().equals("run")
+              && e.path("data").path("control").asText().equals("steer-1")
+              && e.path("data").path("consumed").asBoolean()));
+      return null;
+    });
+    run.<Run.Summary>askWithStatus(Run.Pause::new, Duration.ofSeconds(10))
+        .toCompletableFuture().get();
+
+    Session.ControlReply cancel = control("durable-3-session", new Session.ControlSpec(
+        "cancel", "cancel-1", "durable-3", null, null, "alice", "phone"));
+    assertTrue(cancel instanceof Session.ControlAccepted, cancel.toString());
+    probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      Run.Summary summary = describe(run);
+      assertEquals(Run.Phase.CANCELLED, summary.phase());
+      assertTrue(summary.outcome().contains("cancelled through the session"),
+          summary.outcome());
+      return null;
+    });
+    List<JsonNode> events = read("durable-3-session");
+    assertTrue(events.stream().anyMatch(e -> e.path("type").asText().equals("run.end")
+        && e.path("data").path("status").asText().equals("cancelled")));
   }
 }

@@ -88,10 +88,10 @@ public final class RunRoutes {
                 control(id, Run.Describe::new, StatusCodes.OK)))),
             path("cancel", () -> post(() -> entity(Unmarshaller.entityToString(), body ->
                 completeWithFuture(control(id, r -> new Run.Cancel(
-                    field(body, "reason"), r), StatusCodes.OK))))),
+                    field(body, "reason"), null, r), StatusCodes.OK))))),
             path("steer", () -> post(() -> entity(Unmarshaller.entityToString(), body ->
-                completeWithFuture(control(id, r -> new Run.Steer(
-                    field(body, "text"), r), StatusCodes.ACCEPTED))))),
+                completeWithFuture(control(id, r -> new Run.SteerRun(
+                    field(body, "text"), null, r), StatusCodes.ACCEPTED))))),
             path("pause", () -> post(() -> completeWithFuture(
                 control(id, Run.Pause::new, StatusCodes.OK)))),
             path("resume", () -> post(() -> completeWithFuture(
