@@ -12,9 +12,11 @@ import io.tether.http.auth.CapabilityTokens;
 import io.tether.http.auth.StreamAccess;
 import io.tether.http.streams.DurableStreamsRoutes;
 import io.tether.persistence.testkit.TestCassandra;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
@@ -80,6 +82,7 @@ final class SessionsTestServer implements AutoCloseable {
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     Session.init(system);
     SessionDirectory.init(system);
+    warmUp(system);
     Authenticator auth = Authenticator.fromConfig(system);
     ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0)
         .bind(ProblemHandlers.wrap(concat(
@@ -88,6 +91,30 @@ final class SessionsTestServer implements AutoCloseable {
             StreamAccess.guard(auth, new DurableStreamsRoutes(system).route()))))
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     return new SessionsTestServer(system, binding);
+  }
+
+  /**
+   * Waits until both entity types answer (shard coordinators started, journal reachable): on a
+   * loaded machine the first ask can take longer than a request's timeout.
+   */
+  private static void warmUp(ActorSystem<Void> system) throws Exception {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (true) {
+      try {
+        sharding.entityRefFor(Session.ENTITY_TYPE_KEY, "warm-up")
+            .<Session.Described>ask(Session.Describe::new, Duration.ofSeconds(10))
+            .toCompletableFuture().get();
+        sharding.entityRefFor(SessionDirectory.ENTITY_TYPE_KEY, "warm-up")
+            .<SessionDirectory.Listing>ask(SessionDirectory.Get::new, Duration.ofSeconds(10))
+            .toCompletableFuture().get();
+        return;
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+    }
   }
 
   @Override
