@@ -10,7 +10,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Binds the public API on the configured interface and port, and unbinds it in coordinated
- * shutdown so that in-flight requests finish before the node leaves the cluster.
+ * shutdown so that in-flight requests finish before the node leaves the cluster. Requests the
+ * HTTP parser refuses get problem bodies too ({@link ProblemParsingErrorHandler}).
  */
 public final class HttpServer {
   private HttpServer() {}
@@ -25,7 +26,10 @@ public final class HttpServer {
   public static CompletionStage<ServerBinding> start(
       ActorSystem<?> system, Route route, String host, int port) {
     Duration hardDeadline = system.settings().config().getDuration("tether.http.unbind-deadline");
-    return Http.get(system).newServerAt(host, port).bind(route)
+    return Http.get(system).newServerAt(host, port)
+        .adaptSettings(settings ->
+            settings.withParsingErrorHandler(ProblemParsingErrorHandler.class.getName()))
+        .bind(route)
         .thenApply(binding -> binding.addToCoordinatedShutdown(hardDeadline, system));
   }
 

@@ -4,8 +4,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.extractUnmatchedPath;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.HttpMethod;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -32,7 +30,9 @@ public final class StreamAccess {
       if (!path.startsWith(PREFIX) || path.length() == PREFIX.length()) {
         return streams;
       }
-      String stream = URLDecoder.decode(path.substring(PREFIX.length()), StandardCharsets.UTF_8);
+      // The name exactly as the routes use it for the entity id: decoding here would let a
+      // grant on one spelling ("x y") cover another stream ("x+y"); see StreamNames.
+      String stream = path.substring(PREFIX.length());
       return extractMethod(method -> extractRequest(request -> {
         if (method.equals(HttpMethods.OPTIONS)) {
           return streams; // CORS preflight carries no credentials and touches no data

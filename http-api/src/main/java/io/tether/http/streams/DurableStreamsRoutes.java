@@ -1,5 +1,6 @@
 package io.tether.http.streams;
 
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.extractUnmatchedPath;
@@ -77,6 +78,7 @@ public final class DurableStreamsRoutes {
   private final Duration bodyTimeout;
   private final long retryAfterSeconds;
   private final String dataCacheControl;
+  private final int maxNameLength;
 
   /** Routes on {@code system}; resolves sharding and {@code tether.http.ask-timeout}. */
   public DurableStreamsRoutes(ActorSystem<?> system) {
@@ -91,6 +93,7 @@ public final class DurableStreamsRoutes {
     this.bodyTimeout = c.getDuration("body-read-timeout");
     this.retryAfterSeconds = Math.max(1, c.getDuration("retry-after").toSeconds());
     this.dataCacheControl = c.getString("data-cache-control");
+    this.maxNameLength = c.getInt("max-name-length");
     this.sseReads = new SseReads(streams, sseWait, sseMaxDuration, this::readRejected,
         () -> unavailable("The stream could not be read"));
   }
@@ -101,6 +104,10 @@ public final class DurableStreamsRoutes {
       String id = rest.startsWith("/") ? rest.substring(1) : rest;
       if (id.isEmpty()) {
         return reject();
+      }
+      Optional<String> badName = StreamNames.refusal(id, maxNameLength);
+      if (badName.isPresent()) {
+        return complete(secured(problem(StatusCodes.BAD_REQUEST, badName.get())));
       }
       return withSizeLimit(maxAppendBytes, () -> extractRequest(request ->
           completeWithFuture(handle(id, request)
@@ -169,6 +176,10 @@ public final class DurableStreamsRoutes {
       String sourceId = streamIdOf(forkedFrom.get());
       if (sourceId.isEmpty()) {
         return done(problem(StatusCodes.BAD_REQUEST, "Stream-Forked-From names no stream"));
+      }
+      Optional<String> badSource = StreamNames.refusal(sourceId, maxNameLength);
+      if (badSource.isPresent()) {
+        return done(problem(StatusCodes.BAD_REQUEST, "Stream-Forked-From: " + badSource.get()));
       }
       if (forkOffset.isPresent() && Offset.parse(forkOffset.get()).isEmpty()) {
         return done(problem(StatusCodes.BAD_REQUEST, "Stream-Fork-Offset is not an offset"));

@@ -20,7 +20,8 @@ final class StreamCursor {
     long current = (System.currentTimeMillis() - EPOCH_MILLIS) / INTERVAL_MILLIS;
     if (clientCursor != null) {
       try {
-        long echoed = Long.parseLong(clientCursor.trim());
+        // Bounded so that a huge echoed cursor cannot overflow into a negative one.
+        long echoed = Math.min(Long.parseLong(clientCursor.trim()), Long.MAX_VALUE / 2);
         if (echoed >= current) {
           return Long.toString(echoed + 1 + ThreadLocalRandom.current().nextLong(180));
         }

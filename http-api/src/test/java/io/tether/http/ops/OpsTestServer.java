@@ -5,10 +5,13 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.tether.actors.session.Session;
+import io.tether.actors.session.SessionDirectory;
+import io.tether.http.HttpServer;
 import io.tether.http.ProblemHandlers;
 import io.tether.http.auth.Authenticator;
 import io.tether.http.auth.StreamAccess;
 import io.tether.http.health.HealthRoutes;
+import io.tether.http.sessions.SessionSocketRoute;
 import io.tether.http.health.JournalProbe;
 import io.tether.http.streams.DurableStreamsRoutes;
 import java.net.URI;
@@ -20,7 +23,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
@@ -28,8 +30,9 @@ import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 /**
  * A single-node Tether for the reliability tests: cluster joined to itself, the session entity,
  * and the operator-facing surface of a real node ({@code /health}, {@code /ready},
- * {@code /metrics}, every response counted) around the Durable Streams routes behind the token
- * guard, bound on a free loopback port. The persistence overlay decides the journal.
+ * {@code /metrics}, every response counted), the session WebSocket, and the Durable Streams
+ * routes behind the token guard, bound on a free loopback port like a real node
+ * ({@code HttpServer}). The persistence overlay decides the journal.
  */
 final class OpsTestServer implements AutoCloseable {
   static final String SECRET = "ops-secret-ops-secret-ops-secret-0123456789";
@@ -45,6 +48,11 @@ final class OpsTestServer implements AutoCloseable {
 
   String baseUrl() {
     return "http://127.0.0.1:" + binding.localAddress().getPort();
+  }
+
+  String wsUrl(String session) {
+    return "ws://127.0.0.1:" + binding.localAddress().getPort() + "/v1/sessions/" + session
+        + "/ws";
   }
 
   String streamUrl(String id) {
@@ -95,13 +103,16 @@ final class OpsTestServer implements AutoCloseable {
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     Session.init(system);
+    SessionDirectory.init(system);
     Authenticator auth = Authenticator.fromConfig(system);
     MetricsRoutes metrics = new MetricsRoutes(system);
-    ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0)
-        .bind(metrics.instrument(() -> ProblemHandlers.wrap(concat(
+    ServerBinding binding = HttpServer.start(system,
+        metrics.instrument(() -> ProblemHandlers.wrap(concat(
             new HealthRoutes(system, new JournalProbe(system)).route(),
             metrics.route(),
-            StreamAccess.guard(auth, new DurableStreamsRoutes(system).route())))))
+            new SessionSocketRoute(system, auth).route(),
+            StreamAccess.guard(auth, new DurableStreamsRoutes(system).route())))),
+        "127.0.0.1", 0)
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     return new OpsTestServer(system, binding);
   }

@@ -1,0 +1,40 @@
+package io.tether.http.streams;
+
+import java.util.Optional;
+
+/**
+ * Which stream names the Durable Streams routes accept. A name is the path after
+ * {@code /v1/stream/} exactly as sent, and it is the entity id and the name tokens are checked
+ * against, so it must read the same to every layer: segments separated by {@code /}, each
+ * non-empty, not {@code .} or {@code ..}, of RFC 3986 unreserved and sub-delimiter characters
+ * plus {@code :} and {@code @}, with no percent-encoding (which would make two spellings of one
+ * name) and no {@code +} (which form decoding reads as a space); at most
+ * {@code tether.streams.max-name-length} characters. Anything else is answered 400.
+ */
+final class StreamNames {
+  private StreamNames() {}
+
+  /** Why {@code name} is refused, or empty when it is a valid stream name. */
+  static Optional<String> refusal(String name, int maxLength) {
+    if (name.length() > maxLength) {
+      return Optional.of("A stream name has at most " + maxLength + " characters");
+    }
+    for (String segment : name.split("/", -1)) {
+      if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+        return Optional.of("A stream name is made of non-empty segments other than . and ..");
+      }
+    }
+    for (int i = 0; i < name.length(); i++) {
+      if (!allowed(name.charAt(i))) {
+        return Optional.of("A stream name uses only letters, digits and -._~!$&'()*,;=:@/"
+            + " (no percent-encoding, no +)");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static boolean allowed(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+        || "-._~!$&'()*,;=:@/".indexOf(c) >= 0;
+  }
+}

@@ -1,0 +1,218 @@
+package io.tether.http.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Load-shaped faults on the real Cassandra, over real sockets: a producer flooding one session
+ * is bounded (503 with Retry-After, never 5xx otherwise, nothing acknowledged lost); a stalled
+ * WebSocket subscriber costs bounded memory and, released, receives everything in order; the
+ * node restarted under load loses nothing acknowledged and duplicates nothing.
+ */
+class LoadFaultsTest {
+  private static final Pattern N = Pattern.compile("\"n\":(\\d+)");
+  private static final HttpClient http = HttpClient.newHttpClient();
+
+  static List<Integer> readAll(OpsTestServer server, String id) throws Exception {
+    List<Integer> out = new ArrayList<>();
+    String offset = "-1";
+    while (true) {
+      HttpResponse<String> page = server.get("/v1/stream/" + id + "?offset=" + offset);
+      assertEquals(200, page.statusCode(), page.body());
+      Matcher m = N.matcher(page.body());
+      while (m.find()) {
+        out.add(Integer.parseInt(m.group(1)));
+      }
+      offset = page.headers().firstValue("Stream-Next-Offset").orElseThrow();
+      if (page.headers().firstValue("Stream-Up-To-Date").isPresent()) {
+        return out;
+      }
+    }
+  }
+
+  static void createJson(OpsTestServer server, String id) throws Exception {
+    assertEquals(201, server.send(HttpRequest.newBuilder(URI.create(server.streamUrl(id)))
+        .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.noBody()))
+        .statusCode());
+  }
+
+  @Test
+  void aFloodingProducerIsBoundedWith503AndRetryAfterAndLosesNothingAcknowledged()
+      throws Exception {
+    try (OpsTestServer server = OpsTestServer.start("flood", """
+        tether.session.max-buffered-appends = 8
+        tether.session.max-buffered-bytes = 64 KiB
+        """, OpsTestServer.sharedCassandra("flood"))) {
+      String id = "flood";
+      createJson(server, id);
+      double overloadedBefore =
+          server.metric("tether_appends_rejected_total{reason=\"overloaded\"}");
+      String pad = "p".repeat(2048);
+      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      for (int n = 0; n < 400; n++) {
+        calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(server.streamUrl(id)))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(
+                "{\"n\":" + n + ",\"pad\":\"" + pad + "\"}")).build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      Set<Integer> acked = new TreeSet<>();
+      int refused = 0;
+      for (int n = 0; n < 400; n++) {
+        HttpResponse<String> response = calls.get(n).get();
+        if (response.statusCode() == 204) {
+          acked.add(n);
+        } else {
+          assertEquals(503, response.statusCode(), response.body());
+          assertTrue(response.headers().firstValue("Retry-After").isPresent());
+          refused++;
+        }
+      }
+      assertTrue(refused > 0, "400 concurrent appends against a buffer of 8 were all taken");
+      assertTrue(server.metric("tether_appends_rejected_total{reason=\"overloaded\"}")
+          >= overloadedBefore + refused);
+      List<Integer> stored = readAll(server, id);
+      assertEquals(new ArrayList<>(acked), stored.stream().sorted().toList());
+      assertEquals(stored.size(), new TreeSet<>(stored).size());
+    }
+  }
+
+  @Test
+  void aStalledWebSocketSubscriberCostsBoundedMemoryAndCatchesUpInOrder() throws Exception {
+    try (OpsTestServer server = OpsTestServer.start("stalled",
+        "tether.sessions.ws.outbound-buffer = 16",
+        OpsTestServer.sharedCassandra("stalled"))) {
+      String id = "stalled";
+      createJson(server, id);
+      WsReader reader = WsReader.open(server.wsUrl(id), "-1", "slow-device");
+      reader.stall();
+      long before = heapAfterGc();
+      int items = 3000;
+      String pad = "q".repeat(8 * 1024);
+      for (int batch = 0; batch < items / 20; batch++) {
+        StringBuilder body = new StringBuilder("[");
+        for (int i = 0; i < 20; i++) {
+          int n = batch * 20 + i;
+          body.append(i == 0 ? "" : ",").append("{\"type\":\"message.delta\",\"data\":{\"n\":")
+              .append(n).append(",\"pad\":\"").append(pad).append("\"}}");
+        }
+        HttpResponse<String> response = server.send(HttpRequest.newBuilder(
+                URI.create(server.streamUrl(id))).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.append(']').toString())));
+        assertEquals(204, response.statusCode(), response.body());
+      }
+      long grown = heapAfterGc() - before;
+      long appended = (long) items * pad.length();
+      assertTrue(grown < appended / 2, "heap grew " + grown + " bytes while " + appended
+          + " bytes waited for a stalled subscriber");
+      assertTrue(reader.count() < items / 10, "the subscriber was not stalled");
+
+      reader.release();
+      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (reader.count() < items && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertEquals(IntStream.range(0, items).boxed().toList(), reader.snapshot());
+      assertEquals(List.of(), reader.errors);
+      reader.close();
+    }
+  }
+
+  @Test
+  void theNodeRestartedUnderLoadLosesNothingAcknowledgedAndDuplicatesNothing()
+      throws Exception {
+    com.typesafe.config.Config journal = OpsTestServer.sharedCassandra("restart");
+    List<String> ids = List.of("restart-a", "restart-b", "restart-c");
+    OpsTestServer first = OpsTestServer.start("restart-1", "", journal);
+    for (String id : ids) {
+      createJson(first, id);
+    }
+    ConcurrentHashMap<String, List<Integer>> acked = new ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicReference<String> base =
+        new java.util.concurrent.atomic.AtomicReference<>(first.baseUrl());
+    java.util.concurrent.atomic.AtomicBoolean running =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    ExecutorService pool = Executors.newFixedThreadPool(ids.size());
+    List<Future<?>> producers = new ArrayList<>();
+    for (String id : ids) {
+      acked.put(id, new ArrayList<>());
+      producers.add(pool.submit(() -> {
+        long seq = 0;
+        while (running.get()) {
+          try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                    URI.create(base.get() + "/v1/stream/" + id))
+                .timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/json")
+                .header("Producer-Id", "p-" + id).header("Producer-Epoch", "0")
+                .header("Producer-Seq", Long.toString(seq))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"n\":" + seq + "}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200 || r.statusCode() == 204) {
+              acked.get(id).add((int) seq);
+              seq++;
+            } else if (r.statusCode() != 503) {
+              throw new AssertionError(r.statusCode() + " " + r.body());
+            }
+          } catch (java.io.IOException down) {
+            // the node is restarting: retry the same sequence number
+          }
+        }
+        return null;
+      }));
+    }
+    waitForAcks(acked, 30);
+    first.close();
+    OpsTestServer second = OpsTestServer.start("restart-2", "", journal);
+    base.set(second.baseUrl());
+    int before = acked.values().stream().mapToInt(List::size).sum();
+    waitForAcks(acked, before + 60);
+    running.set(false);
+    for (Future<?> producer : producers) {
+      producer.get();
+    }
+    pool.shutdown();
+    try {
+      for (String id : ids) {
+        assertEquals(acked.get(id), readAll(second, id), id);
+      }
+    } finally {
+      second.close();
+    }
+  }
+
+  private static void waitForAcks(ConcurrentHashMap<String, List<Integer>> acked, int total) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (acked.values().stream().mapToInt(List::size).sum() < total) {
+      assertTrue(System.nanoTime() < deadline, "producers stopped making progress");
+      Thread.onSpinWait();
+    }
+  }
+
+  static long heapAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+}
