@@ -368,8 +368,12 @@ async function startPageOpensAndListsSessions() {
   await page.goto(`${base}/#/`);
   await page.waitForSelector(`#my-sessions a[href="#/session/${session}"]`);
   await page.waitForSelector('#recent-runs');
+  await page.goto(`${base}/#/session/never-created-${Date.now()}`);
+  await page.waitForSelector('#connection[data-state="closed"]');
+  const said = await page.textContent('#connection-detail');
+  check(/not.found|no such session/i.test(said), `a session that does not exist to be reported, got "${said}"`);
   await page.close();
-  return `opened ${session} from the start page; it is listed among the caller's sessions`;
+  return `opened ${session} from the start page; it is listed among the caller's sessions; a missing session is reported (${said})`;
 }
 
 // ---------------------------------------------------------------------------- runner

@@ -315,7 +315,7 @@ class ClusterFailoverIT {
     okResults.forEach((id, count) -> assertEquals(1, count, "tool call " + id + " completed twice"));
     assertTrue(interruptions >= 1, "the session must show the interruption");
     assertTrue(events.stream().anyMatch(e -> e.path("type").asText().equals("run.end")
-        && e.path("data").path("status").asText().equals("completed")), "run.end completed");
+        && e.path("data").path("status").asText().equals("complete")), "run.end with status complete");
     return "completed on a survivor, " + okResults.size() + " tool calls each completed once, "
         + interruptions + " interruption(s) shown in the session";
   }
