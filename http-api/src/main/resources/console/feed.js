@@ -58,6 +58,7 @@ function webSocketTransport(sessionId, feed, handlers, deliver, fallBack) {
   let nextId = 1;
   let ping = null;
   let ackTimer = null;
+  let ended = null; // the session cannot be followed (deleted, never created): no reconnect
   const pending = new Map();
   // The read cursor of this device follows what it has shown, at most one ack a second.
   const ackSoon = () => {
@@ -102,8 +103,9 @@ function webSocketTransport(sessionId, feed, handlers, deliver, fallBack) {
         pending.delete(String(frame.id));
         (frame.type === 'error' ? reject : resolve)(frame);
       } else if (frame.type === 'error') {
-        handlers.onState?.({ state: 'live', offset: feed.offset, transport: 'websocket',
-          error: `${frame.code}: ${frame.detail}` });
+        if (frame.code === 'not-found' || frame.code === 'gone') ended = frame.detail;
+        handlers.onState?.({ state: ended ? 'closed' : 'live', offset: feed.offset,
+          transport: 'websocket', error: `${frame.code}: ${frame.detail}` });
       }
     };
     socket.onclose = () => {
@@ -113,6 +115,10 @@ function webSocketTransport(sessionId, feed, handlers, deliver, fallBack) {
       }
       pending.clear();
       if (feed.closed) return;
+      if (ended) {
+        handlers.onState?.({ state: 'closed', offset: feed.offset, transport: 'websocket', error: ended });
+        return;
+      }
       if (!everOpened) { fallBack(); return; }
       if (rollup) {
         // Dropped inside the roll-up: messages still open were never sent, so start over.
@@ -155,6 +161,11 @@ function longPollTransport(sessionId, feed, handlers) {
         const live = upToDate ? '&live=long-poll' : '';
         const response = await fetch(`${streamUrl(sessionId)}?offset=${feed.offset}${live}`,
           { headers: authHeaders(), signal: controller.signal, cache: 'no-store' });
+        if (response.status === 404 || response.status === 410) {
+          handlers.onState?.({ state: 'closed', offset: feed.offset, transport: 'long-poll',
+            error: response.status === 404 ? 'no such session' : 'the session was deleted' });
+          return;
+        }
         if (response.status !== 200 && response.status !== 204) {
           throw new Error(`HTTP ${response.status}`);
         }
