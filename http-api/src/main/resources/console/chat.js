@@ -43,15 +43,15 @@ export class Chat {
     }
     switch (event.type) {
       case 'message':
-        this.message(event).text.textContent += deltaText(d);
+        this.message(event).add(deltaText(d));
         this.endMessage(event, d.status ?? 'complete');
         break;
       case 'message.start':
         // A replay flushes a message still open at the tail as a start with its text so far.
-        this.message(event).text.textContent += deltaText(d);
+        this.message(event).add(deltaText(d));
         break;
       case 'message.delta':
-        this.message(event).text.textContent += deltaText(d);
+        this.message(event).add(deltaText(d));
         break;
       case 'message.end':
         this.endMessage(event, d.status ?? 'complete', d.error);
@@ -144,14 +144,16 @@ export class Chat {
     if (!m) {
       const who = e.data?.role ?? e.producer ?? 'agent';
       const status = el('span', { class: 'status' }, 'streaming');
-      const text = el('div', { class: 'text' });
+      // One text node per message, grown in place: appending is cheap however long it gets.
+      const content = document.createTextNode('');
+      const text = el('div', { class: 'text' }, content);
       const label = e.data?.scripted ? el('span', { class: 'badge' }, 'scripted') : '';
       const node = el('article', { class: `msg streaming who-${who}`, 'data-message-id': key, 'data-run': e.run ?? '' },
         el('header', {}, el('b', {}, who),
           e.producer && e.producer !== who ? el('span', { class: 'muted' }, ` (${e.producer})`) : '', e.run ? el('span', { class: 'muted', title: e.run }, ` · ${short(e.run)}`) : '',
           label, status),
         text);
-      m = { node, text, status, key };
+      m = { node, text, status, key, add: (t) => { if (t) content.appendData(t); } };
       this.messages.set(key, m);
       this.append(node);
     }
