@@ -601,6 +601,9 @@ public final class Session
           if (!state.ledger().present().isEmpty()) {
             armSweep();
           }
+          for (String run : state.ledger().orphaned()) {
+            timers.startSingleTimer("loss-" + run, new LossCheck(run), live.lossGrace());
+          }
           ready = true;
           lastDurable = state;
           if (!countedInMemory) {

@@ -47,8 +47,11 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
    * @param input the input message it answers, or null
    * @param status null while running, else the {@code run.end} status
    * @param fence the offset of the cancel (or loss) after which its output is refused, or null
+   * @param attached whether its producer was a present device when it started (only such runs
+   *     can be lost: an HTTP-only producer has no presence)
    */
-  public record RunEntry(String producer, String input, String status, Offset fence) {}
+  public record RunEntry(String producer, String input, String status, Offset fence,
+      boolean attached) {}
 
   /** The ledger of a session with no events. */
   public static SessionLedger empty() {
@@ -95,6 +98,18 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
     return null;
   }
 
+  /** The running runs whose producer was attached at their start and is not present now. */
+  public List<String> orphaned() {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, RunEntry> run : runs.entrySet()) {
+      RunEntry e = run.getValue();
+      if (e.status() == null && e.attached() && !present.containsKey(e.producer())) {
+        out.add(run.getKey());
+      }
+    }
+    return out;
+  }
+
   /** The runs still running whose producer is {@code producer}. */
   public List<String> runningOf(String producer) {
     List<String> out = new ArrayList<>();
@@ -123,7 +138,8 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
           return this;
         }
         Map<String, RunEntry> next = copy(runs);
-        next.put(e.run(), new RunEntry(e.producer(), e.dataText("input"), null, null));
+        next.put(e.run(), new RunEntry(e.producer(), e.dataText("input"), null, null,
+            e.producer() != null && present.containsKey(e.producer())));
         return withRuns(next);
       }
       case "run.end": {
@@ -135,7 +151,7 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
         boolean fences = status.equals("lost") || status.equals("cancelled");
         Map<String, RunEntry> next = copy(runs);
         next.put(e.run(), new RunEntry(run.producer(), run.input(), status,
-            run.fence() != null ? run.fence() : fences ? offset : null));
+            run.fence() != null ? run.fence() : fences ? offset : null, run.attached()));
         return withRuns(next);
       }
       case "control.cancel": {
@@ -154,9 +170,10 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
         if (target != null) {
           RunEntry run = next.get(target);
           if (run == null) {
-            next.put(target, new RunEntry(null, message, null, offset));
+            next.put(target, new RunEntry(null, message, null, offset, false));
           } else if (run.fence() == null) {
-            next.put(target, new RunEntry(run.producer(), run.input(), run.status(), offset));
+            next.put(target, new RunEntry(run.producer(), run.input(), run.status(), offset,
+                run.attached()));
           }
         }
         return new SessionLedger(trimRuns(next), Collections.unmodifiableMap(inputs), present,

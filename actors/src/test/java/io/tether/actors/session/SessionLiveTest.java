@@ -190,6 +190,28 @@ class SessionLiveTest {
   }
 
   @Test
+  void aRunWhoseProducerLeftIsLostEvenWhenTheSessionRestartsDuringTheGracePeriod() {
+    EventSourcedBehaviorTestKit<Session.Command, Session.Event, StreamState> kit = kit();
+    kit.<CreateReply>runCommand(r -> new Session.Create(json(), r));
+    TestProbe<SessionPush> agent = testKit.createTestProbe();
+    kit.runCommand(new Session.Subscribe("agent-1", "agent", agent.getRef()));
+    kit.<AppendReply>runCommand(r -> new Session.Append(events(
+        "{\"type\":\"run.start\",\"run\":\"r1\",\"producer\":\"agent-1\"}"), r));
+    assertTrue(kit.getState().ledger().runs().get("r1").attached());
+    kit.runCommand(new Session.Unsubscribe(agent.getRef()));
+    TestProbe<Void> wait = testKit.createTestProbe();
+    wait.awaitAssert(() -> {
+      assertTrue(kit.getState().ledger().present().isEmpty());
+      return null;
+    });
+    kit.restart();
+    wait.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals("lost", kit.getState().ledger().runs().get("r1").status());
+      return null;
+    });
+  }
+
+  @Test
   void readCursorsArePersistedCoalescedWithUnreadCounts() {
     ActorRef<Session.Command> entity = createdEntity();
     TestProbe<AppendReply> appended = testKit.createTestProbe();
