@@ -3,6 +3,7 @@ package io.tether.http;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
 import io.tether.http.auth.Authenticator;
+import io.tether.http.auth.RunAccess;
 import io.tether.http.auth.StreamAccess;
 import io.tether.http.auth.TokenRoutes;
 import io.tether.http.console.ConsoleRoutes;
@@ -33,7 +34,7 @@ public final class HttpApi {
         new HealthRoutes(system, new JournalProbe(system)).route(),
         metrics.route(),
         new TokenRoutes(system).route(),
-        new RunRoutes(system).route(),
+        RunAccess.guard(auth, new RunRoutes(system).route()),
         new SessionSocketRoute(system, auth).route(),
         new SessionRoutes(system, auth).route(),
         new RunFilesRoutes(system, auth).route(),
