@@ -57,8 +57,9 @@ import org.apache.pekko.stream.QueueOfferResult;
  * has drained by half, and continues by replay, so a slow client costs neither memory nor
  * events.
  *
- * <p>Every operation is checked against the connection's capability token (and its expiry);
- * a malformed frame is answered with an error frame and the connection stays usable. Closing
+ * <p>Every operation is checked against the connection's capability token (and its expiry; the
+ * connection closes when the token expires, so a client reconnects with a fresh one); a
+ * malformed frame is answered with an error frame and the connection stays usable. Closing
  * the socket detaches the device and never cancels anything.
  */
 final class SessionConnection extends AbstractBehavior<SessionConnection.Command> {
@@ -82,7 +83,9 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   enum EntityStopped implements Command { INSTANCE }
 
   /** Timer ticks. */
-  enum Tick implements Command { HEARTBEAT, DRAIN, IDLE, RESUBSCRIBE, REPLAY_TIMEOUT }
+  enum Tick implements Command {
+    HEARTBEAT, DRAIN, IDLE, RESUBSCRIBE, REPLAY_TIMEOUT, TOKEN_EXPIRED
+  }
 
   /** A publish completed. */
   record Published(String id, Session.AppendReply reply, Throwable error) implements Command {}
@@ -136,6 +139,11 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     this.out = out;
     this.pushRef = ctx.messageAdapter(SessionPush.class, Pushed::new);
     this.device = principal.subject();
+    if (!principal.expiresAt().equals(Instant.MAX)) {
+      Duration left = Duration.between(Instant.now(), principal.expiresAt());
+      timers.startSingleTimer(Tick.TOKEN_EXPIRED, Tick.TOKEN_EXPIRED,
+          left.isNegative() ? Duration.ZERO : left);
+    }
     if (!settings.idleTimeout().isZero()) {
       timers.startTimerWithFixedDelay(Tick.IDLE, Tick.IDLE, settings.idleTimeout().dividedBy(4));
     }
@@ -493,6 +501,10 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
         replayInFlight = false;
         startReplay();
         return this;
+      case TOKEN_EXPIRED:
+        reply(SessionFrames.error(null, "token-expired", "the capability token has expired; "
+            + "reconnect with a fresh one and resume from your last offset"));
+        return close();
       case IDLE:
         if (System.currentTimeMillis() - lastInbound > settings.idleTimeout().toMillis()) {
           reply(SessionFrames.error(null, "idle-timeout", "no frame from the client for "

@@ -141,6 +141,16 @@ class SessionAuthTest {
   }
 
   @Test
+  void anOpenWebSocketClosesWhenItsTokenExpires() {
+    String shortLived = server.tokens.issue("ivy", List.of(EVERYTHING), Duration.ofSeconds(3));
+    WsClient client = WsClient.connect(http, server.wsUrl(SESSION), shortLived);
+    client.send("{\"type\":\"resume\",\"after\":\"now\",\"device\":\"d2\"}");
+    client.await("up-to-date");
+    assertEquals("token-expired", client.await("error").path("code").asText());
+    assertTrue(client.awaitClosed(), "the server closes the socket");
+  }
+
+  @Test
   void insideAWebSocketEveryOperationNeedsItsCapability() {
     try (WsClient client = WsClient.connect(http, server.wsUrl(SESSION), subscribeOnly)) {
       client.send("{\"type\":\"resume\",\"after\":\"now\",\"device\":\"d1\"}");
