@@ -8,6 +8,7 @@ import io.tether.actors.harness.session.ProducerStream;
 import io.tether.actors.harness.session.SessionEvents;
 import io.tether.actors.harness.session.SessionWriter;
 import io.tether.actors.harness.workspace.WorkspaceStore;
+import io.tether.actors.metrics.TetherMetrics;
 import io.tether.persistence.TetherSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -333,8 +334,9 @@ public final class Run
   /** The run {@code runId}; an ended run passivates itself through {@code shard}. */
   public static Behavior<Command> create(String runId, Services services,
       ActorRef<ClusterSharding.ShardCommand> shard) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new Run(runId, services, ctx, timers, shard)));
+    return Behaviors.withMdc(Command.class, Map.of("runId", runId),
+        Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+            new Run(runId, services, ctx, timers, shard))));
   }
 
   /**
@@ -636,6 +638,7 @@ public final class Run
     for (Event e : events) {
       state = events().apply(state, e);
       publish(state, e, writes);
+      count(e);
     }
     if (after.progress().phase().terminal() && !before.progress().phase().terminal()) {
       writes.add(write("report.md", after.summary().report()));
@@ -652,6 +655,18 @@ public final class Run
       CompletableFuture.allOf(writes.stream().map(CompletionStage::toCompletableFuture)
               .toArray(CompletableFuture[]::new))
           .whenComplete((ok, error) -> context.getSelf().tell(Redispatch.INSTANCE));
+    }
+  }
+
+  /** The operator's view of a persisted event: runs started and ended, spend and tokens. */
+  private void count(Event e) {
+    TetherMetrics metrics = TetherMetrics.get(context.getSystem());
+    if (e instanceof RunStarted) {
+      metrics.runStarted();
+    } else if (e instanceof RunEnded end) {
+      metrics.runEnded(end.outcome().name().toLowerCase(Locale.ROOT));
+    } else if (e instanceof UsageSettled u) {
+      metrics.modelCallSettled(u.inputTokens(), u.outputTokens(), u.usd());
     }
   }
 
@@ -678,7 +693,7 @@ public final class Run
       data.put("prompt", started.prompt());
       data.putPOJO("models", started.models());
       data.put("scripted", s.summary().scripted());
-      data.put("policy", started.policy().toString());
+      data.set("policy", SessionEvents.JSON.valueToTree(started.policy()));
       offer(s, "run.start", step, data);
     } else if (e instanceof TaskDispatched d) {
       data.put("phase", s.progress().phase().name().toLowerCase());
