@@ -12,21 +12,16 @@ import { openFeed } from './feed.js';
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'budget_exhausted']);
 const fmt = (n, digits = 0) => (n ?? 0).toLocaleString('en-US', { maximumFractionDigits: digits });
 
-/** Rubric and budget from the policy a run.start event carries: an object, or a record's text. */
+/** Rubric and budget from the policy (a JSON object) a run.start event carries. */
 export function parsePolicy(policy) {
-  if (policy && typeof policy === 'object') {
-    const b = policy.budget ?? {};
-    return {
-      rubric: (policy.rubric ?? []).map(({ name, weight, threshold }) => ({ name, weight, threshold })),
-      budget: { maxTokens: b.maxTokens, maxUsd: b.maxUsd,
-        maxWallClockMillis: b.maxWallClockMillis ?? (b.maxWallClockSeconds ?? 0) * 1000 },
-    };
+  if (!policy || typeof policy !== 'object') {
+    return { rubric: [], budget: null };
   }
-  const text = policy;
-  const rubric = [...String(text ?? '').matchAll(/Criterion\[name=([^,\]]+), weight=([\d.]+), threshold=([\d.]+)\]/g)]
-    .map(([, name, weight, threshold]) => ({ name, weight: +weight, threshold: +threshold }));
-  const b = /Budget\[maxTokens=(\d+), maxUsd=([\d.E-]+), maxWallClockMillis=(\d+)\]/.exec(text ?? '');
-  return { rubric, budget: b ? { maxTokens: +b[1], maxUsd: +b[2], maxWallClockMillis: +b[3] } : null };
+  const b = policy.budget ?? {};
+  return {
+    rubric: (policy.rubric ?? []).map(({ name, weight, threshold }) => ({ name, weight, threshold })),
+    budget: { maxTokens: b.maxTokens, maxUsd: b.maxUsd, maxWallClockMillis: b.maxWallClockMillis },
+  };
 }
 
 function meter(label, used, max, unit = '', digits = 0) {
