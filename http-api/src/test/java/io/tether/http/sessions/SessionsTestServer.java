@@ -62,7 +62,7 @@ final class SessionsTestServer implements AutoCloseable {
             pekko.coordinated-shutdown.exit-jvm = off
             pekko.http.server.transparent-head-requests = off
             pekko.http.server.request-timeout = 60s
-            tether.http.ask-timeout = 10s
+            tether.http.ask-timeout = 30s
             tether.streams.long-poll-timeout = 1s
             tether.auth.enabled = on
             tether.auth.token-secret = "%s"

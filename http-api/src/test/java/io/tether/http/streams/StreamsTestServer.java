@@ -57,7 +57,7 @@ final class StreamsTestServer implements AutoCloseable {
         pekko.coordinated-shutdown.exit-jvm = off
         pekko.http.server.transparent-head-requests = off
         pekko.http.server.request-timeout = 60s
-        tether.http.ask-timeout = 5s
+        tether.http.ask-timeout = 20s
         tether.streams.long-poll-timeout = 1s
         tether.streams.sse-wait = 10s
         """)
