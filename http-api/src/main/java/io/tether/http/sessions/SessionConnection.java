@@ -236,6 +236,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     last = after;
     rollup = r.granularity().equals("message") ? new MessageRollup() : null;
     pending.clear();
+    replayInFlight = false;
     mode = Mode.CATCHING_UP;
     subscribe();
     timers.startTimerWithFixedDelay(Tick.HEARTBEAT, Tick.HEARTBEAT, settings.heartbeat());

@@ -26,11 +26,12 @@ import org.junit.jupiter.api.Test;
  * Cassandra: journal writes per second (from the journal position before and after) and the
  * delivery latency from publish to each subscriber's socket. Prints one summary line; asserts
  * only that every subscriber received every delta. Length: {@code -Dtether.measure.seconds}
- * (default 10).
+ * (default 10); {@code -Dtether.measure.rate} and {@code -Dtether.measure.subscribers} vary the
+ * load.
  */
 class SessionFanOutMeasurementTest {
-  static final int RATE = 1000;
-  static final int SUBSCRIBERS = 10;
+  static final int RATE = Integer.getInteger("tether.measure.rate", 1000);
+  static final int SUBSCRIBERS = Integer.getInteger("tether.measure.subscribers", 10);
 
   @Test
   void thousandDeltasPerSecondToTenSubscribers() throws Exception {
