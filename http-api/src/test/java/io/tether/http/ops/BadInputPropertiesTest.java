@@ -287,6 +287,9 @@ class BadInputPropertiesTest {
       return; // not even a URI the client will send
     }
     assertClear(put);
+    // RFC 3986: %2e and the other encoded unreserved characters are the same URI as the
+    // characters themselves (Pekko normalises them), so "a%2e%2e" is the plain name "a..".
+    name = unreservedDecoded(name);
     boolean tricky = name.contains("%") || name.contains("+") || name.contains("//")
         || name.startsWith("/") || name.endsWith("/") || name.equals("..") || name.equals(".")
         || name.startsWith("../") || name.contains("/../") || name.endsWith("/..")
@@ -297,6 +300,27 @@ class BadInputPropertiesTest {
       // dot segments away (then it is not a stream URL at all), or 414 for a huge URI.
       assertTrue(put.statusCode() >= 400 && put.statusCode() < 500, put.statusCode() + " " + name);
     }
+  }
+
+  private static String unreservedDecoded(String name) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c == '%' && i + 2 < name.length()) {
+        try {
+          char decoded = (char) Integer.parseInt(name.substring(i + 1, i + 3), 16);
+          if (Character.isLetterOrDigit(decoded) && decoded < 128 || "-._~".indexOf(decoded) >= 0) {
+            out.append(decoded);
+            i += 2;
+            continue;
+          }
+        } catch (NumberFormatException notHex) {
+          // left as it is
+        }
+      }
+      out.append(c);
+    }
+    return out.toString();
   }
 
   @Provide

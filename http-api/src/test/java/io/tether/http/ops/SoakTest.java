@@ -129,9 +129,11 @@ class SoakTest {
       WsReader reader = WsReader.open(server.wsUrl(id), after, "soak-ws-" + round++);
       if (last) {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (seen.size() + reader.count() < acked.size() && System.nanoTime() < deadline) {
+        while (seen.size() + reader.count() < acked.size() && System.nanoTime() < deadline
+            && !reader.closed) {
           Thread.onSpinWait();
         }
+        last = !reader.closed; // a socket closed under it: resume on a new one
       } else {
         TimeUnit.MILLISECONDS.sleep(ThreadLocalRandom.current().nextLong(1000, 4000));
       }

@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
  * A session WebSocket reader over the JDK client that records the {@code n} of every event it
  * receives and the last offset, and whose demand the test controls: {@link #stall()} stops
  * reading from the socket (TCP back-pressure reaches the server), {@link #release()} reads on.
+ * A socket the server closed (a stalled connection idles out) shows in {@link #closed}; the
+ * caller resumes on a new one from {@link #lastOffset}.
  */
 final class WsReader implements WebSocket.Listener {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -21,6 +23,8 @@ final class WsReader implements WebSocket.Listener {
   final List<Integer> received = new ArrayList<>();
   final List<String> errors = new ArrayList<>();
   volatile String lastOffset;
+  /** Whether the server closed the socket (or it failed). */
+  volatile boolean closed;
   private final StringBuilder partial = new StringBuilder();
   private volatile boolean stalled;
   private WebSocket socket;
@@ -70,6 +74,17 @@ final class WsReader implements WebSocket.Listener {
       webSocket.request(1);
     }
     return null;
+  }
+
+  @Override
+  public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+    closed = true;
+    return null;
+  }
+
+  @Override
+  public void onError(WebSocket webSocket, Throwable error) {
+    closed = true;
   }
 
   synchronized int count() {
