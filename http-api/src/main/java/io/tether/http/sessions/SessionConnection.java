@@ -67,11 +67,11 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   /** What the connection handles; local messages only, except the entity's pushes. */
   interface Command {}
 
-  /** A text frame from the client; acknowledged at once (inbound back-pressure). */
-  record Inbound(String text, ActorRef<Done> ack) implements Command {}
-
-  /** A binary frame from the client: refused with an error frame. */
-  record InboundBinary(ActorRef<Done> ack) implements Command {}
+  /**
+   * Frames from the client, in order, batched while the connection is busy; acknowledged at
+   * once (inbound back-pressure). A binary frame is an empty text: refused with an error frame.
+   */
+  record Inbound(List<Optional<String>> frames, ActorRef<Done> ack) implements Command {}
 
   /** The client's side of the socket ended. */
   enum InboundClosed implements Command { INSTANCE }
@@ -153,7 +153,6 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Inbound.class, this::onInbound)
-        .onMessage(InboundBinary.class, this::onBinary)
         .onMessageEquals(InboundClosed.INSTANCE, this::close)
         .onMessage(Pushed.class, this::onPushed)
         .onMessageEquals(EntityStopped.INSTANCE, this::onEntityStopped)
@@ -177,9 +176,19 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   private Behavior<Command> onInbound(Inbound in) {
     in.ack().tell(Done.getInstance());
     lastInbound = System.currentTimeMillis();
+    for (Optional<String> text : in.frames()) {
+      Behavior<Command> next = text.isPresent() ? onFrame(text.get()) : onBinary();
+      if (next != this) {
+        return next;
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFrame(String text) {
     ClientFrame frame;
     try {
-      frame = SessionFrames.parse(in.text());
+      frame = SessionFrames.parse(text);
     } catch (BadFrame e) {
       reply(SessionFrames.error(e.id, "bad-frame", e.getMessage()));
       return this;
@@ -209,8 +218,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     return this;
   }
 
-  private Behavior<Command> onBinary(InboundBinary in) {
-    in.ack().tell(Done.getInstance());
+  private Behavior<Command> onBinary() {
     reply(SessionFrames.error(null, "bad-frame", "frames are JSON text, not binary"));
     return this;
   }

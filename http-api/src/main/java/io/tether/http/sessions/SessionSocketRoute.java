@@ -12,6 +12,9 @@ import io.tether.http.auth.Authenticator;
 import io.tether.http.auth.Capability;
 import io.tether.http.auth.Principal;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -40,6 +43,7 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public final class SessionSocketRoute {
   private static final Duration FRAME_READ_TIMEOUT = Duration.ofSeconds(10);
+  private static final int MAX_BATCH = 256;
 
   private final ActorSystem<?> system;
   private final Authenticator auth;
@@ -73,9 +77,18 @@ public final class SessionSocketRoute {
         "session-ws-" + UUID.randomUUID(), Props.empty());
     Duration handOff = settings.askTimeout();
     Sink<Message, NotUsed> in = Flow.<Message>create()
-        .mapAsync(1, message -> toCommand(message, mat))
-        .mapAsync(1, toActor -> AskPattern.<SessionConnection.Command, Done>ask(connection,
-            toActor::apply, handOff, system.scheduler()))
+        .mapAsync(1, message -> toText(message, mat))
+        // One hand-over per frame while the connection keeps up, batches while it is busy.
+        .batch(MAX_BATCH, first -> {
+          List<Optional<String>> batch = new ArrayList<>();
+          batch.add(first);
+          return batch;
+        }, (batch, next) -> {
+          batch.add(next);
+          return batch;
+        })
+        .mapAsync(1, batch -> AskPattern.<SessionConnection.Command, Done>ask(connection,
+            ack -> new SessionConnection.Inbound(batch, ack), handOff, system.scheduler()))
         .watchTermination((notUsed, done) -> {
           done.whenComplete((d, error) ->
               connection.tell(SessionConnection.InboundClosed.INSTANCE));
@@ -85,18 +98,15 @@ public final class SessionSocketRoute {
     return Flow.fromSinkAndSourceCoupled(in, out.second());
   }
 
-  private interface ToActor {
-    SessionConnection.Command apply(ActorRef<Done> ack);
-  }
-
-  private static CompletionStage<ToActor> toCommand(Message message, Materializer mat) {
+  /** A text frame's text; empty for a binary frame (drained and refused by the connection). */
+  private static CompletionStage<Optional<String>> toText(Message message, Materializer mat) {
     if (message.isText()) {
       return message.asTextMessage().toStrict(FRAME_READ_TIMEOUT.toMillis(), mat)
-          .thenApply(strict -> ack -> new SessionConnection.Inbound(strict.getStrictText(), ack));
+          .thenApply(strict -> Optional.of(strict.getStrictText()));
     }
-    CompletableFuture<ToActor> binary = new CompletableFuture<>();
+    CompletableFuture<Optional<String>> binary = new CompletableFuture<>();
     message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), mat)
-        .whenComplete((d, e) -> binary.complete(SessionConnection.InboundBinary::new));
+        .whenComplete((d, e) -> binary.complete(Optional.empty()));
     return binary;
   }
 }
