@@ -11,8 +11,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A session WebSocket reader over the JDK client that records the {@code n} of every event it
- * receives and the last offset, and whose demand the test controls: {@link #stall()} stops
+ * A session WebSocket reader over the JDK client that records the {@code n} of every producer
+ * event it receives and the offset of the last event, and whose demand the test controls: {@link #stall()} stops
  * reading from the socket (TCP back-pressure reaches the server), {@link #release()} reads on.
  * A socket the server closed (a stalled connection idles out) shows in {@link #closed}; the
  * caller resumes on a new one from {@link #lastOffset}.
@@ -54,7 +54,8 @@ final class WsReader implements WebSocket.Listener {
       try {
         JsonNode frame = JSON.readTree(text);
         String type = frame.path("type").asText();
-        if (type.equals("event")) {
+        // Presence events the session writes itself (joins and leaves) carry no "n".
+        if (type.equals("event") && frame.path("event").path("data").has("n")) {
           synchronized (this) {
             received.add(frame.path("event").path("data").path("n").asInt(-1));
             lastOffset = frame.path("offset").asText();
