@@ -33,6 +33,15 @@
  *       incarnation's creation (the retention horizon), and a hard delete purges the earlier
  *       events and the snapshots ({@code tether.session.purge-on-delete}). A stream still read by
  *       forks is soft-deleted (410) until its last fork is released.
+ *   <li><b>Journal failures</b>: a failed or timed-out write (or recovery) restarts the event
+ *       sourced behavior after {@code tether.session.persist-failure-backoff}. The appends of
+ *       the write in flight and any still buffered are refused as overloaded (HTTP 503 with
+ *       Retry-After) at once, never acknowledged; a write that timed out may still have landed,
+ *       so producers that must not duplicate use idempotent producer headers. While the behavior
+ *       backs off or recovers, {@code OutageReads} answers plain reads from the last state the
+ *       command handler saw (always durable: commands never run while a write is in flight);
+ *       live waits and older ranges wait for the behavior. The entity object (buffer, waiters,
+ *       subscribers) outlives the restart, since the supervision wraps only the behavior.
  *   <li><b>Fork bookkeeping</b> ({@code AcquireFork}/{@code ReleaseFork}) is at-most-once
  *       between entities: a lost release leaves a soft-deleted source's data in place, never
  *       loses a fork's data.
