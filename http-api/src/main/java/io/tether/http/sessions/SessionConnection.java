@@ -97,7 +97,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   private enum Mode { WAITING_RESUME, CATCHING_UP, LIVE }
 
   /** Frames kept free in the queue for replies, so a slow reader still gets them. */
-  private static final int RESERVED_FRAMES = 32;
+  private static final int RESERVED_FRAMES = SocketSettings.RESERVED_FRAMES;
 
   static Behavior<Command> create(String sessionId, Principal principal, SocketSettings settings,
       SessionStreams streams, ClusterSharding sharding, BoundedSourceQueue<Message> out) {

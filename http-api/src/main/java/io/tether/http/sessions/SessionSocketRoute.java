@@ -50,6 +50,7 @@ public final class SessionSocketRoute {
   private final SessionStreams streams;
   private final SocketSettings settings;
   private final ClusterSharding sharding;
+  private final long maxFrameChars;
 
   public SessionSocketRoute(ActorSystem<?> system, Authenticator auth) {
     this.system = system;
@@ -57,6 +58,7 @@ public final class SessionSocketRoute {
     this.settings = SocketSettings.fromConfig(system.settings().config());
     this.streams = new SessionStreams(system, settings.askTimeout());
     this.sharding = ClusterSharding.get(system);
+    this.maxFrameChars = system.settings().config().getBytes("tether.sessions.ws.max-frame-bytes");
   }
 
   /** The WebSocket route. */
@@ -77,7 +79,7 @@ public final class SessionSocketRoute {
         "session-ws-" + UUID.randomUUID(), Props.empty());
     Duration handOff = settings.askTimeout();
     Sink<Message, NotUsed> in = Flow.<Message>create()
-        .mapAsync(1, message -> toText(message, mat))
+        .mapAsync(1, message -> toText(message, maxFrameChars, mat))
         // One hand-over per frame while the connection keeps up, batches while it is busy.
         .batch(MAX_BATCH, first -> {
           List<Optional<String>> batch = new ArrayList<>();
@@ -99,10 +101,16 @@ public final class SessionSocketRoute {
   }
 
   /** A text frame's text; empty for a binary frame (drained and refused by the connection). */
-  private static CompletionStage<Optional<String>> toText(Message message, Materializer mat) {
+  private static CompletionStage<Optional<String>> toText(Message message, long maxChars,
+      Materializer mat) {
     if (message.isText()) {
-      return message.asTextMessage().toStrict(FRAME_READ_TIMEOUT.toMillis(), mat)
-          .thenApply(strict -> Optional.of(strict.getStrictText()));
+      // Collected up to a bound: a larger frame fails the socket (closed with 1011) instead of
+      // growing the heap by whatever a client sends.
+      return message.asTextMessage().getStreamedText()
+          .limitWeighted(maxChars, text -> (long) text.length())
+          .completionTimeout(FRAME_READ_TIMEOUT)
+          .runFold(new StringBuilder(), StringBuilder::append, mat)
+          .thenApply(text -> Optional.of(text.toString()));
     }
     CompletableFuture<Optional<String>> binary = new CompletableFuture<>();
     message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), mat)

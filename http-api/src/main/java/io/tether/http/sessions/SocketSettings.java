@@ -17,6 +17,19 @@ import java.time.Duration;
 record SocketSettings(int outboundBuffer, Duration idleTimeout, int replayBytes,
     int maxPendingPushes, Duration heartbeat, Duration askTimeout) {
 
+  /** Frames of the outbound queue that stay free for replies (see SessionConnection). */
+  static final int RESERVED_FRAMES = 32;
+
+  SocketSettings {
+    // With no room left for events a connection would throttle and replay forever without
+    // delivering anything (found by the stalled-subscriber test with a buffer of 16).
+    if (outboundBuffer < 2 * RESERVED_FRAMES) {
+      throw new IllegalArgumentException("tether.sessions.ws.outbound-buffer must be at least "
+          + 2 * RESERVED_FRAMES + " (" + RESERVED_FRAMES + " frames are kept for replies), not "
+          + outboundBuffer);
+    }
+  }
+
   /** Reads the settings from the root configuration. */
   static SocketSettings fromConfig(Config root) {
     Config ws = root.getConfig("tether.sessions.ws");

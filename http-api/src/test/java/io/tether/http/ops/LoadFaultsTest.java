@@ -118,7 +118,7 @@ class LoadFaultsTest {
   void aStalledWebSocketSubscriberCostsBoundedMemoryAndCatchesUpInOrder() throws Exception {
     // A stalled client sends nothing either: the idle timeout would close it (by design).
     try (OpsTestServer server = OpsTestServer.start("stalled",
-        "tether.sessions.ws.outbound-buffer = 16\ntether.sessions.ws.idle-timeout = 0s",
+        "tether.sessions.ws.outbound-buffer = 64\ntether.sessions.ws.idle-timeout = 0s",
         OpsTestServer.sharedCassandra("stalled"))) {
       String id = "stalled";
       createJson(server, id);
