@@ -95,6 +95,12 @@ class ScriptedRunEndToEndTest {
     Run.Summary end = run.<Run.Summary>askWithStatus(Run.Describe::new, Duration.ofSeconds(10))
         .toCompletableFuture().get();
     assertEquals(Run.Phase.COMPLETED, end.phase(), end.outcome());
+    // The operator's meters moved with the run (TetherMetrics, scraped at GET /metrics).
+    String scrape = io.tether.actors.metrics.TetherMetrics.get(kit.system()).scrape();
+    assertTrue(scrape.contains("tether_harness_runs_started_total 1.0"), scrape);
+    assertTrue(scrape.contains("tether_harness_runs_ended_total{outcome=\"completed\"} 1.0"),
+        scrape);
+    assertTrue(scrape.contains("tether_harness_tokens_total{direction=\"output\"}"), scrape);
     assertEquals(List.of(1, 1, 2), end.results().stream().map(Run.SprintResult::sprint).toList());
     assertEquals(List.of(false, true, true),
         end.results().stream().map(Run.SprintResult::passed).toList());
