@@ -53,7 +53,7 @@ class DurableStreamsClientSessionTest {
     int mid = events.size() / 2;
     String midOffset = events.get(mid - 1).path("offset").asText();
 
-    Path js = Path.of(System.getProperty("tether.project.root", "."), "http-api/src/test/js");
+    Path js = io.tether.http.NodePackages.installed();
     ProcessBuilder node = new ProcessBuilder("node", "session-client.mjs").directory(js.toFile())
         .redirectError(ProcessBuilder.Redirect.INHERIT);
     node.environment().put("DS_URL", server.baseUrl() + "/v1/stream/" + s);

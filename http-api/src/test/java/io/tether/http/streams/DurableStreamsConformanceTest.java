@@ -42,13 +42,10 @@ class DurableStreamsConformanceTest {
   @Test
   void passesEveryNonSkippedConformanceTestAgainstCassandra() throws Exception {
     Config persistence = StreamsTestServer.cassandra("DurableStreamsConformance");
-    Path js = Path.of("src", "test", "js").toAbsolutePath();
+    Path js = io.tether.http.NodePackages.installed();
     Path results = Path.of("target", "conformance-results.json").toAbsolutePath();
     Files.createDirectories(results.getParent());
     Files.deleteIfExists(results);
-    if (!Files.isDirectory(js.resolve("node_modules"))) {
-      run(js, List.of("npm", "ci", "--no-audit", "--no-fund"), null, 10);
-    }
     try (StreamsTestServer server = StreamsTestServer.start("conformance", persistence)) {
       String retry = System.getProperty("tether.conformance.retry", "1");
       String testTimeout = System.getProperty("tether.conformance.test-timeout", "20000");
