@@ -30,9 +30,23 @@ wait_for() { # wait_for <seconds> <description> <command...>
 
 ready() { curl -sf -o /dev/null "http://127.0.0.1:$1/ready"; }
 
+# Authentication is on in a cluster: one token secret and one operator secret for all three
+# nodes, made once per state folder (or taken from the environment).
+auth_secrets() {
+  if [[ ! -f "$STATE/auth.env" ]]; then
+    umask 077
+    {
+      echo "TETHER_AUTH_TOKEN_SECRET=${TETHER_AUTH_TOKEN_SECRET:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+      echo "TETHER_AUTH_ADMIN_SECRET=${TETHER_AUTH_ADMIN_SECRET:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+    } > "$STATE/auth.env"
+  fi
+  set -a; source "$STATE/auth.env"; set +a
+}
+
 start() {
   [[ -f "$JAR" ]] || "$ROOT/tether" build
   mkdir -p "$STATE"
+  auth_secrets
   if pid_alive "$STATE/cassandra.pid"; then
     echo "local-cluster: already running (stop it first)" >&2; exit 1
   fi
@@ -64,6 +78,8 @@ start() {
     wait_for 120 "node local$i ready" ready "808$i" || { tail -40 "$STATE/node$i.log" >&2; exit 1; }
   done
   echo "local-cluster: up. Nodes on 8081, 8082, 8083; logs in $STATE"
+  echo "local-cluster: auth is on; issue tokens with the operator secret in $STATE/auth.env:"
+  echo "  curl -X POST localhost:8081/admin/tokens -H \"Authorization: Bearer \$TETHER_AUTH_ADMIN_SECRET\" ..."
 }
 
 stop_pid() { # stop_pid <pidfile> <name>
