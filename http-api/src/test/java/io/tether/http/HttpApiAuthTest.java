@@ -121,6 +121,10 @@ class HttpApiAuthTest {
 
     assertEquals(200, send("GET", "/runs/" + runId, null, watcher).statusCode());
     assertEquals(200, send("GET", "/runs", null, watcher).statusCode());
+    HttpResponse<String> badLimit = send("GET", "/runs?limit=abc", null, watcher);
+    assertEquals(400, badLimit.statusCode(), badLimit.body());
+    assertTrue(badLimit.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"));
+    assertEquals(400, send("GET", "/runs?limit=0", null, watcher).statusCode());
     assertEquals(403, send("POST", "/runs/" + runId + "/pause", null, watcher).statusCode(),
         "watching a run does not allow controlling it");
     String otherRun = issue("[{\"capabilities\":[\"control\",\"subscribe\"],\"sessions\":[\"run-other\"]}]");

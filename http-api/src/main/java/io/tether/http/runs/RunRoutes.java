@@ -81,8 +81,13 @@ public final class RunRoutes {
         pathEndOrSingleSlash(() -> concat(
             post(() -> entity(Unmarshaller.entityToString(), body ->
                 completeWithFuture(create(body)))),
-            get(() -> parameterOptional("limit", limit ->
-                completeWithFuture(list(limit.map(Integer::parseInt).orElse(50))))))),
+            get(() -> parameterOptional("limit", limit -> {
+              Integer n = limit.isPresent() ? parseLimit(limit.get()) : Integer.valueOf(50);
+              return n == null
+                  ? org.apache.pekko.http.javadsl.server.Directives.complete(io.tether.http.Problem.response(StatusCodes.BAD_REQUEST,
+                      "limit must be a whole number from 1 to 500"))
+                  : completeWithFuture(list(n));
+            })))),
         pathPrefix(PathMatchers.segment(), id -> concat(
             pathEnd(() -> get(() -> completeWithFuture(
                 control(id, Run.Describe::new, StatusCodes.OK)))),
@@ -96,6 +101,15 @@ public final class RunRoutes {
                 control(id, Run.Pause::new, StatusCodes.OK)))),
             path("resume", () -> post(() -> completeWithFuture(
                 control(id, Run.Resume::new, StatusCodes.OK))))))));
+  }
+
+  private static Integer parseLimit(String text) {
+    try {
+      int n = Integer.parseInt(text.trim());
+      return n >= 1 && n <= 500 ? n : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   private static String field(String body, String name) {
