@@ -122,6 +122,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   private boolean replayInFlight;
   private boolean throttled;
   private final List<SessionPush.Items> pending = new ArrayList<>();
+  private long pendingBytes;
   private MessageRollup rollup;
   private ActorRef<Session.Command> watched;
   private long lastInbound = System.currentTimeMillis();
@@ -243,7 +244,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     kind = r.kind();
     last = after;
     rollup = r.granularity().equals("message") ? new MessageRollup() : null;
-    pending.clear();
+    clearPending();
     replayInFlight = false;
     mode = Mode.CATCHING_UP;
     subscribe();
@@ -377,9 +378,15 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       deliver(items.offsets(), items.items());
       return;
     }
+    if (throttled) {
+      // The client is too slow for live pushes: the replay after the drain re-reads them, so
+      // keeping them would only hold memory for a client that is not reading.
+      return;
+    }
     pending.add(items);
-    if (pending.size() > settings.maxPendingPushes()) {
-      pending.remove(0);
+    pendingBytes += bytes(items);
+    while (pendingBytes > settings.maxPendingBytes() && pending.size() > 1) {
+      pendingBytes -= bytes(pending.remove(0));
     }
     if (mode == Mode.LIVE) {
       catchUp();
@@ -426,6 +433,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
         return;
       }
       pending.remove(0);
+      pendingBytes -= bytes(next);
       if (!deliver(next.offsets(), next.items())) {
         return;
       }
@@ -469,6 +477,19 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     return true;
   }
 
+  private void clearPending() {
+    pending.clear();
+    pendingBytes = 0;
+  }
+
+  private static long bytes(SessionPush.Items items) {
+    long sum = 0;
+    for (byte[] item : items.items()) {
+      sum += item.length;
+    }
+    return sum;
+  }
+
   private void throttle() {
     if (!throttled) {
       getContext().getLog().info("Client {} of session {} is slow; continuing by replay after {}",
@@ -477,7 +498,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     mode = Mode.CATCHING_UP;
     throttled = true;
     replayInFlight = false;
-    pending.clear();
+    clearPending();
     timers.startTimerWithFixedDelay(Tick.DRAIN, Tick.DRAIN, Duration.ofMillis(20));
   }
 

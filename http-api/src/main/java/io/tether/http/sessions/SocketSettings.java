@@ -10,12 +10,13 @@ import java.time.Duration;
  * @param outboundBuffer frames queued for one client before it counts as slow
  * @param idleTimeout a connection whose client sent no frame for this long is closed
  * @param replayBytes the payload budget of one catch-up replay step
- * @param maxPendingPushes live pushes kept while catching up (more are dropped and re-read)
+ * @param maxPendingBytes payload of live pushes kept while catching up (older ones are dropped
+ *     and re-read; a throttled connection keeps none)
  * @param heartbeat how often a connection re-registers with its session (presence heartbeat)
  * @param askTimeout how long a publish or control waits for the session
  */
 record SocketSettings(int outboundBuffer, Duration idleTimeout, int replayBytes,
-    int maxPendingPushes, Duration heartbeat, Duration askTimeout) {
+    long maxPendingBytes, Duration heartbeat, Duration askTimeout) {
 
   /** Frames of the outbound queue that stay free for replies (see SessionConnection). */
   static final int RESERVED_FRAMES = 32;
@@ -34,7 +35,7 @@ record SocketSettings(int outboundBuffer, Duration idleTimeout, int replayBytes,
   static SocketSettings fromConfig(Config root) {
     Config ws = root.getConfig("tether.sessions.ws");
     return new SocketSettings(ws.getInt("outbound-buffer"), ws.getDuration("idle-timeout"),
-        ws.getBytes("replay-bytes").intValue(), ws.getInt("max-pending-pushes"),
+        ws.getBytes("replay-bytes").intValue(), ws.getBytes("max-pending-bytes"),
         root.getDuration("tether.sessions.presence-timeout").dividedBy(3),
         root.getDuration("tether.http.ask-timeout"));
   }
