@@ -329,8 +329,10 @@ public final class Session
     SEQUENCE_GAP,
     /** A new producer epoch did not start at sequence 0. */
     INVALID_EPOCH_SEQ,
-    /** The group-commit buffer is full; retry later. */
+    /** The group-commit buffer is full: producers write faster than the journal takes it. */
     OVERLOADED,
+    /** The journal write failed or the entity stopped: nothing of it was acknowledged. */
+    JOURNAL_UNAVAILABLE,
     /** JSON session: output for a run that was cancelled or lost (after its fence). */
     FENCED,
     /** JSON session: a presence or control request event only the session itself writes. */
@@ -1694,7 +1696,7 @@ public final class Session
 
   /**
    * The behavior failed (journal failure) or stopped: the appends whose write did not complete,
-   * and those still buffered, are refused as overloaded (503 with Retry-After) so their
+   * and those still buffered, are refused as journal-unavailable (503 with Retry-After) so their
    * producers retry now instead of waiting for their ask to time out. None was acknowledged.
    */
   private void abandonUnpersisted() {
@@ -1707,7 +1709,8 @@ public final class Session
     flushScheduled = false;
     for (GroupCommitBuffer.Entry entry : abandoned) {
       metrics.appendRejected("journal-failure");
-      entry.replyTo().tell(new AppendRejected(AppendFailure.OVERLOADED, null, false, null, null,
+      entry.replyTo().tell(new AppendRejected(AppendFailure.JOURNAL_UNAVAILABLE, null, false,
+          null, null,
           null));
     }
   }

@@ -35,7 +35,7 @@
  *       forks is soft-deleted (410) until its last fork is released.
  *   <li><b>Journal failures</b>: a failed or timed-out write (or recovery) restarts the event
  *       sourced behavior after {@code tether.session.persist-failure-backoff}. The appends of
- *       the write in flight and any still buffered are refused as overloaded (HTTP 503 with
+ *       the write in flight and any still buffered are refused as journal-unavailable (HTTP 503 with
  *       Retry-After) at once, never acknowledged; a write that timed out may still have landed,
  *       so producers that must not duplicate use idempotent producer headers. While the behavior
  *       backs off or recovers, {@code OutageReads} answers plain reads from the last state the

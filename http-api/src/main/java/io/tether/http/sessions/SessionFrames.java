@@ -174,6 +174,8 @@ final class SessionFrames {
       case NOT_FOUND -> error(id, "not-found", "no such session");
       case GONE -> error(id, "gone", "the session has been deleted");
       case OVERLOADED -> error(id, "overloaded", "the session is busy; retry shortly");
+      case JOURNAL_UNAVAILABLE -> error(id, "unavailable",
+          "the session could not persist the batch; nothing of it was stored; retry shortly");
       default -> error(id, "refused", "append refused: " + rejected.failure());
     };
   }

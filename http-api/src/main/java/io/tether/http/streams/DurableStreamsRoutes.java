@@ -61,8 +61,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This class is only the wire layer: it validates headers and bodies (malformed input is a
  * 400 problem body), maps them to {@link Session} messages through {@link SessionStreams}, and
- * maps the replies back to status codes and headers. Limits answer 413 (body too large) and 503
- * with {@code Retry-After} (overload, unavailable entity); nothing answers 500 by design.
+ * maps the replies back to status codes and headers. Limits answer 413 (body too large), 429
+ * with {@code Retry-After} (a full group-commit buffer) and 503 with {@code Retry-After} (a
+ * failed journal write, an unavailable entity); nothing answers 500 by design.
  */
 public final class DurableStreamsRoutes {
   private static final Logger log = LoggerFactory.getLogger(DurableStreamsRoutes.class);
@@ -356,7 +357,10 @@ public final class DurableStreamsRoutes {
               rejected.receivedSeq().toString()));
       case INVALID_EPOCH_SEQ -> problem(StatusCodes.BAD_REQUEST,
           "A new producer epoch must start at Producer-Seq 0");
-      case OVERLOADED -> unavailable("The stream is taking appends faster than it can persist them");
+      case OVERLOADED -> tooManyRequests(
+          "The stream is taking appends faster than it can persist them");
+      case JOURNAL_UNAVAILABLE -> unavailable(
+          "The stream could not persist the append; nothing of it was stored");
       case FENCED -> problem(StatusCodes.CONFLICT,
           "Output for a run that was cancelled or lost is refused (the session holds its fence)");
       case RESERVED_TYPE -> problem(StatusCodes.BAD_REQUEST, "presence.* and control.cancel/"
@@ -503,6 +507,12 @@ public final class DurableStreamsRoutes {
 
   private HttpResponse unavailable(String detail) {
     return problem(StatusCodes.SERVICE_UNAVAILABLE, detail)
+        .addHeader(RawHeader.create("Retry-After", Long.toString(retryAfterSeconds)));
+  }
+
+  /** A producer outpaces the stream's journal writes: back off and retry (nothing was stored). */
+  private HttpResponse tooManyRequests(String detail) {
+    return problem(StatusCodes.TOO_MANY_REQUESTS, detail)
         .addHeader(RawHeader.create("Retry-After", Long.toString(retryAfterSeconds)));
   }
 

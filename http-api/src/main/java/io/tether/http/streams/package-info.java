@@ -17,7 +17,7 @@
  *       {@code application/octet-stream}; such an append to a stream of another type is answered
  *       400 (missing type) rather than 409.
  *   <li>Errors are {@code application/problem+json}; bodies over
- *       {@code tether.streams.max-append-bytes} are 413; an overloaded or unreachable stream is
+ *       {@code tether.streams.max-append-bytes} are 413; a stream whose producers outpace its journal is 429, an unreachable one
  *       503 with {@code Retry-After}.
  *   <li>HEAD must reach the routes as HEAD: {@code pekko.http.server.transparent-head-requests}
  *       has to be off, or HEAD would run a GET and reset a stream's TTL.

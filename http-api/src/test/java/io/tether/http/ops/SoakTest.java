@@ -107,7 +107,7 @@ class SoakTest {
         acked.add((int) seq);
         seq++;
       } else {
-        assertEquals(503, r.statusCode(), r.body());
+        assertTrue(r.statusCode() == 429 || r.statusCode() == 503, r.statusCode() + " " + r.body());
       }
       next += TimeUnit.MILLISECONDS.toNanos(PERIOD_MILLIS);
       long wait = next - System.nanoTime();

@@ -62,7 +62,8 @@ public final class SessionStreamWriter implements SessionWriter {
             return CompletableFuture.completedFuture(appended.next().encode());
           }
           Session.AppendRejected rejected = (Session.AppendRejected) reply;
-          if (rejected.failure() == Session.AppendFailure.OVERLOADED
+          if ((rejected.failure() == Session.AppendFailure.OVERLOADED
+              || rejected.failure() == Session.AppendFailure.JOURNAL_UNAVAILABLE)
               && attempt < OVERLOAD_RETRIES) {
             // Nothing was written, so sending the same batch again cannot duplicate it.
             return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(
