@@ -1,7 +1,6 @@
 package io.tether.actors.session;
 
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * A position in a durable stream: the boundary just after one item.
@@ -23,20 +22,54 @@ public record Offset(long position, long index) implements Comparable<Offset> {
   /** The start of a stream, before any item. */
   public static final Offset ZERO = new Offset(0, 0);
 
-  private static final Pattern WIRE = Pattern.compile("\\d{16}_\\d{16}");
+  private static final int DIGITS = 16;
+  private static final int WIRE_LENGTH = 2 * DIGITS + 1;
+  private static final long LIMIT = 10_000_000_000_000_000L; // 10^16
 
   /** Parses the wire form; empty when the text is not exactly an offset this server mints. */
   public static Optional<Offset> parse(String text) {
-    if (text == null || !WIRE.matcher(text).matches()) {
+    if (text == null || text.length() != WIRE_LENGTH || text.charAt(DIGITS) != '_') {
       return Optional.empty();
     }
-    return Optional.of(new Offset(Long.parseLong(text.substring(0, 16)),
-        Long.parseLong(text.substring(17))));
+    long position = digits(text, 0);
+    long index = digits(text, DIGITS + 1);
+    return position < 0 || index < 0 ? Optional.empty()
+        : Optional.of(new Offset(position, index));
   }
 
-  /** The wire form: {@code 0000000000000042_0000000000000003}. */
+  /** The 16 ASCII digits at {@code from} as a number, or -1 when one is not a digit. */
+  private static long digits(String text, int from) {
+    long value = 0;
+    for (int i = from; i < from + DIGITS; i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      value = value * 10 + (c - '0');
+    }
+    return value;
+  }
+
+  /**
+   * The wire form: {@code 0000000000000042_0000000000000003}. On every read and every delivered
+   * event, so it is written digit by digit rather than through {@code String.format}.
+   */
   public String encode() {
-    return String.format("%016d_%016d", position, index);
+    if (position < 0 || index < 0 || position >= LIMIT || index >= LIMIT) {
+      return String.format("%016d_%016d", position, index); // never minted; kept exact
+    }
+    byte[] out = new byte[WIRE_LENGTH];
+    fill(out, 0, position);
+    out[DIGITS] = '_';
+    fill(out, DIGITS + 1, index);
+    return new String(out, java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  private static void fill(byte[] out, int from, long value) {
+    for (int i = from + DIGITS - 1; i >= from; i--) {
+      out[i] = (byte) ('0' + value % 10);
+      value /= 10;
+    }
   }
 
   @Override
