@@ -41,6 +41,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -485,6 +486,10 @@ public final class DurableStreamsRoutes {
   // --- helpers ---------------------------------------------------------------------------------
 
   private CompletionStage<byte[]> body(HttpRequest request) {
+    if (request.entity() instanceof HttpEntity.Strict strict) {
+      // Most appends arrive whole: no stream to materialize and no asynchronous hop.
+      return CompletableFuture.completedFuture(strict.getData().toArray());
+    }
     return request.entity().toStrict(bodyTimeout.toMillis(), materializer)
         .thenApply(strict -> strict.getData().toArray());
   }
