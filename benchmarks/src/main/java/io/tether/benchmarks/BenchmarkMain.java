@@ -64,8 +64,8 @@ public final class BenchmarkMain {
     String runId = DateTimeFormatter.ofPattern("MMddHHmmss").withZone(ZoneOffset.UTC)
         .format(Instant.now());
     Map<String, Object> machine = new java.util.LinkedHashMap<>(MachineInfo.describe());
-    List<Scenario> scenarios = ScenarioSet.of(options.quick(), options.live().wire(),
-        options.scenarios());
+    List<Scenario> scenarios = ScenarioSet.of(options.quick(), options.streamingLive(),
+        options.connectionsLive(), options.scenarios());
     Log.info("scenarios: " + scenarios.stream().map(Scenario::id).toList() + " ("
         + (options.quick() ? "quick" : "full") + " scale)");
 
@@ -125,7 +125,8 @@ public final class BenchmarkMain {
     CURRENT.set(target);
     try {
       Log.info(name + ": up at " + target.target().url());
-      return TargetRunner.run(target, restartable, scenarios, options.live(), runId, progress);
+      return TargetRunner.run(target, restartable, scenarios, runId, options.out().resolve("logs"),
+          progress);
     } finally {
       Log.info(name + ": stopping");
       CURRENT.set(null);

@@ -18,8 +18,10 @@ import java.util.OptionalLong;
  *   --target name=url        measure an already running server instead (repeatable)
  *   --pid name=pid           its pid, for the memory figures
  *   --scenarios a,b          subset by id (token-streaming, throughput, catch-up, fan-out,
- *                            connections, sessions, failover)
- *   --live sse|long-poll     how subscribers read (default sse)
+ *                            connections, sessions, recovery, failover)
+ *   --live sse|long-poll|ws  how subscribers read in every live scenario (default: sse for
+ *                            token-streaming and fan-out, ws for connections; ws falls back to
+ *                            sse on a target without the session WebSocket)
  *   --repo DIR               repository root (for ./tether dev); --out DIR results directory
  *   --tether-timeout-s N     how long to wait for ./tether dev to be ready (default 1500)
  *   --tether-ref REF         build and run Tether from commit REF (git archive into a temporary
@@ -39,7 +41,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
     Map<String, URI> external = new LinkedHashMap<>();
     Map<String, Long> pids = new LinkedHashMap<>();
     List<String> scenarios = List.of();
-    LiveMode live = LiveMode.SSE;
+    LiveMode live = null;
     Path repo = Path.of("").toAbsolutePath();
     Path out = null;
     int tetherTimeout = 1500;
@@ -87,6 +89,19 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
         profile, tetherRef);
   }
 
+  /** How token-streaming and fan-out subscribers read: {@code --live}, else SSE. */
+  public LiveMode streamingLive() {
+    return live == null ? LiveMode.SSE : live;
+  }
+
+  /**
+   * How the connections scenario's idle subscribers connect: {@code --live}, else the session
+   * WebSocket, the connection issue 8 asks about.
+   */
+  public LiveMode connectionsLive() {
+    return live == null ? LiveMode.WS : live;
+  }
+
   public OptionalLong pidOf(String target) {
     Long pid = pids.get(target);
     return pid == null ? OptionalLong.empty() : OptionalLong.of(pid);
@@ -99,7 +114,9 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
     d.put("startedTargets", managed);
     d.put("externalTargets", external.toString());
     d.put("scenarios", scenarios.isEmpty() ? "all" : scenarios);
-    d.put("live", live.wire());
+    d.put("live", live == null ? "default" : live.wire());
+    d.put("liveStreaming", streamingLive().wire());
+    d.put("liveConnections", connectionsLive().wire());
     d.put("profiling", profile);
     d.put("tetherSource", tetherRef == null ? "working tree" : "commit " + tetherRef);
     return d;

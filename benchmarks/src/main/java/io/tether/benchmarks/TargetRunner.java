@@ -8,14 +8,17 @@ import io.tether.benchmarks.result.ScenarioResult;
 import io.tether.benchmarks.result.TargetRun;
 import io.tether.benchmarks.scenario.Scenario;
 import io.tether.benchmarks.scenario.ScenarioContext;
-import io.tether.benchmarks.client.LiveMode;
+import io.tether.benchmarks.client.WsSubscriber;
 import io.tether.benchmarks.targets.ManagedTarget;
 import io.tether.benchmarks.targets.Target;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -37,7 +40,7 @@ final class TargetRunner {
   private TargetRunner() {}
 
   static TargetRun run(ManagedTarget managed, boolean restartable, List<Scenario> scenarios,
-      LiveMode live, String runId, Consumer<TargetRun> progress) {
+      String runId, Path logs, Consumer<TargetRun> progress) {
     Target target = managed.target();
     StreamClient client = new StreamClient(HttpClients.newClient(target.name() + "-req"),
         target.url(), "/v1/stream/", Duration.ofSeconds(60));
@@ -52,17 +55,22 @@ final class TargetRunner {
       current.set(t);
       return t;
     } : null;
-    ScenarioContext ctx =
-        new ScenarioContext(target, client, liveClients, live, prefix, restarter);
     List<ScenarioResult> results = new ArrayList<>();
     String probe = probe(client, prefix + "-probe");
+    String noSocket = probe != null ? probe : WsSubscriber.probe(liveClients.get(0),
+        client.sessionSocketUri(prefix + "-probe"), null, Duration.ofSeconds(20));
+    Map<String, Object> info = new LinkedHashMap<>(target.info());
+    info.put("sessionWebSocket", noSocket == null ? "yes" : "no (" + noSocket + ")");
+    Log.info(target.name() + ": session WebSocket: " + info.get("sessionWebSocket"));
+    ScenarioContext ctx = new ScenarioContext(target, client, liveClients, prefix, restarter,
+        noSocket, managed.tetherRoot(), logs);
     if (probe != null) {
       Log.info(target.name() + ": protocol probe failed: " + probe);
       for (Scenario s : scenarios) {
         results.add(ScenarioResult.without(s.id(), s.title(), s.params(),
             "skipped: the target does not serve the protocol yet (" + probe + ")"));
       }
-      return new TargetRun(target.name(), target.url().toString(), target.info(),
+      return new TargetRun(target.name(), target.url().toString(), info,
           "probe failed: " + probe, results);
     }
     ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
@@ -76,14 +84,15 @@ final class TargetRunner {
         CpuMeter.Snapshot before = CpuMeter.snapshot(ctx.target().pid());
         ScenarioResult result = runOne(executor, s, ctx);
         // A restart changes the pid; CPU of a restarted server is not comparable, so skip it.
-        if (current.get() == ctx.target()) {
+        if (current.get() == ctx.target() && s.measuresTarget()) {
           result = withCpu(result, CpuMeter.between(before, CpuMeter.snapshot(ctx.target().pid())));
         }
         results.add(result);
         progress.accept(new TargetRun(target.name(), target.url().toString(),
-            current.get().info(), "running", List.copyOf(results)));
+            withSocket(current.get().info(), info), "running", List.copyOf(results)));
         if (current.get() != ctx.target()) {
-          ctx = new ScenarioContext(current.get(), client, liveClients, live, prefix, restarter);
+          ctx = new ScenarioContext(current.get(), client, liveClients, prefix, restarter,
+              noSocket, managed.tetherRoot(), logs);
         }
         Log.info(target.name() + ": " + s.id() + " -> " + results.get(results.size() - 1).status());
         Thread.sleep(PAUSE_SECONDS * 1000L);
@@ -93,8 +102,16 @@ final class TargetRunner {
     } finally {
       executor.shutdownNow();
     }
-    return new TargetRun(target.name(), target.url().toString(), current.get().info(), "ok",
-        results);
+    return new TargetRun(target.name(), target.url().toString(),
+        withSocket(current.get().info(), info), "ok", results);
+  }
+
+  /** The target's info as it is now (a restart updates it) with the WebSocket probe's outcome. */
+  private static Map<String, Object> withSocket(Map<String, Object> now,
+      Map<String, Object> probed) {
+    Map<String, Object> info = new LinkedHashMap<>(now);
+    info.put("sessionWebSocket", probed.get("sessionWebSocket"));
+    return info;
   }
 
   /** Adds where the CPU went during the scenario, as metrics. */

@@ -51,7 +51,8 @@ public final class LongPollSubscriber implements LiveSubscriber {
       poll();
       return;
     }
-    HttpRequest tail = HttpRequest.newBuilder(client.withOffset(stream, "now", null)).GET().build();
+    HttpRequest tail = client.authorize(
+        HttpRequest.newBuilder(client.withOffset(stream, "now", null))).GET().build();
     http.sendAsync(tail, HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
       String next = e == null && r.statusCode() == 200
           ? r.headers().firstValue("Stream-Next-Offset").orElse(null) : null;
@@ -76,7 +77,8 @@ public final class LongPollSubscriber implements LiveSubscriber {
     String query = cursor == null ? ""
         : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8);
     URI uri = URI.create(client.withOffset(stream, offset, "long-poll") + query);
-    HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(2)).GET().build();
+    HttpRequest request = client.authorize(HttpRequest.newBuilder(uri))
+        .timeout(Duration.ofMinutes(2)).GET().build();
     http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> {
       boolean closed = false;
       boolean failed = e != null || (r.statusCode() != 200 && r.statusCode() != 204);

@@ -56,7 +56,8 @@ public final class SseSubscriber implements LiveSubscriber {
       finish();
       return;
     }
-    HttpRequest request = HttpRequest.newBuilder(client.withOffset(stream, offset, "sse"))
+    HttpRequest request = client.authorize(
+            HttpRequest.newBuilder(client.withOffset(stream, offset, "sse")))
         .header("Accept", "text/event-stream")
         .GET().build();
     http.sendAsync(request, this::bodyFor).whenComplete((response, error) -> {

@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -23,16 +24,66 @@ public final class StreamClient {
   public static final String BYTES = "application/octet-stream";
 
   private final HttpClient http;
+  private final String root;
   private final URI streamsBase;
   private final Duration timeout;
+  private final String bearer;
 
   /** {@code serverUrl} is the server root; streams live under {@code streamPath} below it. */
   public StreamClient(HttpClient http, URI serverUrl, String streamPath, Duration timeout) {
+    this(http, serverUrl.toString().replaceAll("/+$", ""), streamPath, timeout, null);
+  }
+
+  private StreamClient(HttpClient http, String root, String streamPath, Duration timeout,
+      String bearer) {
     this.http = http;
-    String root = serverUrl.toString().replaceAll("/+$", "");
+    this.root = root;
     String path = streamPath.startsWith("/") ? streamPath : "/" + streamPath;
     this.streamsBase = URI.create(root + (path.endsWith("/") ? path : path + "/"));
     this.timeout = timeout;
+    this.bearer = bearer;
+  }
+
+  /**
+   * The same client sending {@code Authorization: Bearer <token>} with every request and
+   * WebSocket upgrade (a server with authentication on, such as a Tether cluster).
+   */
+  public StreamClient withBearer(String token) {
+    return new StreamClient(http, root, streamsBase.getPath(), timeout, token);
+  }
+
+  /** The same client on another server (another node of a cluster), same token. */
+  public StreamClient on(URI serverUrl) {
+    return new StreamClient(http, serverUrl.toString().replaceAll("/+$", ""),
+        streamsBase.getPath(), timeout, bearer);
+  }
+
+  /** The same client with another request timeout. */
+  public StreamClient withTimeout(Duration requestTimeout) {
+    return new StreamClient(http, root, streamsBase.getPath(), requestTimeout, bearer);
+  }
+
+  /** The server root this client talks to. */
+  public URI serverUrl() {
+    return URI.create(root);
+  }
+
+  /**
+   * Tether's session WebSocket for a JSON stream: {@code ws://<server>/v1/sessions/<name>/ws}
+   * (a session is a JSON stream; the stream must exist before the socket can follow it).
+   */
+  public URI sessionSocketUri(String name) {
+    return URI.create(root.replaceFirst("^http", "ws") + "/v1/sessions/" + name + "/ws");
+  }
+
+  /** The bearer token, or null when the client sends none. */
+  public String bearer() {
+    return bearer;
+  }
+
+  /** Adds the client's credentials, if any, to a request being built. */
+  public HttpRequest.Builder authorize(HttpRequest.Builder request) {
+    return bearer == null ? request : request.header("Authorization", "Bearer " + bearer);
   }
 
   /** The result of a write: the HTTP status and the {@code Stream-Next-Offset} it returned. */
@@ -57,7 +108,7 @@ public final class StreamClient {
 
   /** {@code PUT}: creates the stream (201), or confirms an identical one (200). */
   public CompletableFuture<Written> create(String name, String contentType) {
-    HttpRequest request = HttpRequest.newBuilder(streamUri(name)).timeout(timeout)
+    HttpRequest request = authorize(HttpRequest.newBuilder(streamUri(name))).timeout(timeout)
         .header("Content-Type", contentType)
         .PUT(HttpRequest.BodyPublishers.noBody())
         .build();
@@ -66,16 +117,26 @@ public final class StreamClient {
 
   /** {@code POST}: appends one body; the server acknowledges (2xx) once it is durable. */
   public CompletableFuture<Written> append(String name, String contentType, byte[] body) {
-    HttpRequest request = HttpRequest.newBuilder(streamUri(name)).timeout(timeout)
+    return append(name, contentType, body, Map.of());
+  }
+
+  /**
+   * {@code POST} with extra headers, e.g. {@code Producer-Id}, {@code Producer-Epoch} and
+   * {@code Producer-Seq}, which make a retried append idempotent.
+   */
+  public CompletableFuture<Written> append(String name, String contentType, byte[] body,
+      Map<String, String> headers) {
+    HttpRequest.Builder request = authorize(HttpRequest.newBuilder(streamUri(name)))
+        .timeout(timeout)
         .header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-        .build();
-    return send(request);
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    headers.forEach(request::header);
+    return send(request.build());
   }
 
   /** {@code POST Stream-Closed: true}: closes the stream, which ends every live reader of it. */
   public CompletableFuture<Written> close(String name) {
-    HttpRequest request = HttpRequest.newBuilder(streamUri(name)).timeout(timeout)
+    HttpRequest request = authorize(HttpRequest.newBuilder(streamUri(name))).timeout(timeout)
         .header("Stream-Closed", "true")
         .POST(HttpRequest.BodyPublishers.noBody())
         .build();
@@ -84,8 +145,8 @@ public final class StreamClient {
 
   /** {@code GET ?offset=}: one catch-up page from {@code offset} ({@code -1} is the start). */
   public Page read(String name, String offset) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(withOffset(name, offset, null)).timeout(timeout)
-        .GET().build();
+    HttpRequest request = authorize(HttpRequest.newBuilder(withOffset(name, offset, null)))
+        .timeout(timeout).GET().build();
     HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
     return new Page(response.statusCode(), response.body(),
         response.headers().firstValue("Stream-Next-Offset").orElse(null),

@@ -30,8 +30,11 @@ public final class DeliverySink {
     windowEnd = nowNanos;
   }
 
-  /** Accounts for every message in one delivered payload (an SSE data event or a read body). */
-  public void onPayload(CharSequence payload) {
+  /**
+   * Accounts for every message in one delivered payload (an SSE data event, a read body, a
+   * WebSocket event frame); returns how many messages with a send time it held.
+   */
+  public int onPayload(CharSequence payload) {
     long now = System.nanoTime();
     int n = TimestampScanner.scan(payload, sent -> {
       if (sent >= windowStart && sent <= windowEnd) {
@@ -41,6 +44,7 @@ public final class DeliverySink {
     });
     delivered.add(n);
     timeline.add(now, n);
+    return n;
   }
 
   public Histogram latency() {

@@ -43,8 +43,9 @@ final class IssueTargets {
           "the full scale offers 100,000/s (1,000 readers x 100/s)", true),
       new Check("memory per idle session", "sessions", "server memory per idle stream", false,
           2048, "RSS delta, bytes", false),
-      new Check("idle live connections held", "connections", "connections held", true, 10_000,
-          "the full scale opens 10,000", true));
+      new Check("idle WebSocket connections held", "connections", "WebSocket connections held",
+          true, 10_000, "the full scale opens 10,000; only a target with the session WebSocket",
+          true));
 
   private IssueTargets() {}
 

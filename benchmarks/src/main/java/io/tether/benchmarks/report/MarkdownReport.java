@@ -125,7 +125,11 @@ public final class MarkdownReport {
       new String[] {"sessions", "server memory per idle stream"},
       new String[] {"recovery", "first full read after restart p50"},
       new String[] {"recovery", "first full read after restart p99"},
-      new String[] {"recovery", "second full read p50"});
+      new String[] {"recovery", "second full read p50"},
+      new String[] {"failover", "kill to first delivery, subscriber resumed on another node p50"},
+      new String[] {"failover", "kill to first delivery, subscriber resumed on another node max"},
+      new String[] {"failover", "kill to first delivery, subscriber on a surviving node p50"},
+      new String[] {"failover", "kill to first acknowledged append p50"});
 
   /** One table of the headline figures of every scenario, with the ratio. */
   private static void renderSummary(StringBuilder md, List<TargetRun> targets) {

@@ -1,6 +1,7 @@
 package io.tether.benchmarks.scenario;
 
 import io.tether.benchmarks.Log;
+import io.tether.benchmarks.client.LiveMode;
 import io.tether.benchmarks.client.StreamClient;
 import io.tether.benchmarks.measure.DeliverySink;
 import io.tether.benchmarks.measure.Latencies;
@@ -43,7 +44,7 @@ public final class FanOut implements Scenario {
 
   @Override
   public String title() {
-    return "4. Fan-out (1 stream, " + p.subscribers + " " + p.live + " subscribers, "
+    return "4. Fan-out (1 stream, " + p.subscribers + " " + LiveGroup.describe(p.live) + " subscribers, "
         + p.deltasPerSecond + " deltas/s)";
   }
 
@@ -60,6 +61,8 @@ public final class FanOut implements Scenario {
   @Override
   public ScenarioResult run(ScenarioContext ctx) throws Exception {
     ScenarioResult.Builder r = new ScenarioResult.Builder(id(), title(), p);
+    LiveMode mode = LiveMode.parse(p.live);
+    r.note(ctx.liveNote(mode));
     String stream = ctx.stream(id(), 0);
     if (!ctx.client().create(stream, StreamClient.JSON).get().ok()) {
       return r.build("failed: could not create " + stream);
@@ -68,7 +71,7 @@ public final class FanOut implements Scenario {
     RateTimeline deliveries = new RateTimeline(seconds);
     RateTimeline acks = new RateTimeline(seconds);
     DeliverySink sink = new DeliverySink(deliveries);
-    LiveGroup group = LiveGroup.open(ctx, p.subscribers, 100, 120, i -> stream, sink);
+    LiveGroup group = LiveGroup.open(ctx, mode, p.subscribers, 100, 120, i -> stream, sink);
     Log.info(id() + ": " + group.attached() + "/" + p.subscribers + " subscribers attached in "
         + String.format("%.1f s", group.attachSeconds()));
     r.metric("subscribers attached", group.attached(), "", Better.HIGHER);
@@ -109,6 +112,12 @@ public final class FanOut implements Scenario {
     r.metric("deliveries missing", Math.max(0, expected - sink.delivered()), "", Better.LOWER);
     r.metric("append errors", errors.sum(), "", Better.LOWER);
     r.metric("subscriber failures", group.failures(), "", Better.LOWER);
+    if (ctx.live(mode) == LiveMode.WS) {
+      r.metric("WebSocket error frames", group.errorFrames(), "", Better.LOWER);
+      if (group.failures() > 0 || group.errorFrames() > 0) {
+        r.note("last WebSocket failure: " + group.lastFailure());
+      }
+    }
     r.metric("deliveries duplicated, reordered or after a gap", group.sequenceAnomalies(), "",
         Better.LOWER);
     r.latency("append-to-subscriber", sink.latency());

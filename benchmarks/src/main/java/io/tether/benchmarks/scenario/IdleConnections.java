@@ -1,8 +1,10 @@
 package io.tether.benchmarks.scenario;
 
 import io.tether.benchmarks.Log;
+import io.tether.benchmarks.client.LiveMode;
 import io.tether.benchmarks.client.StreamClient;
 import io.tether.benchmarks.measure.DeliverySink;
+import io.tether.benchmarks.measure.ProcessFiles;
 import io.tether.benchmarks.measure.ProcessMemory;
 import io.tether.benchmarks.measure.RateTimeline;
 import io.tether.benchmarks.result.Metric.Better;
@@ -11,10 +13,16 @@ import java.util.OptionalLong;
 
 /**
  * Scenario 5, connections: opens {@code connections} idle live subscribers spread over
- * {@code streams} streams and holds them. Reports how many the server held and its resident
- * memory per held connection (RSS after minus RSS before, divided by the count), read from
- * {@code /proc/<pid>/status}. The WebSocket of the issue does not exist yet; live HTTP readers
- * (SSE by default) are the connection kind both servers have.
+ * {@code streams} streams and holds them. Reports how many the server held (and, from
+ * {@code /proc/<pid>/fd}, that it really holds one descriptor for each) and its resident memory
+ * per held connection (RSS while holding minus RSS before, divided by the count), read from
+ * {@code /proc/<pid>/status}.
+ *
+ * <p>The issue's figure is idle session WebSockets, so the subscribers use Tether's session
+ * WebSocket by default ({@code --live} overrides it); a target without one (the peer) holds idle
+ * SSE readers instead, the comparable connection it has, and its results say so. Every
+ * WebSocket is a different device, so each attach also makes the session write a
+ * {@code presence.joined} event that its other subscribers receive.
  */
 public final class IdleConnections implements Scenario {
   /** The parameters, recorded with the results. */
@@ -42,7 +50,8 @@ public final class IdleConnections implements Scenario {
 
   @Override
   public String title() {
-    return "5. Idle live connections (" + p.connections + " " + p.live + " subscribers)";
+    return "5. Idle live connections (" + p.connections + " " + LiveGroup.describe(p.live)
+        + " subscribers)";
   }
 
   @Override
@@ -58,22 +67,40 @@ public final class IdleConnections implements Scenario {
   @Override
   public ScenarioResult run(ScenarioContext ctx) throws Exception {
     ScenarioResult.Builder r = new ScenarioResult.Builder(id(), title(), p);
+    LiveMode mode = LiveMode.parse(p.live);
+    LiveMode used = ctx.live(mode);
+    r.note(ctx.liveNote(mode));
+    OptionalLong ownLimit = ProcessFiles.limit(ProcessFiles.self());
+    if (ownLimit.isPresent() && ownLimit.getAsLong() < p.connections + 1000L) {
+      r.note("the load generator may open only " + ownLimit.getAsLong() + " files (ulimit -n), "
+          + "fewer than the " + p.connections + " sockets plus a margin this scenario needs");
+    }
     Bulk.Outcome created = Bulk.run(p.streams, 16, 60,
         i -> ctx.client().create(ctx.stream(id(), i), StreamClient.JSON));
     if (created.failed() > 0) {
       return r.build("failed: streams not created (" + created.lastFailure() + ")");
     }
     Thread.sleep(1000);
-    OptionalLong before = ProcessMemory.rssBytes(ctx.target().pid());
+    OptionalLong pid = ctx.target().pid();
+    OptionalLong before = ProcessMemory.rssBytes(pid);
+    OptionalLong filesBefore = ProcessFiles.open(pid);
     DeliverySink sink = new DeliverySink(new RateTimeline(1));
-    LiveGroup group = LiveGroup.open(ctx, p.connections, p.connectConcurrency, 180,
+    LiveGroup group = LiveGroup.open(ctx, mode, p.connections, p.connectConcurrency, 180,
         i -> ctx.stream(id(), i % p.streams), sink);
-    Log.info(id() + ": " + group.attached() + "/" + p.connections + " held after "
-        + String.format("%.1f s", group.attachSeconds()));
+    Log.info(id() + ": " + group.attached() + "/" + p.connections + " " + used.wire()
+        + " held after " + String.format("%.1f s", group.attachSeconds()));
+    long endedBeforeHold = group.finished();
     Thread.sleep(p.holdSeconds * 1000L);
-    OptionalLong during = ProcessMemory.rssBytes(ctx.target().pid());
+    OptionalLong during = ProcessMemory.rssBytes(pid);
+    OptionalLong filesDuring = ProcessFiles.open(pid);
+    long stillOpen = group.attached() - (group.finished() - endedBeforeHold);
     r.metric("connections held", group.attached(), "", Better.HIGHER);
+    if (used == LiveMode.WS) {
+      r.metric("WebSocket connections held", group.attached(), "", Better.HIGHER);
+    }
     r.metric("connections refused or failed", group.failedToAttach(), "", Better.LOWER);
+    r.metric("connections still open after the hold", stillOpen, "", Better.HIGHER);
+    r.metric("reconnects (attach and hold)", group.reconnects(), "", Better.LOWER);
     r.metric("time to attach all", group.attachSeconds(), "s", Better.LOWER);
     if (before.isPresent() && during.isPresent()) {
       r.metric("server RSS before", before.getAsLong() / 1e6, "MB", Better.NEITHER);
@@ -85,6 +112,26 @@ public final class IdleConnections implements Scenario {
       }
     } else {
       r.note("server pid unknown: no memory figures");
+    }
+    if (filesBefore.isPresent() && filesDuring.isPresent()) {
+      r.metric("server open files before", filesBefore.getAsLong(), "", Better.NEITHER);
+      r.metric("server open files holding", filesDuring.getAsLong(), "", Better.NEITHER);
+    }
+    ProcessFiles.limit(pid).ifPresent(limit -> r.metric("server open-files limit",
+        limit == Long.MAX_VALUE ? -1 : limit, "", Better.NEITHER));
+    ProcessMemory.rssBytes(ProcessFiles.self()).ifPresent(rss ->
+        r.metric("load generator RSS holding", rss / 1e6, "MB", Better.NEITHER));
+    ownLimit.ifPresent(limit -> r.metric("load generator open-files limit",
+        limit == Long.MAX_VALUE ? -1 : limit, "", Better.NEITHER));
+    if (used == LiveMode.WS) {
+      r.metric("WebSocket error frames", group.errorFrames(), "", Better.LOWER);
+      r.metric("session-written events received (presence)", group.eventsWithoutTimestamp(), "",
+          Better.NEITHER);
+      r.note("each WebSocket is its own device: attaching makes the session write a "
+          + "presence.joined event, which its other subscribers receive (counted above)");
+    }
+    if (group.failedToAttach() > 0 || group.failures() > 0) {
+      r.note("last subscriber failure: " + group.lastFailure());
     }
     long releasing = System.nanoTime();
     Bulk.run(p.streams, 16, 30, i -> ctx.client().close(ctx.stream(id(), i)));

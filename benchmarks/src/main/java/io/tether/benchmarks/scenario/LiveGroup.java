@@ -1,6 +1,8 @@
 package io.tether.benchmarks.scenario;
 
+import io.tether.benchmarks.client.LiveMode;
 import io.tether.benchmarks.client.LiveSubscriber;
+import io.tether.benchmarks.client.WsSubscriber;
 import io.tether.benchmarks.measure.DeliverySink;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,9 +22,14 @@ final class LiveGroup {
   private int failedToAttach;
   private double attachSeconds;
 
-  /** Opens {@code count} readers made by {@code factory}; waits up to {@code timeoutSeconds}. */
-  static LiveGroup open(ScenarioContext ctx, int count, int concurrency, int timeoutSeconds,
-      IntFunction<String> streamOf, DeliverySink sink) throws InterruptedException {
+  /**
+   * Opens {@code count} readers of the streams {@code streamOf} names, in {@code mode} (as this
+   * target serves it, see {@link ScenarioContext#live}); waits up to {@code timeoutSeconds}.
+   */
+  static LiveGroup open(ScenarioContext ctx, LiveMode mode, int count, int concurrency,
+      int timeoutSeconds, IntFunction<String> streamOf, DeliverySink sink)
+      throws InterruptedException {
+    LiveMode used = ctx.live(mode);
     LiveGroup group = new LiveGroup();
     Semaphore connecting = new Semaphore(concurrency);
     long began = System.nanoTime();
@@ -31,7 +38,7 @@ final class LiveGroup {
       if (!connecting.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         break;
       }
-      LiveSubscriber s = ctx.live().subscriber(ctx.liveClient(i), ctx.client(),
+      LiveSubscriber s = used.subscriber(ctx.liveClient(i), ctx.client(),
           streamOf.apply(i), "now", sink);
       group.subscribers.add(s);
       s.ready().whenComplete((v, e) -> connecting.release());
@@ -52,6 +59,12 @@ final class LiveGroup {
     group.failedToAttach += count - group.subscribers.size();
     group.attachSeconds = (System.nanoTime() - began) / 1e9;
     return group;
+  }
+
+  /** The live mode for a title: ws says that a target without the WebSocket uses SSE. */
+  static String describe(String live) {
+    return LiveMode.parse(live) == LiveMode.WS ? "ws (sse where the target has no session WebSocket)"
+        : live;
   }
 
   int attached() {
@@ -77,6 +90,30 @@ final class LiveGroup {
 
   int reconnects() {
     return subscribers.stream().mapToInt(LiveSubscriber::reconnects).sum();
+  }
+
+  /** Readers that have stopped for good (gave up, or the server ended the stream). */
+  long finished() {
+    return subscribers.stream().filter(s -> s.finished().isDone()).count();
+  }
+
+  /** WebSocket error frames received, summed (zero for the HTTP modes). */
+  long errorFrames() {
+    return subscribers.stream().filter(s -> s instanceof WsSubscriber)
+        .mapToLong(s -> ((WsSubscriber) s).errorFrames()).sum();
+  }
+
+  /** WebSocket event frames without a send time (events the session wrote: presence). */
+  long eventsWithoutTimestamp() {
+    return subscribers.stream().filter(s -> s instanceof WsSubscriber)
+        .mapToLong(s -> ((WsSubscriber) s).eventsWithoutTimestamp()).sum();
+  }
+
+  /** The last failure some reader saw, or "none". */
+  String lastFailure() {
+    return subscribers.stream().filter(s -> s instanceof WsSubscriber)
+        .map(s -> ((WsSubscriber) s).lastError()).filter(e -> !e.equals("none"))
+        .reduce((a, b) -> b).orElse("none");
   }
 
   /** Stops every reader, waits up to {@code seconds} for them; returns how many did not finish. */

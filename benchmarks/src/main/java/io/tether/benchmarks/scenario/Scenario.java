@@ -20,5 +20,13 @@ public interface Scenario {
   /** The longest the scenario may take before the run gives up on it. */
   int maxSeconds();
 
+  /**
+   * Whether the scenario loads the target itself, so the CPU the target used while it ran is
+   * worth recording; false for one that runs servers of its own (failover).
+   */
+  default boolean measuresTarget() {
+    return true;
+  }
+
   ScenarioResult run(ScenarioContext context) throws Exception;
 }

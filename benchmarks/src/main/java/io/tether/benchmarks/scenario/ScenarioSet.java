@@ -1,22 +1,30 @@
 package io.tether.benchmarks.scenario;
 
+import io.tether.benchmarks.client.LiveMode;
 import java.util.List;
 
 /** The scenarios of a run, in the order they run, at full or quick scale. */
 public final class ScenarioSet {
   private ScenarioSet() {}
 
-  /** Every scenario; {@code only} (ids) narrows the set when it is not empty. */
-  public static List<Scenario> of(boolean quick, String live, List<String> only) {
+  /**
+   * Every scenario; {@code only} (ids) narrows the set when it is not empty. {@code streaming} is
+   * how token-streaming and fan-out subscribers read, {@code connections} how the connections
+   * scenario's idle subscribers connect.
+   */
+  public static List<Scenario> of(boolean quick, LiveMode streaming, LiveMode connections,
+      List<String> only) {
+    String live = streaming.wire();
+    String idle = connections.wire();
     List<Scenario> all = List.of(
         new TokenStreaming(quick ? TokenStreaming.quick(live) : TokenStreaming.full(live)),
         new ThroughputCeiling(quick ? ThroughputCeiling.quick() : ThroughputCeiling.full()),
         new CatchUp(quick ? CatchUp.quick() : CatchUp.full()),
         new FanOut(quick ? FanOut.quick(live) : FanOut.full(live)),
-        new IdleConnections(quick ? IdleConnections.quick(live) : IdleConnections.full(live)),
+        new IdleConnections(quick ? IdleConnections.quick(idle) : IdleConnections.full(idle)),
         new IdleSessions(quick ? IdleSessions.quick() : IdleSessions.full()),
         new Recovery(quick ? Recovery.quick() : Recovery.full()),
-        new Failover());
+        new Failover(quick ? Failover.quick() : Failover.full()));
     if (only.isEmpty()) {
       return all;
     }

@@ -1,6 +1,7 @@
 package io.tether.benchmarks.scenario;
 
 import io.tether.benchmarks.Log;
+import io.tether.benchmarks.client.LiveMode;
 import io.tether.benchmarks.client.StreamClient;
 import io.tether.benchmarks.measure.DeliverySink;
 import io.tether.benchmarks.measure.Latencies;
@@ -45,7 +46,7 @@ public final class TokenStreaming implements Scenario {
   @Override
   public String title() {
     return "1. Token streaming (" + p.streams + " streams x " + p.deltasPerSecond + " deltas/s, "
-        + p.subscribersPerStream + " " + p.live + " subscribers each)";
+        + p.subscribersPerStream + " " + LiveGroup.describe(p.live) + " subscribers each)";
   }
 
   @Override
@@ -61,6 +62,8 @@ public final class TokenStreaming implements Scenario {
   @Override
   public ScenarioResult run(ScenarioContext ctx) throws Exception {
     ScenarioResult.Builder r = new ScenarioResult.Builder(id(), title(), p);
+    LiveMode mode = LiveMode.parse(p.live);
+    r.note(ctx.liveNote(mode));
     Bulk.Outcome created = Bulk.run(p.streams, 16, 60,
         i -> ctx.client().create(ctx.stream(id(), i), StreamClient.JSON));
     if (created.failed() > 0) {
@@ -72,7 +75,7 @@ public final class TokenStreaming implements Scenario {
     RateTimeline acks = new RateTimeline(seconds);
     DeliverySink sink = new DeliverySink(deliveries);
     int readers = p.streams * p.subscribersPerStream;
-    LiveGroup group = LiveGroup.open(ctx, readers, 200, 60,
+    LiveGroup group = LiveGroup.open(ctx, mode, readers, 200, 60,
         i -> ctx.stream(id(), i % p.streams), sink);
     Log.info(id() + ": " + group.attached() + "/" + readers + " subscribers attached in "
         + String.format("%.1f s", group.attachSeconds()));
@@ -130,6 +133,12 @@ public final class TokenStreaming implements Scenario {
     r.metric("deliveries missing", Math.max(0, expected - sink.delivered()), "", Better.LOWER);
     r.metric("subscribers attached", group.attached(), "", Better.HIGHER);
     r.metric("subscriber failures", group.failures(), "", Better.LOWER);
+    if (ctx.live(mode) == LiveMode.WS) {
+      r.metric("WebSocket error frames", group.errorFrames(), "", Better.LOWER);
+      if (group.failures() > 0 || group.errorFrames() > 0) {
+        r.note("last WebSocket failure: " + group.lastFailure());
+      }
+    }
     r.metric("deliveries duplicated, reordered or after a gap", group.sequenceAnomalies(), "",
         Better.LOWER);
     r.latency("append-to-subscriber", sink.latency());

@@ -13,6 +13,14 @@ public interface ManagedTarget extends AutoCloseable {
     throw new UnsupportedOperationException(target().name() + " was not started by this run");
   }
 
+  /**
+   * The Tether source tree (with {@code runtime/target/tether.jar} built) this target runs from,
+   * for scenarios that start more Tether nodes of their own (failover); null for anything else.
+   */
+  default java.nio.file.Path tetherRoot() {
+    return null;
+  }
+
   /** Stops the server and waits for it to exit. */
   @Override
   void close();

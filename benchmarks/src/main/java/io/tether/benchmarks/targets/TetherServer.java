@@ -144,6 +144,11 @@ public final class TetherServer implements ManagedTarget {
   }
 
   @Override
+  public Path tetherRoot() {
+    return repo;
+  }
+
+  @Override
   public Target restart() throws Exception {
     stop();
     launch();
