@@ -630,61 +630,99 @@ public final class Session
         .build();
   }
 
+  /**
+   * One method per entity rather than a built handler: the builders allocate a case object and
+   * two lambdas per event and command type for every entity (2.7 KB of an idle session's 7.6 KB,
+   * measured with a class histogram of 5,000 sessions).
+   */
   @Override
   public EventHandler<StreamState, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(StreamCreated.class, (state, e) -> state.next().created(e))
-        .onEvent(ItemsAppended.class, (state, e) ->
-            state.next().appended(e, settings.tailMaxBytes(), settings.tailMaxBatches()))
-        .onEvent(StreamClosed.class, (state, e) -> state.next().closedNow(e))
-        .onEvent(ForkAcquired.class, (state, e) -> state.next().withForkRefs(1))
-        .onEvent(ForkReleased.class, (state, e) -> state.next().withForkRefs(-1))
-        .onEvent(StreamDeleted.class, (state, e) -> state.next().deleted(e))
-        .onEvent(AccessRecorded.class, (state, e) ->
-            state.next().withRecordedAccess(e.lastAccessMillis()))
-        .onEvent(CursorsMoved.class, (state, e) -> state.next().withCursors(e.cursors()))
-        .build();
+    return this::applyEvent;
+  }
+
+  private StreamState applyEvent(StreamState state, Event event) {
+    StreamState next = state.next();
+    if (event instanceof ItemsAppended e) {
+      return next.appended(e, settings.tailMaxBytes(), settings.tailMaxBatches());
+    } else if (event instanceof CursorsMoved e) {
+      return next.withCursors(e.cursors());
+    } else if (event instanceof AccessRecorded e) {
+      return next.withRecordedAccess(e.lastAccessMillis());
+    } else if (event instanceof StreamCreated e) {
+      return next.created(e);
+    } else if (event instanceof StreamClosed e) {
+      return next.closedNow(e);
+    } else if (event instanceof ForkAcquired) {
+      return next.withForkRefs(1);
+    } else if (event instanceof ForkReleased) {
+      return next.withForkRefs(-1);
+    } else if (event instanceof StreamDeleted e) {
+      return next.deleted(e);
+    }
+    throw new IllegalStateException("unknown session event " + event.getClass().getName());
   }
 
   @Override
   public CommandHandlerWithReply<Command, Event, StreamState> commandHandler() {
-    CommandHandlerWithReply<Command, Event, StreamState> handler = handlers();
-    return (state, cmd) -> {
-      // Commands only run between writes, so the state they see is durable.
-      lastDurable = state;
-      ReplyEffect<Event, StreamState> effect = handler.apply(state, cmd);
-      reportReaders(waiters.size() + subscribers.size());
-      return effect;
-    };
+    return this::handle;
   }
 
-  private CommandHandlerWithReply<Command, Event, StreamState> handlers() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
-        .onCommand(Create.class, this::onCreate)
-        .onCommand(Append.class, this::onAppend)
-        .onCommand(Flush.class, this::onFlush)
-        .onCommand(Read.class, this::onRead)
-        .onCommand(WaiterExpired.class, this::onWaiterExpired)
-        .onCommand(Describe.class, this::onDescribe)
-        .onCommand(Delete.class, this::onDelete)
-        .onCommand(AcquireFork.class, this::onAcquireFork)
-        .onCommand(ReleaseFork.class, this::onReleaseFork)
-        .onCommand(ExpiryTick.class, this::onExpiryTick)
-        .onCommand(Stop.class, this::onStop)
-        .onCommand(ForgetRecordedAccess.class, this::onForgetRecordedAccess)
-        .onCommand(Subscribe.class, this::onSubscribe)
-        .onCommand(Unsubscribe.class, (state, cmd) -> detach(state, cmd.subscriber()))
-        .onCommand(SubscriberTerminated.class, (state, cmd) -> detach(state, cmd.subscriber()))
-        .onCommand(PresenceSweep.class, this::onPresenceSweep)
-        .onCommand(LossCheck.class, this::onLossCheck)
-        .onCommand(Control.class, this::onControl)
-        .onCommand(AckCursor.class, this::onAckCursor)
-        .onCommand(FlushCursors.class, this::onFlushCursors)
-        .onCommand(DescribeSession.class, this::onDescribeSession)
-        .onCommand(Replay.class, this::onReplay)
-        .build();
+  private ReplyEffect<Event, StreamState> handle(StreamState state, Command cmd) {
+    // Commands only run between writes, so the state they see is durable.
+    lastDurable = state;
+    ReplyEffect<Event, StreamState> effect = dispatch(state, cmd);
+    reportReaders(waiters.size() + subscribers.size());
+    return effect;
+  }
+
+  /** The handler of each command, the most frequent first. */
+  private ReplyEffect<Event, StreamState> dispatch(StreamState state, Command cmd) {
+    if (cmd instanceof Append c) {
+      return onAppend(state, c);
+    } else if (cmd instanceof Flush c) {
+      return onFlush(state, c);
+    } else if (cmd instanceof Read c) {
+      return onRead(state, c);
+    } else if (cmd instanceof WaiterExpired c) {
+      return onWaiterExpired(state, c);
+    } else if (cmd instanceof Replay c) {
+      return onReplay(state, c);
+    } else if (cmd instanceof Subscribe c) {
+      return onSubscribe(state, c);
+    } else if (cmd instanceof AckCursor c) {
+      return onAckCursor(state, c);
+    } else if (cmd instanceof FlushCursors c) {
+      return onFlushCursors(state, c);
+    } else if (cmd instanceof Unsubscribe c) {
+      return detach(state, c.subscriber());
+    } else if (cmd instanceof SubscriberTerminated c) {
+      return detach(state, c.subscriber());
+    } else if (cmd instanceof Control c) {
+      return onControl(state, c);
+    } else if (cmd instanceof Describe c) {
+      return onDescribe(state, c);
+    } else if (cmd instanceof DescribeSession c) {
+      return onDescribeSession(state, c);
+    } else if (cmd instanceof PresenceSweep c) {
+      return onPresenceSweep(state, c);
+    } else if (cmd instanceof LossCheck c) {
+      return onLossCheck(state, c);
+    } else if (cmd instanceof Create c) {
+      return onCreate(state, c);
+    } else if (cmd instanceof Delete c) {
+      return onDelete(state, c);
+    } else if (cmd instanceof AcquireFork c) {
+      return onAcquireFork(state, c);
+    } else if (cmd instanceof ReleaseFork c) {
+      return onReleaseFork(state, c);
+    } else if (cmd instanceof ExpiryTick c) {
+      return onExpiryTick(state, c);
+    } else if (cmd instanceof Stop c) {
+      return onStop(state, c);
+    } else if (cmd instanceof ForgetRecordedAccess c) {
+      return onForgetRecordedAccess(state, c);
+    }
+    return Effect().unhandled().thenNoReply();
   }
 
   // --- create ----------------------------------------------------------------------------------
