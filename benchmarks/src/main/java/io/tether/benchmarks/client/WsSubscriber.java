@@ -54,9 +54,13 @@ public final class WsSubscriber implements LiveSubscriber {
    */
   public record Settings(int maxConsecutiveFailures, Duration retryDelay, Duration pingInterval,
       Duration connectTimeout) {
-    /** Five failures in a row, 200 ms apart; a ping every 30 s (Tether closes after 90 s). */
+    /**
+     * Five failures in a row, 200 ms apart; a ping every 30 s (Tether closes after 90 s); 30 s
+     * for the upgrade (the JDK's timeout covers the whole opening handshake, which takes
+     * seconds on a busy machine when hundreds connect at once).
+     */
     public static final Settings DEFAULT = new Settings(5, Duration.ofMillis(200),
-        Duration.ofSeconds(30), Duration.ofSeconds(10));
+        Duration.ofSeconds(30), Duration.ofSeconds(30));
   }
 
   private static final AtomicLong DEVICES = new AtomicLong();
@@ -255,7 +259,7 @@ public final class WsSubscriber implements LiveSubscriber {
     return finished;
   }
 
-  /** Closes the socket politely (close frame), and abruptly if the server has not answered in 1 s. */
+  /** Closes the socket politely (close frame), abruptly if the server has not closed in 1 s. */
   @Override
   public void stop() {
     Connection c;

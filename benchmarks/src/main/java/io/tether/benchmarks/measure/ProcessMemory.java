@@ -32,15 +32,26 @@ public final class ProcessMemory {
 
   /** RSS in bytes, or empty when the pid is unknown or gone. */
   public static OptionalLong rssBytes(OptionalLong pid) {
+    OptionalLong kb = statusField(pid, "VmRSS:");
+    return kb.isPresent() ? OptionalLong.of(kb.getAsLong() * 1024) : kb;
+  }
+
+  /** The process's thread count ({@code Threads:}), or empty when unknown. */
+  public static OptionalLong threads(OptionalLong pid) {
+    return statusField(pid, "Threads:");
+  }
+
+  /** The leading number of a {@code /proc/<pid>/status} line, or empty. */
+  private static OptionalLong statusField(OptionalLong pid, String field) {
     if (pid.isEmpty()) {
       return OptionalLong.empty();
     }
     try {
       Path status = Path.of("/proc", Long.toString(pid.getAsLong()), "status");
       for (String line : Files.readAllLines(status)) {
-        if (line.startsWith("VmRSS:")) {
-          String kb = line.substring(6).trim().split("\\s+")[0];
-          return OptionalLong.of(Long.parseLong(kb) * 1024);
+        if (line.startsWith(field)) {
+          return OptionalLong.of(Long.parseLong(
+              line.substring(field.length()).trim().split("\\s+")[0]));
         }
       }
     } catch (IOException | RuntimeException e) {

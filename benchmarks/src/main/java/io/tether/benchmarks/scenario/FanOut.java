@@ -44,8 +44,8 @@ public final class FanOut implements Scenario {
 
   @Override
   public String title() {
-    return "4. Fan-out (1 stream, " + p.subscribers + " " + LiveGroup.describe(p.live) + " subscribers, "
-        + p.deltasPerSecond + " deltas/s)";
+    return "4. Fan-out (1 stream, " + p.subscribers + " " + p.live + " subscribers, "
+        + p.deltasPerSecond + " deltas/s" + LiveGroup.fallback(p.live) + ")";
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.tether.benchmarks.Log;
 import io.tether.benchmarks.client.LiveMode;
 import io.tether.benchmarks.client.StreamClient;
 import io.tether.benchmarks.measure.DeliverySink;
+import io.tether.benchmarks.measure.JvmHeap;
 import io.tether.benchmarks.measure.ProcessFiles;
 import io.tether.benchmarks.measure.ProcessMemory;
 import io.tether.benchmarks.measure.RateTimeline;
@@ -50,8 +51,8 @@ public final class IdleConnections implements Scenario {
 
   @Override
   public String title() {
-    return "5. Idle live connections (" + p.connections + " " + LiveGroup.describe(p.live)
-        + " subscribers)";
+    return "5. Idle live connections (" + p.connections + " " + p.live + " subscribers"
+        + LiveGroup.fallback(p.live) + ")";
   }
 
   @Override
@@ -59,9 +60,14 @@ public final class IdleConnections implements Scenario {
     return p;
   }
 
+  /** How long attaching may take: generous, since a busy machine connects slowly. */
+  private int attachSeconds() {
+    return 180 + p.connections / 50;
+  }
+
   @Override
   public int maxSeconds() {
-    return p.holdSeconds + 300;
+    return attachSeconds() + p.holdSeconds + 300;
   }
 
   @Override
@@ -84,15 +90,19 @@ public final class IdleConnections implements Scenario {
     OptionalLong pid = ctx.target().pid();
     OptionalLong before = ProcessMemory.rssBytes(pid);
     OptionalLong filesBefore = ProcessFiles.open(pid);
+    OptionalLong threadsBefore = ProcessMemory.threads(pid);
+    OptionalLong heapBefore = JvmHeap.usedAfterFullGc(pid);
     DeliverySink sink = new DeliverySink(new RateTimeline(1));
-    LiveGroup group = LiveGroup.open(ctx, mode, p.connections, p.connectConcurrency, 180,
-        i -> ctx.stream(id(), i % p.streams), sink);
+    LiveGroup group = LiveGroup.open(ctx, mode, p.connections, p.connectConcurrency,
+        attachSeconds(), i -> ctx.stream(id(), i % p.streams), sink);
     Log.info(id() + ": " + group.attached() + "/" + p.connections + " " + used.wire()
         + " held after " + String.format("%.1f s", group.attachSeconds()));
     long endedBeforeHold = group.finished();
     Thread.sleep(p.holdSeconds * 1000L);
     OptionalLong during = ProcessMemory.rssBytes(pid);
     OptionalLong filesDuring = ProcessFiles.open(pid);
+    OptionalLong threadsDuring = ProcessMemory.threads(pid);
+    OptionalLong heapDuring = JvmHeap.usedAfterFullGc(pid);
     long stillOpen = group.attached() - (group.finished() - endedBeforeHold);
     r.metric("connections held", group.attached(), "", Better.HIGHER);
     if (used == LiveMode.WS) {
@@ -112,6 +122,23 @@ public final class IdleConnections implements Scenario {
       }
     } else {
       r.note("server pid unknown: no memory figures");
+    }
+    if (heapBefore.isPresent() && heapDuring.isPresent()) {
+      r.metric("server heap after full GC, before", heapBefore.getAsLong() / 1e6, "MB",
+          Better.NEITHER);
+      r.metric("server heap after full GC, holding", heapDuring.getAsLong() / 1e6, "MB",
+          Better.LOWER);
+      if (group.attached() > 0) {
+        r.metric("server live heap per connection",
+            (double) (heapDuring.getAsLong() - heapBefore.getAsLong()) / group.attached(),
+            "bytes", Better.LOWER);
+      }
+      r.note("live heap: jcmd GC.run then GC.heap_info on the server JVM before attaching and "
+          + "while holding (JVM servers only); RSS keeps heap the collector has not returned");
+    }
+    if (threadsBefore.isPresent() && threadsDuring.isPresent()) {
+      r.metric("server threads before", threadsBefore.getAsLong(), "", Better.NEITHER);
+      r.metric("server threads holding", threadsDuring.getAsLong(), "", Better.NEITHER);
     }
     if (filesBefore.isPresent() && filesDuring.isPresent()) {
       r.metric("server open files before", filesBefore.getAsLong(), "", Better.NEITHER);

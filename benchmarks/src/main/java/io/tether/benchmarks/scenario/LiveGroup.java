@@ -61,10 +61,10 @@ final class LiveGroup {
     return group;
   }
 
-  /** The live mode for a title: ws says that a target without the WebSocket uses SSE. */
-  static String describe(String live) {
-    return LiveMode.parse(live) == LiveMode.WS ? "ws (sse where the target has no session WebSocket)"
-        : live;
+  /** For a title: with ws, that a target without the session WebSocket uses SSE; else "". */
+  static String fallback(String live) {
+    return LiveMode.parse(live) == LiveMode.WS
+        ? "; sse on a target without the session WebSocket" : "";
   }
 
   int attached() {

@@ -46,7 +46,8 @@ public final class TokenStreaming implements Scenario {
   @Override
   public String title() {
     return "1. Token streaming (" + p.streams + " streams x " + p.deltasPerSecond + " deltas/s, "
-        + p.subscribersPerStream + " " + LiveGroup.describe(p.live) + " subscribers each)";
+        + p.subscribersPerStream + " " + p.live + " subscribers each" + LiveGroup.fallback(p.live)
+        + ")";
   }
 
   @Override

@@ -96,7 +96,8 @@ class WsSubscriberTest {
     resumes.add(readText(new DataInputStream(in)));
     if (connection == 1) {
       text(out, "{\"type\":\"event\",\"offset\":\"0001_1\",\"event\":{\"n\":0,\"t\":1}}");
-      text(out, "{\"type\":\"event\",\"offset\":\"0001_2\",\"event\":{\"type\":\"presence.joined\"}}");
+      text(out, "{\"type\":\"event\",\"offset\":\"0001_2\","
+          + "\"event\":{\"type\":\"presence.joined\"}}");
       text(out, "{\"type\":\"up-to-date\",\"offset\":\"0001_2\"}");
       text(out, "{\"type\":\"event\",\"offset\":\"0002_1\",\"event\":{\"n\":1,\"t\":2}}");
       out.flush();
