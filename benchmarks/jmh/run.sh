@@ -24,7 +24,6 @@ BUILD=1
 REF=""
 NOTE=""
 JMH_ARGS=()
-INVOCATION="benchmarks/jmh/run.sh $*"
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -38,6 +37,14 @@ while [[ $# -gt 0 ]]; do
     *) echo "jmh: unknown option $1 (JMH's own options go after --)" >&2; exit 2 ;;
   esac
 done
+
+# The command as recorded in jmh.md (the note is printed there already).
+INVOCATION="benchmarks/jmh/run.sh"
+[[ "${SETTING[f]}" == 2 ]] && INVOCATION+=" --long"
+[[ "$BUILD" == 0 ]] && INVOCATION+=" --no-build"
+[[ -n "$REF" ]] && INVOCATION+=" --ref $REF"
+[[ -n "$NOTE" ]] && INVOCATION+=" --note ..."
+[[ ${#JMH_ARGS[@]} -gt 0 ]] && INVOCATION+=" -- ${JMH_ARGS[*]}"
 
 SRC="$ROOT"
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD)"
