@@ -11,9 +11,11 @@ import io.tether.actors.harness.model.TokenUsage;
 import io.tether.actors.harness.model.ToolCall;
 import io.tether.actors.harness.session.ProducerStream;
 import io.tether.actors.harness.session.SessionEvents;
+import io.tether.actors.logging.EntityMdc;
 import io.tether.persistence.TetherSerializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -275,11 +277,12 @@ public final class RoleEntity
     this.log = context.getLog();
   }
 
-  /** The behavior of {@code profile}'s role for run {@code runId}. */
+  /** The behavior of {@code profile}'s role for run {@code runId}; its logs carry {@code runId}. */
   public static Behavior<Command> create(EntityTypeKey<Command> key, RoleProfile profile,
       String runId, RoleServices services) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RoleEntity(
-        PersistenceId.of(key.name(), runId), profile, runId, services, ctx, timers)));
+    return EntityMdc.withMdc(Map.of("runId", runId),
+        Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RoleEntity(
+            PersistenceId.of(key.name(), runId), profile, runId, services, ctx, timers))));
   }
 
   @Override
@@ -561,6 +564,8 @@ public final class RoleEntity
           })
           .thenNoReply();
     }
+    log.warn("Run {}: model call {} of the {} failed (attempt {}): {}", runId, msg.callId(),
+        profile.role().wireName(), msg.attempt(), msg.error());
     ObjectNode end = SessionEvents.data();
     end.put("id", messageId(pending));
     end.put("callId", msg.callId());

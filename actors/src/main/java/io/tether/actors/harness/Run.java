@@ -8,6 +8,7 @@ import io.tether.actors.harness.session.ProducerStream;
 import io.tether.actors.harness.session.SessionEvents;
 import io.tether.actors.harness.session.SessionWriter;
 import io.tether.actors.harness.workspace.WorkspaceStore;
+import io.tether.actors.logging.EntityMdc;
 import io.tether.actors.metrics.TetherMetrics;
 import io.tether.persistence.TetherSerializable;
 import java.time.Duration;
@@ -334,7 +335,7 @@ public final class Run
   /** The run {@code runId}; an ended run passivates itself through {@code shard}. */
   public static Behavior<Command> create(String runId, Services services,
       ActorRef<ClusterSharding.ShardCommand> shard) {
-    return Behaviors.withMdc(Command.class, Map.of("runId", runId),
+    return EntityMdc.withMdc(Map.of("runId", runId),
         Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
             new Run(runId, services, ctx, timers, shard))));
   }
@@ -658,12 +659,15 @@ public final class Run
     }
   }
 
-  /** The operator's view of a persisted event: runs started and ended, spend and tokens. */
+  /** The operator's view of a persisted event: runs started and ended (logged), spend, tokens. */
   private void count(Event e) {
     TetherMetrics metrics = TetherMetrics.get(context.getSystem());
-    if (e instanceof RunStarted) {
+    if (e instanceof RunStarted started) {
+      log.info("Run {} started; models {}", runId, started.models());
       metrics.runStarted();
     } else if (e instanceof RunEnded end) {
+      log.info("Run {} ended {}: {}", runId, end.outcome().name().toLowerCase(Locale.ROOT),
+          end.reason());
       metrics.runEnded(end.outcome().name().toLowerCase(Locale.ROOT));
     } else if (e instanceof UsageSettled u) {
       metrics.modelCallSettled(u.inputTokens(), u.outputTokens(), u.usd());

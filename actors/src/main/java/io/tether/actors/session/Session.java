@@ -1,6 +1,7 @@
 package io.tether.actors.session;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tether.actors.logging.EntityMdc;
 import io.tether.actors.metrics.TetherMetrics;
 import io.tether.persistence.TetherSerializable;
 import java.time.Duration;
@@ -17,6 +18,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.Signal;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -491,13 +493,14 @@ public final class Session
 
   /**
    * The behavior of the stream {@code streamId}, with the journal-failure policy: its logs carry
-   * {@code sessionId} in the MDC, and while it backs off after a journal failure it still
-   * answers reads from its last durable tail ({@link OutageReads}).
+   * {@code sessionId} in the MDC (those of a failed write and of the restart too), and while it
+   * backs off after a journal failure it still answers reads from its last durable tail
+   * ({@link OutageReads}).
    */
   public static Behavior<Command> create(String streamId, SessionSettings settings,
       SessionLiveSettings live, SessionResilience resilience, JournalReader reader,
       StreamPurger purger, Peers peers) {
-    return Behaviors.withMdc(Command.class, Map.of("sessionId", streamId),
+    return EntityMdc.withMdc(Map.of("sessionId", streamId),
         Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
           Session session = new Session(streamId, ctx, timers, settings, live, resilience, reader,
               purger, peers);
@@ -594,40 +597,41 @@ public final class Session
 
   @Override
   public SignalHandler<StreamState> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), state -> {
-          lastAccessMillis = state.recordedAccess() != null
-              ? state.recordedAccess() : System.currentTimeMillis();
-          armExpiry(state);
-          recoveredAtMillis = System.currentTimeMillis();
-          if (!state.ledger().present().isEmpty()) {
-            armSweep();
-          }
-          for (String run : state.ledger().orphaned()) {
-            timers.startSingleTimer("loss-" + run, new LossCheck(run), live.lossGrace());
-          }
-          ready = true;
-          lastDurable = state;
-          if (!countedInMemory) {
-            countedInMemory = true;
-            metrics.sessionStarted();
-          }
-        })
-        .onSignal(PreRestart.instance(), state -> {
-          ctx.getLog().warn("Session {} restarts after a journal failure; {} appends refused",
-              streamId, inFlight.size());
-          metrics.journalWriteFailed();
-          abandonUnpersisted();
-        })
-        .onSignal(PostStop.instance(), state -> {
-          abandonUnpersisted();
-          if (countedInMemory) {
-            countedInMemory = false;
-            metrics.sessionStopped();
-          }
-          reportReaders(0);
-        })
-        .build();
+    // One case for every signal (see eventHandler for why nothing is built per case).
+    return newSignalHandlerBuilder().onSignal(Signal.class, this::onSignal).build();
+  }
+
+  private void onSignal(StreamState state, Signal signal) {
+    if (signal instanceof RecoveryCompleted) {
+      lastAccessMillis = state.recordedAccess() != null
+          ? state.recordedAccess() : System.currentTimeMillis();
+      armExpiry(state);
+      recoveredAtMillis = System.currentTimeMillis();
+      if (!state.ledger().present().isEmpty()) {
+        armSweep();
+      }
+      for (String run : state.ledger().orphaned()) {
+        timers.startSingleTimer("loss-" + run, new LossCheck(run), live.lossGrace());
+      }
+      ready = true;
+      lastDurable = state;
+      if (!countedInMemory) {
+        countedInMemory = true;
+        metrics.sessionStarted();
+      }
+    } else if (signal instanceof PreRestart) {
+      ctx.getLog().warn("Session {} restarts after a journal failure; {} appends refused",
+          streamId, inFlight.size());
+      metrics.journalWriteFailed();
+      abandonUnpersisted();
+    } else if (signal instanceof PostStop) {
+      abandonUnpersisted();
+      if (countedInMemory) {
+        countedInMemory = false;
+        metrics.sessionStopped();
+      }
+      reportReaders(0);
+    }
   }
 
   /**
