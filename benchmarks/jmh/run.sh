@@ -68,9 +68,10 @@ if [[ "$BUILD" == 1 ]]; then
   echo "jmh: building benchmarks/jmh and the modules it depends on ..." >&2
   (cd "$SRC" && mvn -B -q ${MVN_ARGS:-} -pl benchmarks/jmh -am package -DskipTests)
 fi
-CP="$SRC/benchmarks/jmh/target/classes:$SRC/benchmarks/jmh/target/lib/*"
-[[ -f "$SRC/benchmarks/jmh/target/classes/META-INF/BenchmarkList" ]] \
+TARGET="$SRC/benchmarks/jmh/target"
+[[ -f "$TARGET/classes/META-INF/BenchmarkList" && -f "$TARGET/jmh.classpath" ]] \
   || { echo "jmh: $SRC/benchmarks/jmh is not built (run without --no-build)" >&2; exit 1; }
+CP="$TARGET/classes:$(cat "$TARGET/jmh.classpath")"
 
 # JMH refuses an option given twice: one passed after -- replaces the default.
 for arg in "${JMH_ARGS[@]}"; do
