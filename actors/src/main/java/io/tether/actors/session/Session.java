@@ -18,6 +18,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.Signal;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -596,40 +597,45 @@ public final class Session
 
   @Override
   public SignalHandler<StreamState> signalHandler() {
+    // Only the signals the session handles: Pekko's own (internal) signals must stay unhandled.
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), state -> {
-          lastAccessMillis = state.recordedAccess() != null
-              ? state.recordedAccess() : System.currentTimeMillis();
-          armExpiry(state);
-          recoveredAtMillis = System.currentTimeMillis();
-          if (!state.ledger().present().isEmpty()) {
-            armSweep();
-          }
-          for (String run : state.ledger().orphaned()) {
-            timers.startSingleTimer("loss-" + run, new LossCheck(run), live.lossGrace());
-          }
-          ready = true;
-          lastDurable = state;
-          if (!countedInMemory) {
-            countedInMemory = true;
-            metrics.sessionStarted();
-          }
-        })
-        .onSignal(PreRestart.instance(), state -> {
-          ctx.getLog().warn("Session {} restarts after a journal failure; {} appends refused",
-              streamId, inFlight.size());
-          metrics.journalWriteFailed();
-          abandonUnpersisted();
-        })
-        .onSignal(PostStop.instance(), state -> {
-          abandonUnpersisted();
-          if (countedInMemory) {
-            countedInMemory = false;
-            metrics.sessionStopped();
-          }
-          reportReaders(0);
-        })
+        .onSignal(RecoveryCompleted.class, this::onSignal)
+        .onSignal(PreRestart.class, this::onSignal)
+        .onSignal(PostStop.class, this::onSignal)
         .build();
+  }
+
+  private void onSignal(StreamState state, Signal signal) {
+    if (signal instanceof RecoveryCompleted) {
+      lastAccessMillis = state.recordedAccess() != null
+          ? state.recordedAccess() : System.currentTimeMillis();
+      armExpiry(state);
+      recoveredAtMillis = System.currentTimeMillis();
+      if (!state.ledger().present().isEmpty()) {
+        armSweep();
+      }
+      for (String run : state.ledger().orphaned()) {
+        timers.startSingleTimer("loss-" + run, new LossCheck(run), live.lossGrace());
+      }
+      ready = true;
+      lastDurable = state;
+      if (!countedInMemory) {
+        countedInMemory = true;
+        metrics.sessionStarted();
+      }
+    } else if (signal instanceof PreRestart) {
+      ctx.getLog().warn("Session {} restarts after a journal failure; {} appends refused",
+          streamId, inFlight.size());
+      metrics.journalWriteFailed();
+      abandonUnpersisted();
+    } else if (signal instanceof PostStop) {
+      abandonUnpersisted();
+      if (countedInMemory) {
+        countedInMemory = false;
+        metrics.sessionStopped();
+      }
+      reportReaders(0);
+    }
   }
 
   /**

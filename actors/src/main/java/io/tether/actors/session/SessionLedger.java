@@ -55,8 +55,12 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
 
   /** The ledger of a session with no events. */
   public static SessionLedger empty() {
-    return new SessionLedger(Map.of(), Map.of(), Map.of(), Map.of(), List.of());
+    return EMPTY;
   }
+
+  /** Shared: immutable. */
+  private static final SessionLedger EMPTY =
+      new SessionLedger(Map.of(), Map.of(), Map.of(), Map.of(), List.of());
 
   /** Why an item may not be appended now, or null when it may. */
   public String refusal(SessionEnvelope e) {

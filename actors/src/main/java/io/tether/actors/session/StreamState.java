@@ -76,9 +76,13 @@ public record StreamState(
 
   /** The state before the first event. */
   public static StreamState empty() {
-    return new StreamState(0, Lifecycle.ABSENT, 0, 0, null, null, null, null, false, null, null,
-        Map.of(), null, 0, Offset.ZERO, List.of(), 0, Offset.ZERO, null, SessionLedger.empty());
+    return EMPTY;
   }
+
+  /** Shared: every entity starts from it, and it is immutable. */
+  private static final StreamState EMPTY = new StreamState(0, Lifecycle.ABSENT, 0, 0, null, null,
+      null, null, false, null, null, Map.of(), null, 0, Offset.ZERO, List.of(), 0, Offset.ZERO,
+      null, SessionLedger.empty());
 
   /** The metadata clients see. */
   public StreamInfo info() {
