@@ -23,6 +23,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executor;
 import java.util.function.BiFunction;
+import java.util.function.Supplier;
 
 /**
  * A real provider through a LangChain4j streaming chat model: converts the harness's
@@ -31,7 +32,9 @@ import java.util.function.BiFunction;
  * is built per model name and reused. A provider error, a broken stream or a dropped connection
  * fails the stage; so does a stream that ends without a finish reason (an error event some
  * clients skip), and a stream that goes silent for longer than the call timeout, because a
- * connection that closes between events may never reach LangChain4j's error callback.
+ * connection that closes between events may never reach LangChain4j's error callback. The API
+ * key never shows in an error: a provider (or a proxy in front of it) may echo it in an error
+ * body, which LangChain4j puts in its exception's message, so it is cut out of every message.
  */
 public final class LangChainProvider implements ModelProvider {
 
@@ -40,6 +43,7 @@ public final class LangChainProvider implements ModelProvider {
   private final String name;
   private final BiFunction<String, HttpClientBuilder, StreamingChatModel> modelFactory;
   private final Duration callTimeout;
+  private final Supplier<String> apiKey;
 
   /**
    * @param name the provider's name in model references
@@ -50,9 +54,23 @@ public final class LangChainProvider implements ModelProvider {
   public LangChainProvider(String name,
       BiFunction<String, HttpClientBuilder, StreamingChatModel> modelFactory,
       Duration callTimeout) {
+    this(name, modelFactory, callTimeout, () -> null);
+  }
+
+  /**
+   * @param name the provider's name in model references
+   * @param modelFactory builds the chat model for a model name over the given HTTP client
+   *     builder (credentials captured inside)
+   * @param callTimeout the longest one call may take
+   * @param apiKey the key the factory sends (null for none), redacted from every error
+   */
+  public LangChainProvider(String name,
+      BiFunction<String, HttpClientBuilder, StreamingChatModel> modelFactory,
+      Duration callTimeout, Supplier<String> apiKey) {
     this.name = name;
     this.modelFactory = modelFactory;
     this.callTimeout = callTimeout;
+    this.apiKey = apiKey;
   }
 
   @Override
@@ -129,13 +147,17 @@ public final class LangChainProvider implements ModelProvider {
                 : new ModelProviderException(name + " call failed: " + describe(e), e)));
   }
 
-  private static String describe(Throwable e) {
+  private String describe(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
     String message = root.getMessage() == null ? root.getClass().getSimpleName()
         : root.getClass().getSimpleName() + ": " + root.getMessage();
+    String key = apiKey.get();
+    if (key != null && !key.isBlank()) {
+      message = message.replace(key, "[redacted]");
+    }
     return message.length() > 500 ? message.substring(0, 500) + "..." : message;
   }
 

@@ -62,7 +62,8 @@ public final class ModelProviders {
                 .modelName(model)
                 .maxTokens(anthropic.getInt("max-output-tokens"))
                 .timeout(anthropic.getDuration("call-timeout"))
-                .build(), anthropic.getDuration("call-timeout")),
+                .build(), anthropic.getDuration("call-timeout"),
+            () -> configuredKey(env, anthropic)),
         "openai", new LangChainProvider("openai", (model, http) ->
             OpenAiStreamingChatModel.builder()
                 .httpClientBuilder(http)
@@ -70,7 +71,8 @@ public final class ModelProviders {
                 .apiKey(key(env, openai, "openai"))
                 .modelName(model)
                 .timeout(openai.getDuration("call-timeout"))
-                .build(), openai.getDuration("call-timeout")),
+                .build(), openai.getDuration("call-timeout"),
+            () -> configuredKey(env, openai)),
         "ollama", new LangChainProvider("ollama", (model, http) ->
             OllamaStreamingChatModel.builder()
                 .httpClientBuilder(http)
@@ -80,6 +82,13 @@ public final class ModelProviders {
                 .build(), ollama.getDuration("call-timeout")),
         ScriptedProvider.NAME, new ScriptedProvider(
             scriptDir.isBlank() ? null : Path.of(scriptDir), executor)), unavailable);
+  }
+
+  /** The key in the provider's environment variable, or null. */
+  private static String configuredKey(Function<String, String> env, Config provider) {
+    String variable = provider.getString("api-key-env");
+    String key = variable.isBlank() ? null : env.apply(variable);
+    return key == null || key.isBlank() ? null : key;
   }
 
   private static String key(Function<String, String> env, Config provider, String name) {
