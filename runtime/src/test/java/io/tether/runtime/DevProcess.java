@@ -10,7 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +28,8 @@ final class DevProcess implements AutoCloseable {
   private final Path home;
   private final int httpPort;
   private final Path log;
+  private final Map<String, String> environment = new LinkedHashMap<>();
+  private final List<String> systemProperties = new ArrayList<>();
   private Process process;
 
   DevProcess(Path home, int httpPort) {
@@ -43,15 +48,35 @@ final class DevProcess implements AutoCloseable {
     return "http://127.0.0.1:" + httpPort;
   }
 
+  /** Adds a variable to the node's environment (applies from the next start). */
+  DevProcess env(String name, String value) {
+    environment.put(name, value);
+    return this;
+  }
+
+  /** Adds a {@code -D} system property (a config override) to the node's JVM. */
+  DevProcess systemProperty(String name, String value) {
+    systemProperties.add("-D" + name + "=" + value);
+    return this;
+  }
+
+  /** Everything the node printed (stdout and stderr), across starts. */
+  Path log() {
+    return log;
+  }
+
   /** Starts the node and waits until {@code /ready} answers 200. */
   DevProcess start(Duration timeout) throws Exception {
     Files.createDirectories(home);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xms128m", "-Xmx768m",
-        "-Dtether.cassandra.local.lib-dir=" + System.getProperty("tether.cassandra.lib-dir"),
-        "-jar", System.getProperty("tether.jar"), "dev"));
+    List<String> command = new ArrayList<>(List.of(java, "-Xms128m", "-Xmx768m",
+        "-Dtether.cassandra.local.lib-dir=" + System.getProperty("tether.cassandra.lib-dir")));
+    command.addAll(systemProperties);
+    command.addAll(List.of("-jar", System.getProperty("tether.jar"), "dev"));
+    ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("TETHER_HOME", home.toString());
     builder.environment().put("TETHER_HTTP_PORT", Integer.toString(httpPort));
+    builder.environment().putAll(environment);
     builder.redirectErrorStream(true);
     builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     process = builder.start();
