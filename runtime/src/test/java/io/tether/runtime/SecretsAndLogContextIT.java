@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.ColumnDefinition;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -341,9 +340,8 @@ class SecretsAndLogContextIT {
         List<byte[]> values = new ArrayList<>();
         for (Row row : cql.execute(SimpleStatement.newInstance("SELECT * FROM " + table)
             .setPageSize(500).setTimeout(Duration.ofSeconds(30)))) {
-          int i = 0;
-          for (ColumnDefinition column : row.getColumnDefinitions()) {
-            ByteBuffer raw = row.getBytesUnsafe(i++);
+          for (int i = 0; i < row.getColumnDefinitions().size(); i++) {
+            ByteBuffer raw = row.getBytesUnsafe(i);
             if (raw != null) {
               byte[] bytes = new byte[raw.remaining()];
               raw.duplicate().get(bytes);
