@@ -35,6 +35,34 @@ public final class JvmHeap {
     }).orElse(OptionalLong.empty());
   }
 
+  /**
+   * The live-object histogram of {@code pid} ({@code jcmd GC.class_histogram}, which collects
+   * first), or empty: where the heap goes, for finding what a connection costs.
+   */
+  public static Optional<String> histogram(OptionalLong pid) {
+    if (pid.isEmpty() || !isJvm(pid.getAsLong())) {
+      return Optional.empty();
+    }
+    return jcmd(pid.getAsLong(), "GC.class_histogram");
+  }
+
+  /**
+   * The first {@code n} rows of a class histogram as "class bytes", biggest first, e.g.
+   * {@code "[B 12.3 MB"}.
+   */
+  public static java.util.List<String> top(String histogram, int n) {
+    java.util.List<String> rows = new java.util.ArrayList<>();
+    Pattern row = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
+    for (String line : histogram.split("\n")) {
+      Matcher m = row.matcher(line);
+      if (m.find() && rows.size() < n) {
+        rows.add(m.group(3) + String.format(java.util.Locale.ROOT, " %.1f MB (%,d instances)",
+            Long.parseLong(m.group(2)) / 1e6, Long.parseLong(m.group(1))));
+      }
+    }
+    return rows;
+  }
+
   private static boolean isJvm(long pid) {
     return ProcessHandle.of(pid).flatMap(h -> h.info().command())
         .map(c -> c.endsWith("/java")).orElse(false);

@@ -5,11 +5,15 @@ import io.tether.benchmarks.client.LiveMode;
 import io.tether.benchmarks.client.StreamClient;
 import io.tether.benchmarks.measure.DeliverySink;
 import io.tether.benchmarks.measure.JvmHeap;
+import io.tether.benchmarks.measure.KernelCounters;
 import io.tether.benchmarks.measure.ProcessFiles;
 import io.tether.benchmarks.measure.ProcessMemory;
 import io.tether.benchmarks.measure.RateTimeline;
 import io.tether.benchmarks.result.Metric.Better;
 import io.tether.benchmarks.result.ScenarioResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -92,17 +96,20 @@ public final class IdleConnections implements Scenario {
     OptionalLong filesBefore = ProcessFiles.open(pid);
     OptionalLong threadsBefore = ProcessMemory.threads(pid);
     OptionalLong heapBefore = JvmHeap.usedAfterFullGc(pid);
+    OptionalLong overflowsBefore = KernelCounters.listenOverflows();
     DeliverySink sink = new DeliverySink(new RateTimeline(1));
     LiveGroup group = LiveGroup.open(ctx, mode, p.connections, p.connectConcurrency,
         attachSeconds(), i -> ctx.stream(id(), i % p.streams), sink);
     Log.info(id() + ": " + group.attached() + "/" + p.connections + " " + used.wire()
         + " held after " + String.format("%.1f s", group.attachSeconds()));
+    OptionalLong overflowsAfter = KernelCounters.listenOverflows();
     long endedBeforeHold = group.finished();
     Thread.sleep(p.holdSeconds * 1000L);
     OptionalLong during = ProcessMemory.rssBytes(pid);
     OptionalLong filesDuring = ProcessFiles.open(pid);
     OptionalLong threadsDuring = ProcessMemory.threads(pid);
     OptionalLong heapDuring = JvmHeap.usedAfterFullGc(pid);
+    Optional<String> histogram = JvmHeap.histogram(pid);
     long stillOpen = group.attached() - (group.finished() - endedBeforeHold);
     r.metric("connections held", group.attached(), "", Better.HIGHER);
     if (used == LiveMode.WS) {
@@ -135,6 +142,16 @@ public final class IdleConnections implements Scenario {
       }
       r.note("live heap: jcmd GC.run then GC.heap_info on the server JVM before attaching and "
           + "while holding (JVM servers only); RSS keeps heap the collector has not returned");
+    }
+    if (histogram.isPresent()) {
+      Path file = ctx.logs().resolve("connections-heap-histogram-" + ctx.target().name() + ".txt");
+      Files.writeString(file, histogram.get());
+      r.note("largest live classes while holding (jcmd GC.class_histogram, in full in logs/"
+          + file.getFileName() + "): " + String.join("; ", JvmHeap.top(histogram.get(), 8)));
+    }
+    if (overflowsBefore.isPresent() && overflowsAfter.isPresent()) {
+      r.metric("listen-queue overflows while attaching (kernel, machine-wide)",
+          overflowsAfter.getAsLong() - overflowsBefore.getAsLong(), "", Better.LOWER);
     }
     if (threadsBefore.isPresent() && threadsDuring.isPresent()) {
       r.metric("server threads before", threadsBefore.getAsLong(), "", Better.NEITHER);
