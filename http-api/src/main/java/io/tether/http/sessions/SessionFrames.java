@@ -130,9 +130,26 @@ final class SessionFrames {
 
   /** An event with its offset; the item's bytes are embedded as they are (they are JSON). */
   static String event(Offset offset, byte[] item) {
-    return "{\"type\":\"event\",\"offset\":\"" + offset.encode() + "\",\"event\":"
+    int slot = System.identityHashCode(item) & (SHARED_FRAMES.length - 1);
+    SharedFrame shared = SHARED_FRAMES[slot];
+    if (shared != null && shared.item == item && shared.offset.equals(offset)) {
+      return shared.frame;
+    }
+    String frame = "{\"type\":\"event\",\"offset\":\"" + offset.encode() + "\",\"event\":"
         + new String(item, StandardCharsets.UTF_8) + "}";
+    SHARED_FRAMES[slot] = new SharedFrame(item, offset, frame);
+    return frame;
   }
+
+  /**
+   * The frames built most recently, by the identity of the item: a live push reaches every
+   * connection of a session on this node with the same item arrays, so with many subscribers
+   * the frame is built once instead of once per connection. Entries are immutable (published
+   * safely through final fields) and a lost race only costs a rebuild.
+   */
+  private static final SharedFrame[] SHARED_FRAMES = new SharedFrame[4096];
+
+  private record SharedFrame(byte[] item, Offset offset, String frame) {}
 
   /** An event rolled up from several items, at the offset of the last one. */
   static String event(Offset offset, JsonNode event) {
