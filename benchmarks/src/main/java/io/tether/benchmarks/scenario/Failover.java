@@ -107,9 +107,11 @@ public final class Failover implements Scenario {
   public ScenarioResult run(ScenarioContext ctx) throws Exception {
     ScenarioResult.Builder r = new ScenarioResult.Builder(id(), title(), p);
     if (ctx.tetherRoot() == null) {
-      return r.build("skipped: " + ctx.target().name() + " is a single process the run cannot "
-          + "make a cluster of; failover is measured for Tether only, on a three-node cluster "
-          + "this scenario starts");
+      return r.build(ctx.target().name().equals("peer")
+          ? "skipped: the peer is a single process, with no other node to fail over to; "
+              + "failover is measured for Tether only, on a three-node cluster it starts"
+          : "skipped: the run did not start this target, so it has no Tether build to start "
+              + "a three-node cluster from");
     }
     Log.info(id() + ": starting a three-node cluster");
     long starting = System.nanoTime();
