@@ -1097,16 +1097,34 @@ public final class Session
       int maxBytes, ActorRef<ReadReply> replyTo) {
     long fromSeq = Math.max(state.incarnationStart(), from.position() - state.base());
     long toSeq = upper.position() - state.base();
-    reader.read(persistenceId().id(), fromSeq, toSeq, state.base(), from, upper, maxBytes)
+    // The query fetches whole events, up to hundreds at a time: bound the range by what the
+    // byte budget can use, or a page of large events reads many times what it returns.
+    long lastSeq = Math.min(toSeq, fromSeq + eventsFor(state, maxBytes) - 1);
+    Offset rangeEnd = lastSeq < toSeq ? new Offset(state.base() + lastSeq + 1, 0) : upper;
+    org.slf4j.Logger log = ctx.getLog();
+    reader.read(persistenceId().id(), fromSeq, lastSeq, state.base(), from, rangeEnd, maxBytes)
         .whenComplete((chunk, error) -> {
           if (error != null) {
-            ctx.getLog().warn("Journal read of {} failed", streamId, error);
+            log.warn("Journal read of {} failed", streamId, error);
             return;
           }
-          Offset next = chunk.truncated() ? chunk.offsets().get(chunk.offsets().size() - 1) : upper;
+          Offset next = chunk.truncated()
+              ? chunk.offsets().get(chunk.offsets().size() - 1) : rangeEnd;
           replyTo.tell(result(state, chunk.items(), next, bound, false));
         });
   }
+
+  /** How many journal events one read of {@code maxBytes} asks for, from the tail's sizes. */
+  private static long eventsFor(StreamState state, int maxBytes) {
+    if (state.recent().isEmpty() || state.recentBytes() <= 0) {
+      return MAX_EVENTS_PER_READ;
+    }
+    long perEvent = Math.max(1, state.recentBytes() / state.recent().size());
+    return Math.max(MIN_EVENTS_PER_READ, Math.min(MAX_EVENTS_PER_READ, 2 * maxBytes / perEvent + 1));
+  }
+
+  private static final long MIN_EVENTS_PER_READ = 16;
+  private static final long MAX_EVENTS_PER_READ = 500;
 
   private ReadResult readRecent(StreamState state, Offset from, Offset upper, Offset bound,
       int maxBytes) {
