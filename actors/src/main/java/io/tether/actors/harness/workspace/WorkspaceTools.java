@@ -41,7 +41,9 @@ public final class WorkspaceTools {
       "List the files of the workspace with their sizes.", List.of());
   /** Runs a shell command. */
   public static final ToolSpec RUN_COMMAND = new ToolSpec("run_command",
-      "Run a shell command in the workspace directory; returns exit_code and output.",
+      "Run a shell command in the workspace directory; returns exit_code and output. Processes"
+          + " it leaves in the background may be stopped when it returns: start a server and"
+          + " send it its requests in the same command.",
       List.of(new Param("command", Type.STRING, "the command line, run with sh -c", true)));
   /** Probes HTTP on loopback. */
   public static final ToolSpec HTTP_PROBE = new ToolSpec("http_probe",
