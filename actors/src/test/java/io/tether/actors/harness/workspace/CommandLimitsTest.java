@@ -17,13 +17,17 @@ import org.junit.jupiter.api.io.TempDir;
  * The command tool's kernel limits and its isolation from the node: CPU time and file size are
  * capped by the kernel (well before the timeout), open files are limited, the command text is
  * passed verbatim (never spliced into the limits' script), and no variable of the node's
- * environment (where API keys live) reaches a command.
+ * environment (where API keys live) reaches a command. The commands run in their own PID
+ * namespace; {@link CommandIsolationTest} shows they cannot read the node's environment from
+ * {@code /proc} either.
  */
 class CommandLimitsTest {
   @TempDir Path dir;
 
+  // In a PID namespace, as in production: the limits must hold inside the wrapper.
   private final CommandRunner runner = new CommandRunner(Duration.ofSeconds(60), 4096,
-      "/usr/local/bin:/usr/bin:/bin", new CommandRunner.Limits(1, 1024 * 1024, 64));
+      "/usr/local/bin:/usr/bin:/bin", new CommandRunner.Limits(1, 1024 * 1024, 64),
+      CommandRunner.Isolation.PID_NAMESPACE);
 
   @Test
   void aBusyLoopIsStoppedByItsCpuLimitLongBeforeTheTimeout() {
