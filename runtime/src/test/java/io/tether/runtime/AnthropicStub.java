@@ -20,9 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * tempts every leak it can: the Planner's first call is refused with a 401 whose body echoes the
  * API key it was sent, its second fails mid-stream with an {@code error} event echoing it too,
  * its third answers with a spec; the Generator's first call asks for a {@code run_command} that
- * prints the command's environment and {@code $ANTHROPIC_API_KEY} / {@code $OPENAI_API_KEY},
- * its second (after the tool result) finishes; the Evaluator passes the sprint. Every request is
- * recorded with the key it carried.
+ * prints the command's environment and {@code $ANTHROPIC_API_KEY} / {@code $OPENAI_API_KEY}
+ * and reads its parent's and every visible process's {@code /proc/<pid>/environ} (without a PID
+ * namespace, the parent is the node), its second (after the tool result) finishes; the
+ * Evaluator passes the sprint. Every request is recorded with the key it carried.
  */
 final class AnthropicStub implements AutoCloseable {
 
@@ -32,7 +33,8 @@ final class AnthropicStub implements AutoCloseable {
   /** What the Generator's tool call runs. */
   static final String LEAK_COMMAND = "env; echo \"anthropic=[$ANTHROPIC_API_KEY]\";"
       + " echo \"openai=[$OPENAI_API_KEY]\"; printenv ANTHROPIC_API_KEY;"
-      + " tr '\\0' '\\n' < /proc/self/environ; echo leak-probe-done";
+      + " tr '\\0' '\\n' < /proc/self/environ; tr '\\0' '\\n' < /proc/$PPID/environ;"
+      + " cat /proc/*/environ | tr '\\0' '\\n'; echo leak-probe-done";
 
   /** Text in the Planner's refused calls that must reach the session and journal (redacted). */
   static final String AUTH_ERROR_TEXT = "invalid x-api-key";

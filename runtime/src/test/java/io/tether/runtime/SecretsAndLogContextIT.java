@@ -41,8 +41,9 @@ import org.junit.jupiter.api.Test;
  * pointed at a local stub speaking Anthropic's streaming wire format ({@link AnthropicStub}).
  * Over HTTP it runs one harness run whose every role calls the stub, which tempts every leak
  * it can (error bodies and stream errors that echo the key, a Generator command that prints its
- * environment); then it freezes the node's Cassandra (SIGSTOP) under an append so that one
- * session's journal write fails and the session logs its restart.
+ * environment and tries the node's through {@code /proc/$PPID/environ} and every other
+ * {@code /proc/<pid>/environ}); then it freezes the node's Cassandra (SIGSTOP) under an append
+ * so that one session's journal write fails and the session logs its restart.
  *
  * <p>Proved afterwards, against everything the node wrote: the key reached the provider with
  * every call and nothing else (no request body, no log line, no event of the run's session, no
@@ -132,8 +133,11 @@ class SecretsAndLogContextIT {
       assertEquals(ANTHROPIC_KEY, call.apiKey(), "a " + call.role() + " call without the key");
     }
     assertEquals("completed", finalRun.path("phase").asText(), finalRun.toString());
-    // The Generator's command ran with a scrubbed environment, and its output went back to the
-    // model: the tool result the stub received shows the empty variable.
+    // The Generator's command ran with a scrubbed environment, in its own PID namespace (so
+    // /proc holds only its own processes), and its output went back to the model: the tool
+    // result the stub received shows the empty variable.
+    assertTrue(nodeLog.contains("Commands run in their own PID namespace"),
+        "commands ran without isolation on this machine");
     assertTrue(calls.stream().anyMatch(c -> c.body().contains("leak-probe-done")
         && c.body().contains("anthropic=[]")), "the command's output never reached the model");
     // The tempting errors were recorded, so their (redacted) text was really written.
