@@ -103,6 +103,15 @@ public final class SessionSocketRoute {
   /** A text frame's text; empty for a binary frame (drained and refused by the connection). */
   private static CompletionStage<Optional<String>> toText(Message message, long maxChars,
       Materializer mat) {
+    if (message.isText() && message.asTextMessage().isStrict()) {
+      // Most frames arrive whole: no stream to run for them.
+      String text = message.asTextMessage().getStrictText();
+      if (text.length() > maxChars) {
+        return CompletableFuture.failedFuture(new IllegalStateException(
+            "a text frame of " + text.length() + " characters exceeds the limit of " + maxChars));
+      }
+      return CompletableFuture.completedFuture(Optional.of(text));
+    }
     if (message.isText()) {
       // Collected up to a bound: a larger frame fails the socket (closed with 1011) instead of
       // growing the heap by whatever a client sends.
