@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A command runs as the node's user, so a scrubbed environment alone does not keep the
  * node's own environment (provider API keys) from it: {@code /proc/<node pid>/environ} is
- * readable by the same user. Under {@link Isolation} each command therefore runs in its own PID
- * namespace with a private {@code /proc} ({@code unshare --pid --fork --mount-proc
+ * readable by the same user. Unless {@link Isolation} says otherwise, each command therefore runs
+ * in its own PID namespace with a private {@code /proc} ({@code unshare --pid --fork --mount-proc
  * --kill-child}, inside a user namespace when the node is not root), where the only processes
  * are the command's own, and with every capability dropped ({@code setpriv}), so it cannot
  * unmount that {@code /proc} to uncover the node's. The namespace ends with the command: the
