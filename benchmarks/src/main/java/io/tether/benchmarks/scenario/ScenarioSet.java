@@ -18,6 +18,7 @@ public final class ScenarioSet {
     String idle = connections.wire();
     List<Scenario> all = List.of(
         new TokenStreaming(quick ? TokenStreaming.quick(live) : TokenStreaming.full(live)),
+        TokenStreaming.ingest(quick, live),
         new ThroughputCeiling(quick ? ThroughputCeiling.quick() : ThroughputCeiling.full()),
         new CatchUp(quick ? CatchUp.quick() : CatchUp.full()),
         new FanOut(quick ? FanOut.quick(live) : FanOut.full(live)),

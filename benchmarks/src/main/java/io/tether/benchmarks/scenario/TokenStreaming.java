@@ -25,9 +25,25 @@ public final class TokenStreaming implements Scenario {
       int warmupSeconds, int measureSeconds, int drainSeconds, String live) {}
 
   private final Params p;
+  private final boolean ingest;
 
   public TokenStreaming(Params params) {
+    this(params, false);
+  }
+
+  private TokenStreaming(Params params, boolean ingest) {
     this.p = params;
+    this.ingest = ingest;
+  }
+
+  /**
+   * Scenario 1b, the durable token ingest ceiling: the same producers, many more streams and
+   * no subscribers, so the figure is the deltas a node makes durable per second when offered
+   * more than it can take (the issue's 20,000 deltas/s target).
+   */
+  public static TokenStreaming ingest(boolean quick, String live) {
+    return new TokenStreaming(quick ? new Params(40, 100, 0, 2, 6, 5, live)
+        : new Params(250, 100, 0, 3, 15, 10, live), true);
   }
 
   public static Params full(String live) {
@@ -40,11 +56,15 @@ public final class TokenStreaming implements Scenario {
 
   @Override
   public String id() {
-    return "token-streaming";
+    return ingest ? "token-ingest" : "token-streaming";
   }
 
   @Override
   public String title() {
+    if (ingest) {
+      return "1b. Token ingest ceiling (" + p.streams + " streams x " + p.deltasPerSecond
+          + " deltas/s offered, no subscribers)";
+    }
     return "1. Token streaming (" + p.streams + " streams x " + p.deltasPerSecond + " deltas/s, "
         + p.subscribersPerStream + " " + p.live + " subscribers each" + LiveGroup.fallback(p.live)
         + ")";
