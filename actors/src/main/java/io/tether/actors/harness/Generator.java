@@ -9,7 +9,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
- * The Generator: proposes each sprint's contract and builds the sprint with tools (files, commands, HTTP probes), fixing what the evaluator's feedback names. Keyed by run id, with its own conversation in its own journal ({@code Generator|<run id>}); its
+ * The Generator: proposes each sprint's contract and builds the sprint with tools (files, commands, long-lived processes, HTTP probes), fixing what the evaluator's feedback names. Keyed by run id, with its own conversation in its own journal ({@code Generator|<run id>}); its
  * loop is {@link RoleEntity}'s.
  */
 public final class Generator {
@@ -26,7 +26,8 @@ public final class Generator {
           + " work by running it. Files are the hand-off medium: keep the code and tests in the"
           + " workspace.",
       List.of(WorkspaceTools.READ_FILE, WorkspaceTools.WRITE_FILE, WorkspaceTools.LIST_FILES,
-          WorkspaceTools.RUN_COMMAND, WorkspaceTools.HTTP_PROBE));
+          WorkspaceTools.RUN_COMMAND, WorkspaceTools.START_PROCESS, WorkspaceTools.STOP_PROCESS,
+          WorkspaceTools.HTTP_PROBE));
 
   private Generator() {}
 

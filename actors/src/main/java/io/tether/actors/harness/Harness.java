@@ -8,6 +8,7 @@ import io.tether.actors.harness.session.SessionWriter;
 import io.tether.actors.session.SessionStreams;
 import io.tether.actors.harness.workspace.CommandRunner;
 import io.tether.actors.harness.workspace.HttpProbe;
+import io.tether.actors.harness.workspace.ProcessSupervisor;
 import io.tether.actors.harness.workspace.ShardedWorkspaceStore;
 import io.tether.actors.harness.workspace.Workspace;
 import io.tether.actors.harness.workspace.WorkspaceStore;
@@ -51,13 +52,16 @@ public final class Harness implements Extension {
         blocking);
     this.workspace = new ShardedWorkspaceStore(system);
     Config ws = harness.getConfig("workspace");
-    this.tools = new WorkspaceTools(workspace, Path.of(ws.getString("root")),
-        new CommandRunner(ws.getDuration("command-timeout"),
-            (int) ws.getBytes("command-max-output-bytes").longValue(),
-            ws.getString("command-path"),
-            new CommandRunner.Limits(ws.getDuration("command-cpu-limit").toSeconds(),
-                ws.getBytes("command-max-file-bytes"), ws.getInt("command-max-open-files")),
-            CommandRunner.Isolation.fromConfig(ws.getString("command-isolation"))),
+    CommandRunner commands = new CommandRunner(ws.getDuration("command-timeout"),
+        (int) ws.getBytes("command-max-output-bytes").longValue(),
+        ws.getString("command-path"),
+        new CommandRunner.Limits(ws.getDuration("command-cpu-limit").toSeconds(),
+            ws.getBytes("command-max-file-bytes"), ws.getInt("command-max-open-files")),
+        CommandRunner.Isolation.fromConfig(ws.getString("command-isolation")));
+    this.tools = new WorkspaceTools(workspace, Path.of(ws.getString("root")), commands,
+        new ProcessSupervisor(commands, ws.getInt("max-processes-per-run"),
+            ws.getDuration("max-process-lifetime"), ws.getDuration("process-start-timeout"),
+            (int) ws.getBytes("command-max-output-bytes").longValue()),
         new HttpProbe(ws.getDuration("probe-timeout"),
             (int) ws.getBytes("probe-max-body-bytes").longValue(),
             ws.getBoolean("probe-loopback-only")),

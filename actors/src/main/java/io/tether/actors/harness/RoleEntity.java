@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -299,6 +300,9 @@ public final class RoleEntity
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> context.getSelf().tell(Recovered.INSTANCE))
+        // Stopped here (passivated, handed to another node, or the node shutting down): the
+        // processes its tasks started on this node go too.
+        .onSignal(PostStop.instance(), state -> releaseProcesses())
         .build();
   }
 
@@ -338,6 +342,7 @@ public final class RoleEntity
         .thenRun(s -> {
           fence.set(true);
           forgetInFlight();
+          releaseProcesses();
           for (int i = 0; i < task.steers().size(); i++) {
             ObjectNode data = SessionEvents.data();
             data.put("kind", "steer");
@@ -360,6 +365,7 @@ public final class RoleEntity
     return Effect().persist(new TaskCancelled(cmd.taskId(), "cancelled by the run"))
         .thenRun(s -> {
           fence.set(true);
+          releaseProcesses();
           if (modelInFlight && state.pendingCall() != null) {
             ObjectNode data = SessionEvents.data();
             data.put("id", messageId(state.pendingCall()));
@@ -655,10 +661,16 @@ public final class RoleEntity
         .thenNoReply();
   }
 
+  /** Stops the processes this role started with start_process: its task has ended. */
+  private void releaseProcesses() {
+    services.tools().releaseProcesses(runId, profile.role().wireName());
+  }
+
   private void report(State state) {
     if (state.task() == null) {
       return;
     }
+    releaseProcesses();
     reporting = true;
     Run.TaskOutcome outcome = new Run.TaskOutcome(state.task().taskId(), profile.role(),
         state.status() == Status.COMPLETED, state.output());

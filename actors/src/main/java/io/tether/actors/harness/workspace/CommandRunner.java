@@ -242,6 +242,35 @@ public final class CommandRunner {
     }
   }
 
+  /**
+   * Starts {@code command} in {@code dir} exactly as {@link #run} would (same isolation, scrubbed
+   * environment and limits, output merged) and returns at once, for a long-lived process that
+   * {@link ProcessSupervisor} watches and stops. In a PID namespace the wrapper is itself put
+   * under {@code setpriv --pdeathsig KILL}: when the thread that started it dies (the JVM, since
+   * the supervisor starts every process from one thread that lives as long as the JVM), the
+   * kernel kills unshare and, through {@code --kill-child}, the whole namespace.
+   *
+   * @throws IllegalStateException when isolation is required and the machine cannot provide it
+   */
+  Process start(Path dir, String command) throws IOException {
+    Launch l = launch();
+    if (l.refusal() != null) {
+      throw new IllegalStateException(l.refusal());
+    }
+    List<String> argv = new ArrayList<>();
+    if (!l.prefix().isEmpty()) {
+      argv.addAll(List.of("setpriv", "--pdeathsig", "KILL", "--"));
+    }
+    argv.addAll(l.prefix());
+    argv.addAll(List.of("sh", "-c", limits.shellPrefix() + "eval \"$1\"", "tether-command",
+        command));
+    return scrubbed(new ProcessBuilder(argv), dir)
+        .directory(dir.toFile())
+        .redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .start();
+  }
+
   private ProcessBuilder scrubbed(ProcessBuilder pb, Path home) {
     Map<String, String> env = pb.environment();
     env.clear();
@@ -257,7 +286,7 @@ public final class CommandRunner {
    * nothing it started outlives the call. In a PID namespace, unshare's death takes the
    * namespace down with it; without one, a process that left the tree (a daemon) escapes.
    */
-  private static void killTree(Process process) throws InterruptedException {
+  static void killTree(Process process) throws InterruptedException {
     List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
     process.destroyForcibly();
     tree.forEach(ProcessHandle::destroyForcibly);

@@ -7,6 +7,7 @@ import io.tether.actors.harness.model.ToolSpec;
 import io.tether.actors.harness.model.ToolSpec.Param;
 import io.tether.actors.harness.model.ToolSpec.Type;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +17,11 @@ import java.util.concurrent.Executor;
 
 /**
  * The tools roles use, acting on a run's workspace: {@code read_file}, {@code write_file},
- * {@code list_files}, {@code run_command}, {@code http_probe}. Before a tool runs, the durable
+ * {@code list_files}, {@code run_command}, {@code start_process}, {@code stop_process}, {@code
+ * http_probe}. A command's background processes end with it; an app to probe across tool calls
+ * is started with {@code start_process} ({@link ProcessSupervisor}) and stopped by {@code
+ * stop_process}, by {@link #releaseProcesses} when the role's task ends, or by its lifetime cap.
+ * Before a tool runs, the durable
  * workspace is materialized into this node's local directory; {@code write_file} writes the
  * durable workspace first and the local copy after, so a write that completed survives any
  * node. Tools run on the given (blocking) executor and never throw: failures come back as an
@@ -41,13 +46,33 @@ public final class WorkspaceTools {
       "List the files of the workspace with their sizes.", List.of());
   /** Runs a shell command. */
   public static final ToolSpec RUN_COMMAND = new ToolSpec("run_command",
-      "Run a shell command in the workspace directory; returns exit_code and output. Processes"
-          + " it leaves in the background may be stopped when it returns: start a server and"
-          + " send it its requests in the same command.",
+      "Run a shell command in the workspace directory and wait for it; returns exit_code and"
+          + " output. Processes it leaves in the background are stopped when it returns: to run"
+          + " a server you then probe with http_probe, use start_process.",
       List.of(new Param("command", Type.STRING, "the command line, run with sh -c", true)));
+  /** Starts a long-lived process. */
+  public static final ToolSpec START_PROCESS = new ToolSpec("start_process",
+      "Start a long-lived process (e.g. the app's server) in the workspace directory, confined"
+          + " like run_command, and leave it running for http_probe and run_command calls that"
+          + " follow. With a port, returns once 127.0.0.1:<port> accepts connections; without,"
+          + " after wait_seconds. Returns the process id (p1, p2...) and its first output; fails"
+          + " with the output if it exits first or is not ready in time. It runs until"
+          + " stop_process, the end of your current task, or its lifetime cap; a run may hold a"
+          + " few at once. Bind the server to 127.0.0.1 or 0.0.0.0.",
+      List.of(new Param("command", Type.STRING, "the command line, run with sh -c, e.g."
+              + " python3 -m http.server 8000 --bind 127.0.0.1", true),
+          new Param("port", Type.INTEGER, "the TCP port on 127.0.0.1 it listens on when ready",
+              false),
+          new Param("wait_seconds", Type.INTEGER, "the longest to wait until it is ready"
+              + " (default 30 with a port, 2 without)", false)));
+  /** Stops a process {@code start_process} started. */
+  public static final ToolSpec STOP_PROCESS = new ToolSpec("stop_process",
+      "Stop a process start_process started (with everything it spawned); returns its output.",
+      List.of(new Param("id", Type.STRING, "the id start_process returned, e.g. p1", true)));
   /** Probes HTTP on loopback. */
   public static final ToolSpec HTTP_PROBE = new ToolSpec("http_probe",
-      "HTTP GET a URL on this machine (loopback only); returns the status and body.",
+      "HTTP GET a URL on this machine (loopback only); returns the status and body. Probe a"
+          + " server started with start_process.",
       List.of(new Param("url", Type.STRING, "e.g. http://127.0.0.1:8000/health", true)));
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,6 +80,7 @@ public final class WorkspaceTools {
   private final WorkspaceStore store;
   private final Path root;
   private final CommandRunner commands;
+  private final ProcessSupervisor processes;
   private final HttpProbe probe;
   private final int maxReadBytes;
   private final Executor executor;
@@ -70,9 +96,25 @@ public final class WorkspaceTools {
    */
   public WorkspaceTools(WorkspaceStore store, Path root, CommandRunner commands, HttpProbe probe,
       int maxReadBytes, Executor executor) {
+    this(store, root, commands, new ProcessSupervisor(commands, 3, Duration.ofMinutes(10),
+        Duration.ofSeconds(60), 32 * 1024), probe, maxReadBytes, executor);
+  }
+
+  /**
+   * @param store the durable workspaces
+   * @param root the local directory under which each run's workspace is materialized
+   * @param commands runs commands
+   * @param processes starts and stops long-lived processes
+   * @param probe probes HTTP
+   * @param maxReadBytes how much of a file {@code read_file} returns
+   * @param executor where tools run (blocking allowed)
+   */
+  public WorkspaceTools(WorkspaceStore store, Path root, CommandRunner commands,
+      ProcessSupervisor processes, HttpProbe probe, int maxReadBytes, Executor executor) {
     this.store = store;
     this.root = root;
     this.commands = commands;
+    this.processes = processes;
     this.probe = probe;
     this.maxReadBytes = maxReadBytes;
     this.executor = executor;
@@ -81,6 +123,20 @@ public final class WorkspaceTools {
   /** The local directory of a run's workspace on this node. */
   public LocalWorkspace local(String runId) {
     return locals.computeIfAbsent(runId, id -> new LocalWorkspace(root, id));
+  }
+
+  /** The long-lived processes of this node. */
+  public ProcessSupervisor processes() {
+    return processes;
+  }
+
+  /**
+   * Stops, in the background, every process {@code author} started in run {@code runId}: called
+   * when that role's task ends (which every end of a run implies) and when its entity stops.
+   * Safe to call from an actor.
+   */
+  public void releaseProcesses(String runId, String author) {
+    CompletableFuture.runAsync(() -> processes.stopOwnedBy(runId, author), executor);
   }
 
   /** Runs one tool call for {@code author} in run {@code runId}. */
@@ -113,6 +169,15 @@ public final class WorkspaceTools {
         CommandRunner.Result r = commands.run(local.dir(), args.path("command").asText(""));
         return new Outcome(r.render(), false);
       }, executor);
+      case "start_process" -> outcome = materialized(runId).thenApplyAsync(local -> {
+        Integer port = args.hasNonNull("port") ? args.get("port").asInt() : null;
+        Duration wait = Duration.ofSeconds(args.hasNonNull("wait_seconds")
+            ? args.get("wait_seconds").asLong() : port != null ? 30 : 2);
+        return new Outcome(processes.start(runId, author, local.dir(),
+            args.path("command").asText(""), port, wait), false);
+      }, executor);
+      case "stop_process" -> outcome = CompletableFuture.supplyAsync(
+          () -> new Outcome(processes.stop(runId, args.path("id").asText("")), false), executor);
       case "http_probe" -> outcome = CompletableFuture.supplyAsync(
           () -> new Outcome(probe.get(args.path("url").asText("")), false), executor);
       default -> outcome = CompletableFuture.completedFuture(
