@@ -34,15 +34,16 @@ public final class HttpApi {
     // (configuration, the OpenAPI document, a journal probe) per request cost most of a node's
     // CPU under load (JFR: the route constructors were among the hottest frames).
     Route api = ProblemHandlers.wrap(concat(
+        // The hot paths first: a request tries the routes in order, and the paths are disjoint.
+        StreamAccess.guard(auth, new DurableStreamsRoutes(system).route()),
+        new SessionSocketRoute(system, auth).route(),
+        new SessionRoutes(system, auth).route(),
         new HealthRoutes(system, new JournalProbe(system)).route(),
         metrics.route(),
         new TokenRoutes(system).route(),
         RunAccess.guard(auth, new RunRoutes(system).route()),
-        new SessionSocketRoute(system, auth).route(),
-        new SessionRoutes(system, auth).route(),
         new RunFilesRoutes(system, auth).route(),
-        new ConsoleRoutes().route(),
-        StreamAccess.guard(auth, new DurableStreamsRoutes(system).route())));
+        new ConsoleRoutes().route()));
     return metrics.instrument(() -> api);
   }
 }
