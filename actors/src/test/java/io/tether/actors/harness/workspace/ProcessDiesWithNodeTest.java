@@ -1,0 +1,107 @@
+package io.tether.actors.harness.workspace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tether.actors.harness.workspace.CommandRunner.Isolation;
+import io.tether.actors.harness.workspace.CommandRunner.Limits;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node killed with SIGKILL takes its long-lived processes with it: a separate JVM (the node)
+ * starts a Python HTTP server through {@link ProcessSupervisor} and is then killed; the server's
+ * port must refuse and its process must be gone, with no shutdown hook having run.
+ */
+class ProcessDiesWithNodeTest {
+
+  @TempDir Path dir;
+
+  /** The node: starts one server on the given port, says so, and waits to be killed. */
+  public static final class Node {
+    public static void main(String[] args) throws Exception {
+      CommandRunner runner = new CommandRunner(Duration.ofSeconds(20), 4096,
+          "/usr/local/bin:/usr/bin:/bin", Limits.defaults(), Isolation.PID_NAMESPACE);
+      ProcessSupervisor supervisor = new ProcessSupervisor(runner, 3, Duration.ofMinutes(5),
+          Duration.ofSeconds(30), 4096);
+      int port = Integer.parseInt(args[1]);
+      System.out.println(supervisor.start("r1", "evaluator", Path.of(args[0]),
+          "python3 -m http.server " + port + " --bind 127.0.0.1", port, Duration.ofSeconds(30))
+          .lines().findFirst().orElseThrow());
+      System.out.flush();
+      Thread.sleep(Long.MAX_VALUE);
+    }
+  }
+
+  @Test
+  void aNodeKilledWithSigkillLeavesNoProcessOfItsRunsBehind() throws Exception {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = socket.getLocalPort();
+    }
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process node = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        Node.class.getName(), dir.toString(), Integer.toString(port))
+        .redirectErrorStream(true).start();
+    String server = "python3 -m http.server " + port + " --bind 127.0.0.1";
+    try {
+      BufferedReader out = new BufferedReader(
+          new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
+      String line;
+      StringBuilder seen = new StringBuilder();
+      while ((line = out.readLine()) != null && !line.startsWith("started ")) {
+        seen.append(line).append('\n');
+      }
+      assertTrue(line != null, "the node did not start the server:\n" + seen);
+      assertTrue(accepts(port), "the server accepts while its node lives");
+      assertEquals(1, running(server).size());
+
+      node.destroyForcibly();
+      assertTrue(node.waitFor(20, TimeUnit.SECONDS));
+      assertEquals(137, node.exitValue(), "SIGKILL: no shutdown hook ran");
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (accepts(port) || !running(server).isEmpty()) {
+        assertTrue(System.nanoTime() < deadline, "the server outlived its node: "
+            + running(server).stream().map(ProcessHandle::pid).toList());
+        Thread.sleep(50);
+      }
+    } finally {
+      node.destroyForcibly();
+      running(server).forEach(ProcessHandle::destroyForcibly);
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static List<ProcessHandle> running(String commandLine) {
+    return ProcessHandle.allProcesses()
+        .filter(p -> {
+          String cl = p.info().commandLine().orElse("");
+          int space = cl.indexOf(' ');
+          return space > 0 && Path.of(cl.substring(0, space)).getFileName().toString()
+              .startsWith("python3") && ("python3" + cl.substring(space)).equals(commandLine);
+        })
+        .filter(ProcessHandle::isAlive)
+        .toList();
+  }
+}
