@@ -1399,7 +1399,7 @@ public final class Session
     SessionLedger ledger = projected(state);
     Offset unknown = new Offset(state.base() + state.seqNr() + 1, 0);
     for (byte[] item : items) {
-      Optional<SessionEnvelope> e = SessionEnvelope.of(item);
+      Optional<SessionEnvelope> e = SessionEnvelope.forLedger(item);
       if (e.isPresent()) {
         ledger = ledger.fold(unknown, e.get());
       }
@@ -1414,7 +1414,7 @@ public final class Session
     }
     SessionLedger ledger = projected(state);
     for (byte[] item : items) {
-      Optional<SessionEnvelope> e = SessionEnvelope.of(item);
+      Optional<SessionEnvelope> e = SessionEnvelope.forLedger(item);
       if (e.isEmpty()) {
         continue;
       }

@@ -82,6 +82,54 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
     return value != null && value.isTextual() ? value.asText() : null;
   }
 
+  /** The types whose {@code data} the session's ledger reads. */
+  private static final java.util.Set<String> LEDGER_DATA_TYPES = java.util.Set.of(
+      "run.start", "run.end", "control.cancel", "presence.joined", "presence.left");
+
+  /**
+   * The envelope as the session's ledger needs it: type, run and producer from one streaming
+   * pass over the item, without building its tree; {@code data} is parsed only for the types
+   * whose data the ledger reads (empty otherwise). Every JSON item of a session goes through
+   * this on append and again when persisted, and nearly all are deltas. Never throws.
+   */
+  public static Optional<SessionEnvelope> forLedger(byte[] item) {
+    if (!looksLikeEnvelope(item)) {
+      return Optional.empty();
+    }
+    String type = null;
+    String run = null;
+    String producer = null;
+    boolean typeTextual = false;
+    try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(item)) {
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return Optional.empty();
+      }
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        com.fasterxml.jackson.core.JsonToken value = p.nextToken();
+        boolean text = value == com.fasterxml.jackson.core.JsonToken.VALUE_STRING;
+        switch (field) {
+          case "type" -> {
+            typeTextual = text; // the last duplicate wins, as in a tree
+            type = text ? p.getText() : null;
+          }
+          case "run" -> run = text ? p.getText() : null;
+          case "producer" -> producer = text ? p.getText() : null;
+          default -> p.skipChildren();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+    if (!typeTextual) {
+      return Optional.empty();
+    }
+    if (LEDGER_DATA_TYPES.contains(type)) {
+      return of(item);
+    }
+    return Optional.of(new SessionEnvelope(type, run, producer, JSON.createObjectNode()));
+  }
+
   /** Cheap pre-check so that large non-envelope payloads are never parsed. */
   private static boolean looksLikeEnvelope(byte[] item) {
     int i = 0;

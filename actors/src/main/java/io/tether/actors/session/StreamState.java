@@ -175,7 +175,7 @@ public record StreamState(
     SessionLedger folded = ledger;
     for (int i = 0; i < batch.items().size(); i++) {
       Offset offset = new Offset(batch.position(), i + 1);
-      var envelope = SessionEnvelope.of(batch.items().get(i));
+      var envelope = SessionEnvelope.forLedger(batch.items().get(i));
       if (envelope.isPresent()) {
         folded = folded.fold(offset, envelope.get());
       }

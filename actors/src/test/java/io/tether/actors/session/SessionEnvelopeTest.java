@@ -1,0 +1,43 @@
+package io.tether.actors.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The ledger's streaming view of an item agrees with the full parse on what the ledger reads. */
+class SessionEnvelopeTest {
+
+  @Test
+  void theLedgerViewAgreesWithTheFullParse() {
+    List<String> items = List.of(
+        "{\"type\":\"message.delta\",\"run\":\"r1\",\"producer\":\"agent\",\"data\":{\"text\":\"hi\"}}",
+        "{\"data\":{\"type\":\"nested\",\"a\":[1,{\"run\":\"x\"}]},\"type\":\"message.end\"}",
+        "{\"type\":\"run.start\",\"run\":\"r2\",\"producer\":\"p\",\"data\":{\"input\":\"m1\"}}",
+        "{\"type\":\"run.end\",\"run\":\"r2\",\"data\":{\"status\":\"cancelled\"}}",
+        "{\"type\":\"control.cancel\",\"data\":{\"message\":\"m1\"}}",
+        "{\"type\":\"presence.joined\",\"data\":{\"device\":\"d\",\"kind\":\"agent\"}}",
+        "{\"type\":\"presence.left\",\"data\":{\"device\":\"d\"}}",
+        "{\"type\":42,\"run\":\"r\"}", "{\"type\":\"a\",\"type\":\"b\",\"run\":7}",
+        "{\"run\":\"r\"}", "[1,2]", "\"type\"", "{\"type\":\"x\",\"data\":{\"unclosed\":[}",
+        "{\"type\":\"x\"} trailing", "  {\"type\":\"spaced\",\"run\":null}");
+    for (String text : items) {
+      byte[] item = text.getBytes(StandardCharsets.UTF_8);
+      Optional<SessionEnvelope> full = SessionEnvelope.of(item);
+      Optional<SessionEnvelope> ledger = SessionEnvelope.forLedger(item);
+      assertEquals(full.isPresent(), ledger.isPresent(), text);
+      if (full.isPresent()) {
+        assertEquals(full.get().type(), ledger.get().type(), text);
+        assertEquals(full.get().run(), ledger.get().run(), text);
+        assertEquals(full.get().producer(), ledger.get().producer(), text);
+        boolean ledgerReadsData = List.of("run.start", "run.end", "control.cancel",
+            "presence.joined", "presence.left").contains(full.get().type());
+        if (ledgerReadsData) {
+          assertEquals(full.get().data(), ledger.get().data(), text);
+        }
+      }
+    }
+  }
+}
