@@ -202,8 +202,9 @@ class ProcessToolsTest {
     }
 
     tools.releaseProcesses("r1", "evaluator");
-    await("the evaluator's server is gone", () -> running(server(evaluatorPort)).isEmpty());
-    assertFalse(accepts(evaluatorPort));
+    // Released in the background: a dying process loses its command line before its sockets.
+    await("the evaluator's server is gone and its port refuses",
+        () -> running(server(evaluatorPort)).isEmpty() && !accepts(evaluatorPort));
     assertTrue(accepts(generatorPort), "another role's process keeps running");
     assertTrue(accepts(otherRunPort), "another run's process keeps running");
 
@@ -226,7 +227,9 @@ class ProcessToolsTest {
     assertTrue(fourth.error(), fourth.output());
     assertTrue(fourth.output().contains("already has 3 running processes, its limit"),
         fourth.output());
-    assertEquals(3, running(sleep).size(), "nothing was started for the refused call");
+    // Started with wait_seconds 0: each sleep may still be on its way through the wrappers.
+    await("the three sleeps run", () -> running(sleep).size() == 3);
+    assertEquals(3, supervisor.running("r1").size(), "nothing was started for the refused call");
 
     assertFalse(call(tools, "r2", "generator", "start_process",
         "{\"command\": " + json(sleep) + ", \"wait_seconds\": 0}").error(),
@@ -305,10 +308,11 @@ class ProcessToolsTest {
     String sleep = "sleep 305." + System.nanoTime() % 1_000_000_000L;
     assertFalse(call(tools, "r1", "generator", "start_process",
         "{\"command\": " + json(sleep) + ", \"wait_seconds\": 0}").error());
+    await("the sleep runs", () -> running(sleep).size() == 1);
     WorkspaceTools.Outcome refused = call(tools, "r2", "generator", "stop_process",
         "{\"id\": \"p1\"}");
     assertTrue(refused.error(), refused.output());
-    assertEquals(1, running(sleep).size());
+    assertEquals(1, running(sleep).size(), "stop_process of another run's id killed nothing");
     assertThrows(IllegalArgumentException.class, () -> supervisor.stop("r2", "p1"));
   }
 }
