@@ -28,8 +28,6 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.japi.Pair;
-import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -70,13 +68,15 @@ public final class SessionSocketRoute {
                 "the token does not grant subscribe on session '" + id + "'")))));
   }
 
+  /**
+   * The socket's flow. The outbound queue is materialized inside the connection's own stream
+   * (its materialized value spawns the connection actor), not pre-materialized as a stream of
+   * its own: that cost every idle socket a second stream actor, a publisher/subscriber bridge
+   * and an asynchronous hop per frame.
+   */
   private Flow<Message, Message, NotUsed> connect(String sessionId, Principal principal) {
     Materializer mat = Materializer.matFromSystem(system);
-    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> out =
-        Source.<Message>queue(settings.outboundBuffer()).preMaterialize(mat);
-    ActorRef<SessionConnection.Command> connection = system.systemActorOf(
-        SessionConnection.create(sessionId, principal, settings, streams, sharding, out.first()),
-        "session-ws-" + UUID.randomUUID(), Props.empty());
+    CompletableFuture<ActorRef<SessionConnection.Command>> connection = new CompletableFuture<>();
     Duration handOff = settings.askTimeout();
     Sink<Message, NotUsed> in = Flow.<Message>create()
         .mapAsync(1, message -> toText(message, maxFrameChars, mat))
@@ -89,15 +89,23 @@ public final class SessionSocketRoute {
           batch.add(next);
           return batch;
         })
-        .mapAsync(1, batch -> AskPattern.<SessionConnection.Command, Done>ask(connection,
-            ack -> new SessionConnection.Inbound(batch, ack), handOff, system.scheduler()))
+        .mapAsync(1, batch -> connection.thenCompose(ref ->
+            AskPattern.<SessionConnection.Command, Done>ask(ref,
+                ack -> new SessionConnection.Inbound(batch, ack), handOff, system.scheduler())))
         .watchTermination((notUsed, done) -> {
-          done.whenComplete((d, error) ->
-              connection.tell(SessionConnection.InboundClosed.INSTANCE));
+          done.whenComplete((d, error) -> connection.thenAccept(ref ->
+              ref.tell(SessionConnection.InboundClosed.INSTANCE)));
           return NotUsed.getInstance();
         })
         .to(Sink.ignore());
-    return Flow.fromSinkAndSourceCoupled(in, out.second());
+    Source<Message, NotUsed> out = Source.<Message>queue(settings.outboundBuffer())
+        .mapMaterializedValue(queue -> {
+          connection.complete(system.systemActorOf(
+              SessionConnection.create(sessionId, principal, settings, streams, sharding, queue),
+              "session-ws-" + UUID.randomUUID(), Props.empty()));
+          return NotUsed.getInstance();
+        });
+    return Flow.fromSinkAndSourceCoupled(in, out);
   }
 
   /** A text frame's text; empty for a binary frame (drained and refused by the connection). */
