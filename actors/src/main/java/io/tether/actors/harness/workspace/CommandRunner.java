@@ -213,16 +213,10 @@ public final class CommandRunner {
     if (l.refusal() != null) {
       throw new IllegalStateException(l.refusal());
     }
-    List<String> argv = new ArrayList<>(l.prefix());
-    // The command travels as a positional argument, never spliced into the limits' script.
-    argv.addAll(List.of("sh", "-c", limits.shellPrefix() + "eval \"$1\"", "tether-command",
-        command));
-    ProcessBuilder pb = scrubbed(new ProcessBuilder(argv), dir)
-        .directory(dir.toFile())
-        .redirectErrorStream(true)
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     try {
-      Process process = pb.start();
+      // Started like a long-lived process, so a command dies with its node too (a node killed
+      // mid-command left the command's namespace running forever: found leaked by the tests).
+      Process process = startFromLauncher(dir, command);
       CappedReader reader = new CappedReader(process.getInputStream(), maxOutputBytes);
       Thread drain = new Thread(reader, "tether-command-output");
       drain.setDaemon(true);
@@ -253,6 +247,37 @@ public final class CommandRunner {
    * @throws IllegalStateException when isolation is required and the machine cannot provide it
    */
   Process start(Path dir, String command) throws IOException {
+    return startNow(dir, command);
+  }
+
+  /**
+   * The thread every command and process is started from: the parent-death signal of {@code
+   * setpriv --pdeathsig} follows the thread that forked, so it must live as long as the JVM.
+   */
+  private static final java.util.concurrent.ExecutorService LAUNCHER =
+      java.util.concurrent.Executors.newSingleThreadExecutor(task -> {
+        Thread t = new Thread(task, "tether-process-launcher");
+        t.setDaemon(true);
+        return t;
+      });
+
+  /** {@link #start} on the JVM-lifetime launcher thread (see {@link #LAUNCHER}). */
+  Process startFromLauncher(Path dir, String command) throws IOException, InterruptedException {
+    try {
+      return LAUNCHER.submit(() -> startNow(dir, command)).get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException r) {
+        throw r;
+      }
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      throw new IllegalStateException(cause);
+    }
+  }
+
+  private Process startNow(Path dir, String command) throws IOException {
     Launch l = launch();
     if (l.refusal() != null) {
       throw new IllegalStateException(l.refusal());

@@ -15,8 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -45,12 +43,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ProcessSupervisor {
 
-  /** The thread every process is started from: the parent-death signal follows this thread. */
-  private static final ExecutorService LAUNCHER = Executors.newSingleThreadExecutor(task -> {
-    Thread t = new Thread(task, "tether-process-launcher");
-    t.setDaemon(true);
-    return t;
-  });
   private static final ScheduledExecutorService LIFETIMES =
       Executors.newSingleThreadScheduledExecutor(task -> {
         Thread t = new Thread(task, "tether-process-lifetime");
@@ -132,12 +124,9 @@ public final class ProcessSupervisor {
       }
       Process process;
       try {
-        process = LAUNCHER.submit(() -> runner.start(dir, command)).get();
-      } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
-        throw cause instanceof RuntimeException r ? r
-            : cause instanceof IOException io ? new UncheckedIOException(io)
-            : new IllegalStateException(cause);
+        process = runner.startFromLauncher(dir, command);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while starting a process", e);

@@ -37,6 +37,21 @@ class ProcessDiesWithNodeTest {
       ProcessSupervisor supervisor = new ProcessSupervisor(runner, 3, Duration.ofMinutes(5),
           Duration.ofSeconds(30), 4096);
       int port = Integer.parseInt(args[1]);
+      String server = "python3 -m http.server " + port + " --bind 127.0.0.1";
+      if (args.length > 2 && args[2].equals("run_command")) {
+        // A command the node is still waiting for (its timeout is far away) when it dies.
+        CommandRunner patient = new CommandRunner(Duration.ofMinutes(10), 4096,
+            "/usr/local/bin:/usr/bin:/bin", Limits.defaults(), Isolation.PID_NAMESPACE);
+        Thread command = new Thread(() -> patient.run(Path.of(args[0]), "exec " + server));
+        command.setDaemon(true);
+        command.start();
+        while (!accepts(port)) {
+          Thread.sleep(50); // polling the port the command opens
+        }
+        System.out.println("started command");
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
+      }
       System.out.println(supervisor.start("r1", "evaluator", Path.of(args[0]),
           "python3 -m http.server " + port + " --bind 127.0.0.1", port, Duration.ofSeconds(30))
           .lines().findFirst().orElseThrow());
@@ -47,13 +62,22 @@ class ProcessDiesWithNodeTest {
 
   @Test
   void aNodeKilledWithSigkillLeavesNoProcessOfItsRunsBehind() throws Exception {
+    killedNodeLeavesNothing("start_process");
+  }
+
+  @Test
+  void aNodeKilledWithSigkillMidCommandLeavesNoCommandBehind() throws Exception {
+    killedNodeLeavesNothing("run_command");
+  }
+
+  private void killedNodeLeavesNothing(String mode) throws Exception {
     int port;
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = socket.getLocalPort();
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process node = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        Node.class.getName(), dir.toString(), Integer.toString(port))
+        Node.class.getName(), dir.toString(), Integer.toString(port), mode)
         .redirectErrorStream(true).start();
     String server = "python3 -m http.server " + port + " --bind 127.0.0.1";
     try {
