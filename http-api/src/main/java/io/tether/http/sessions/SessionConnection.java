@@ -366,11 +366,41 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     } else if (push instanceof SessionPush.Replayed replayed) {
       onReplayed(replayed);
     } else if (push instanceof SessionPush.Ended ended) {
+      if (ended.reason().equals("offset-beyond-tail")
+          || ended.reason().equals("fork-history-unsupported")) {
+        // The client asked for a position it cannot have: its subscription ends, the socket
+        // stays usable for a resume from an offset it was given. (Closing here also raced the
+        // client's next frames: a server closing while they arrive resets the connection, and
+        // the reset discarded the error frame before the client read it.)
+        reply(SessionFrames.error(null, ended.reason(), "the session cannot be followed from "
+            + "there: " + ended.reason() + "; resume from an offset the session gave you"));
+        endSubscription();
+        return this;
+      }
       reply(SessionFrames.error(null, ended.reason(), "the session cannot be followed: "
           + ended.reason()));
       return close();
     }
     return this;
+  }
+
+  /** Back to waiting for a resume: detached from the session, nothing pending. */
+  private void endSubscription() {
+    session.tell(new Session.Unsubscribe(pushRef));
+    if (watched != null) {
+      getContext().unwatch(watched);
+      watched = null;
+    }
+    timers.cancel(Tick.HEARTBEAT);
+    timers.cancel(Tick.REPLAY_TIMEOUT);
+    timers.cancel(Tick.RESUBSCRIBE);
+    timers.cancel(Tick.DRAIN);
+    mode = Mode.WAITING_RESUME;
+    last = null;
+    replayInFlight = false;
+    throttled = false;
+    rollup = null;
+    clearPending();
   }
 
   private void onItems(SessionPush.Items items) {

@@ -118,10 +118,9 @@ class WebSocketBadInputPropertiesTest {
     }
     assertTrue(frames.saw("\"type\":\"error\""), "no error frame for " + frame + ": "
         + frames.texts);
-    // A resume past the tail ends the subscription (the client must resume from an offset it
-    // was given); every other bad frame leaves the socket usable.
-    boolean terminal = frames.saw("\"code\":\"offset-beyond-tail\"");
-    assertTrue(terminal || (frames.saw("after-bad") && !frames.closed.isDone()),
+    // Every bad frame leaves the socket usable; a resume past the tail ends only the
+    // subscription (the client resumes from an offset it was given, see below).
+    assertTrue(frames.saw("after-bad") && !frames.closed.isDone(),
         "the socket is unusable after " + frame + ": " + frames.texts);
     assertEquals(before, content(id), "a refused frame changed the session");
     ws.sendClose(WebSocket.NORMAL_CLOSURE, "").exceptionally(e -> null);
@@ -143,6 +142,33 @@ class WebSocketBadInputPropertiesTest {
             "{\"type\":\"publish\",\"id\":\"p\",\"events\":[42]}",
             "{\"type\":\"cancel\",\"id\":\"c\"}", "{\"type\":\"steer\",\"id\":\"s\",\"run\":\"r\"}",
             "{\"type\":\"interrupt\"}", "{\"type\":\"resume\"\u0000}", "{\"type\":\"\\ud800\"}"));
+  }
+
+  @Example
+  void aResumePastTheTailEndsTheSubscriptionAndTheSameSocketResumesFromAValidOffset()
+      throws Exception {
+    String id = session();
+    Frames frames = new Frames();
+    WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
+        .buildAsync(URI.create(server.wsUrl(id)), frames).get(30, TimeUnit.SECONDS);
+    ws.sendText("{\"type\":\"resume\",\"after\":\"9999999999999999_9999999999999999\"}",
+        true).get(10, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!frames.saw("offset-beyond-tail") && !frames.closed.isDone()
+        && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertTrue(frames.saw("offset-beyond-tail"), "no error frame: " + frames.texts);
+    ws.sendText("{\"type\":\"resume\",\"after\":\"-1\"}", true).get(10, TimeUnit.SECONDS);
+    while (!frames.saw("\"type\":\"up-to-date\"") && !frames.closed.isDone()
+        && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertTrue(frames.saw("\"type\":\"message.delta\"") && frames.saw("\"type\":\"up-to-date\""),
+        "the same socket did not resume: " + frames.texts);
+    assertTrue(!frames.closed.isDone(), "the socket closed: " + frames.texts);
+    ws.sendClose(WebSocket.NORMAL_CLOSURE, "").exceptionally(e -> null);
+    ws.abort();
   }
 
   @Example
