@@ -8,11 +8,12 @@ import io.tether.actors.session.Session;
 import io.tether.actors.session.SessionDirectory;
 import io.tether.http.HttpServer;
 import io.tether.http.ProblemHandlers;
+import io.tether.http.TestNodeConfig;
 import io.tether.http.auth.Authenticator;
 import io.tether.http.auth.StreamAccess;
 import io.tether.http.health.HealthRoutes;
-import io.tether.http.sessions.SessionSocketRoute;
 import io.tether.http.health.JournalProbe;
+import io.tether.http.sessions.SessionSocketRoute;
 import io.tether.http.streams.DurableStreamsRoutes;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -81,19 +82,11 @@ final class OpsTestServer implements AutoCloseable {
   static OpsTestServer start(String name, String overrides, Config persistence) throws Exception {
     Config config = ConfigFactory.parseString(overrides)
         .withFallback(ConfigFactory.parseString("""
-            pekko.loglevel = INFO
-            pekko.actor.provider = cluster
-            pekko.remote.artery.canonical.hostname = 127.0.0.1
-            pekko.remote.artery.canonical.port = 0
-            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            pekko.coordinated-shutdown.exit-jvm = off
-            pekko.http.server.transparent-head-requests = off
-            pekko.http.server.request-timeout = 60s
             tether.http.ask-timeout = 5s
-            tether.streams.long-poll-timeout = 1s
             tether.auth.enabled = off
             tether.auth.token-secret = "%s"
             """.formatted(SECRET)))
+        .withFallback(TestNodeConfig.base())
         .withFallback(persistence)
         .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
         .withFallback(ConfigFactory.parseResources("tether-http.conf"))

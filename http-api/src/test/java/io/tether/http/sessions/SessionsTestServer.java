@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import io.tether.actors.session.Session;
 import io.tether.actors.session.SessionDirectory;
 import io.tether.http.ProblemHandlers;
+import io.tether.http.TestNodeConfig;
 import io.tether.http.auth.Authenticator;
 import io.tether.http.auth.CapabilityTokens;
 import io.tether.http.auth.StreamAccess;
@@ -54,22 +55,14 @@ final class SessionsTestServer implements AutoCloseable {
   static SessionsTestServer start(String name, String overrides) throws Exception {
     Config config = ConfigFactory.parseString(overrides)
         .withFallback(ConfigFactory.parseString("""
-            pekko.loglevel = INFO
-            pekko.actor.provider = cluster
-            pekko.remote.artery.canonical.hostname = 127.0.0.1
-            pekko.remote.artery.canonical.port = 0
-            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            pekko.coordinated-shutdown.exit-jvm = off
-            pekko.http.server.transparent-head-requests = off
-            pekko.http.server.request-timeout = 60s
             tether.http.ask-timeout = 30s
-            tether.streams.long-poll-timeout = 1s
             tether.auth.enabled = on
             tether.auth.token-secret = "%s"
             tether.sessions.agent-loss-grace = 2s
             tether.sessions.presence-timeout = 6s
             tether.sessions.presence-sweep-interval = 1s
             """.formatted(SECRET)))
+        .withFallback(TestNodeConfig.base())
         .withFallback(TestCassandra.get().configFor(name))
         .withFallback(ConfigFactory.parseString(
             "tether.session.read-journal-plugin-id = \"pekko.persistence.cassandra.query\""))

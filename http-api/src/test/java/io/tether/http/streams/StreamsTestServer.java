@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.tether.actors.session.Session;
 import io.tether.http.ProblemHandlers;
+import io.tether.http.TestNodeConfig;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -49,18 +50,10 @@ final class StreamsTestServer implements AutoCloseable {
   /** Starts a node with the given persistence overlay and binds the routes on a free port. */
   static StreamsTestServer start(String name, Config persistence) throws Exception {
     Config config = ConfigFactory.parseString("""
-        pekko.loglevel = INFO
-        pekko.actor.provider = cluster
-        pekko.remote.artery.canonical.hostname = 127.0.0.1
-        pekko.remote.artery.canonical.port = 0
-        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-        pekko.coordinated-shutdown.exit-jvm = off
-        pekko.http.server.transparent-head-requests = off
-        pekko.http.server.request-timeout = 60s
         tether.http.ask-timeout = 20s
-        tether.streams.long-poll-timeout = 1s
         tether.streams.sse-wait = 10s
         """)
+        .withFallback(TestNodeConfig.base())
         .withFallback(persistence)
         .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
         .withFallback(ConfigFactory.load())
