@@ -100,9 +100,19 @@ class WsSubscriberTest {
           + "\"event\":{\"type\":\"presence.joined\"}}");
       text(out, "{\"type\":\"up-to-date\",\"offset\":\"0001_2\"}");
       text(out, "{\"type\":\"event\",\"offset\":\"0002_1\",\"event\":{\"n\":1,\"t\":2}}");
-      out.flush();
-      // Dropped without a close frame, as when the node dies.
+      // Dropped without a close frame, as when the node dies; with a FIN rather than a reset.
+      // The JDK client may report the end of input before it hands over the last event, so
+      // the reader may resume after 0001_2 or after 0002_1: both are its last delivered offset.
+      s.shutdownOutput();
+      s.setSoTimeout(10_000);
+      while (in.read() != -1) {
+        // drain what the client still sends until it closes its side
+      }
     } else {
+      if (resumes.get(resumes.size() - 1).contains("\"after\":\"0001_2\"")) {
+        // a resume from before 0002_1 gets it again, as from a real session
+        text(out, "{\"type\":\"event\",\"offset\":\"0002_1\",\"event\":{\"n\":1,\"t\":2}}");
+      }
       text(out, "{\"type\":\"event\",\"offset\":\"0003_1\",\"event\":{\"n\":2,\"t\":3}}");
       text(out, "{\"type\":\"up-to-date\",\"offset\":\"0003_1\"}");
       text(out, "{\"type\":\"error\",\"code\":\"bad-frame\",\"detail\":\"x\"}");
@@ -164,7 +174,8 @@ class WsSubscriberTest {
     assertEquals(2, resumes.size(), resumes.toString());
     assertTrue(resumes.get(0).contains("\"after\":\"now\""), resumes.get(0));
     assertTrue(resumes.get(0).contains("\"device\":\"phone\""), resumes.get(0));
-    assertTrue(resumes.get(1).contains("\"after\":\"0002_1\""), resumes.get(1));
+    assertTrue(resumes.get(1).contains("\"after\":\"0002_1\"")
+        || resumes.get(1).contains("\"after\":\"0001_2\""), resumes.get(1));
     assertEquals(3, sink.delivered());
     assertEquals(1, reader.eventsWithoutTimestamp());
     assertEquals(0, reader.sequenceAnomalies());
