@@ -109,6 +109,59 @@ class HttpApiAuthTest {
   }
 
   @Test
+  void aForkIsAuthorizedOnTheStreamItActuallyReads() throws Exception {
+    String operator = issue("[{\"capabilities\":[\"publish\",\"subscribe\"],\"sessions\":[\"*\"]}]");
+    assertEquals(201, send("PUT", "/v1/stream/victim-secret", null, operator).statusCode());
+    assertEquals(204, send("POST", "/v1/stream/victim-secret", "{\"secret\":\"s3cr3t\"}", operator)
+        .statusCode());
+    assertEquals(201, send("PUT", "/v1/stream/chat-42-own", null, operator).statusCode());
+    assertEquals(204, send("POST", "/v1/stream/chat-42-own", "{\"mine\":1}", operator).statusCode());
+
+    String limited = issue("[{\"capabilities\":[\"publish\",\"subscribe\"],\"sessions\":[\"chat-42-*\"]}]");
+    // Every spelling of a reference to the victim: a URL whose authority matches the grant's
+    // prefix (the finding), URLs and paths of every shape, stray whitespace, header casing.
+    String[] references = {
+        "chat-42-://x/victim-secret",
+        "chat-42-://x/v1/stream/victim-secret",
+        "http://chat-42-host/v1/stream/victim-secret",
+        "https://example.com/victim-secret",
+        "/v1/stream/victim-secret",
+        "/victim-secret",
+        "victim-secret",
+        "  /v1/stream/victim-secret  ",
+    };
+    int fork = 0;
+    for (String reference : references) {
+      for (String header : new String[] {"Stream-Forked-From", "stream-forked-from"}) {
+        String target = "/v1/stream/chat-42-f" + (fork++);
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + target))
+            .header("Content-Type", "application/json")
+            .header("Authorization", "Bearer " + limited)
+            .header(header, reference)
+            .PUT(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, r.statusCode(), header + ": " + reference + " -> " + r.body());
+        HttpResponse<String> read = send("GET", target + "?offset=-1", null, limited);
+        assertEquals(404, read.statusCode(), "no fork was created for " + reference);
+        assertTrue(!read.body().contains("s3cr3t"), read.body());
+      }
+    }
+    // The grant still covers forks of what it may read, in each spelling.
+    for (String reference : new String[] {"/v1/stream/chat-42-own", "chat-42-own",
+        "http://any-host/v1/stream/chat-42-own"}) {
+      String target = "/v1/stream/chat-42-f" + (fork++);
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + target))
+          .header("Content-Type", "application/json")
+          .header("Authorization", "Bearer " + limited)
+          .header("Stream-Forked-From", reference)
+          .PUT(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(201, r.statusCode(), reference + " -> " + r.body());
+      HttpResponse<String> read = send("GET", target + "?offset=-1", null, limited);
+      assertEquals(200, read.statusCode(), read.body());
+      assertTrue(read.body().contains("\"mine\":1"), read.body());
+    }
+  }
+
+  @Test
   void runsNeedTheirSessionsCapabilities() throws Exception {
     String body = "{\"prompt\":\"A command-line tool that turns titles into URL slugs.\",\"model\":\"scripted:demo\"}";
     assertEquals(401, send("POST", "/runs", body, null).statusCode());

@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.extractUnmatchedPath;
 
+import io.tether.http.streams.StreamNames;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.HttpMethod;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -38,12 +39,14 @@ public final class StreamAccess {
           return streams; // CORS preflight carries no credentials and touches no data
         }
         Capability needed = capabilityFor(method);
-        Optional<String> forkSource = request.getHeader("Stream-Forked-From").map(h -> h.value());
-        if (forkSource.isPresent() && method.equals(HttpMethods.PUT)) {
-          String source = forkSource.get();
-          String sourceName = source.contains(PREFIX)
-              ? source.substring(source.indexOf(PREFIX) + PREFIX.length()) : source;
-          return auth.authorize(Capability.SUBSCRIBE, sourceName,
+        // The fork source is resolved by the code the route forks with, then authorized: the
+        // id checked is the id read. A value that names no stream reads nothing (the route
+        // answers 400), so only the target is checked then.
+        Optional<String> forkSource = method.equals(HttpMethods.PUT)
+            ? request.getHeader("Stream-Forked-From").flatMap(h -> StreamNames.forkSource(h.value()))
+            : Optional.empty();
+        if (forkSource.isPresent()) {
+          return auth.authorize(Capability.SUBSCRIBE, forkSource.get(),
               () -> auth.authorize(needed, stream, () -> streams));
         }
         return auth.authorize(needed, stream, () -> streams);

@@ -175,10 +175,11 @@ public final class DurableStreamsRoutes {
             "Stream-Fork-Offset and Stream-Fork-Sub-Offset need Stream-Forked-From"));
       }
     } else {
-      String sourceId = streamIdOf(forkedFrom.get());
-      if (sourceId.isEmpty()) {
+      Optional<String> source = StreamNames.forkSource(forkedFrom.get());
+      if (source.isEmpty()) {
         return done(problem(StatusCodes.BAD_REQUEST, "Stream-Forked-From names no stream"));
       }
+      String sourceId = source.get();
       Optional<String> badSource = StreamNames.refusal(sourceId, maxNameLength);
       if (badSource.isPresent()) {
         return done(problem(StatusCodes.BAD_REQUEST, "Stream-Forked-From: " + badSource.get()));
@@ -555,20 +556,6 @@ public final class DurableStreamsRoutes {
     } catch (RuntimeException e) {
       return ContentTypes.APPLICATION_OCTET_STREAM;
     }
-  }
-
-  /** The stream id named by a {@code Stream-Forked-From} value (a path or URL). */
-  private static String streamIdOf(String reference) {
-    String path = reference.trim();
-    int scheme = path.indexOf("://");
-    if (scheme >= 0) {
-      int slash = path.indexOf('/', scheme + 3);
-      path = slash >= 0 ? path.substring(slash) : "/";
-    }
-    if (path.startsWith(PREFIX)) {
-      return path.substring(PREFIX.length());
-    }
-    return path.startsWith("/") ? path.substring(1) : path;
   }
 
   private static String absolute(Uri uri) {

@@ -11,8 +11,32 @@ import java.util.Optional;
  * name) and no {@code +} (which form decoding reads as a space); at most
  * {@code tether.streams.max-name-length} characters. Anything else is answered 400.
  */
-final class StreamNames {
+public final class StreamNames {
+  private static final String PREFIX = "/v1/stream/";
+
   private StreamNames() {}
+
+  /**
+   * The stream id a {@code Stream-Forked-From} value names: a path ({@code /v1/stream/<id>}) or
+   * a URL whose {@code scheme://authority} is dropped. The route forks exactly this id and
+   * {@code io.tether.http.auth.StreamAccess} authorizes exactly this id, so what is read is what
+   * was authorized (a guard that checked the raw header text let {@code chat-42-://x/victim}
+   * pass a grant on {@code chat-42-*} and fork {@code victim}). Empty when it names no stream.
+   */
+  public static Optional<String> forkSource(String reference) {
+    String path = reference.trim();
+    int scheme = path.indexOf("://");
+    if (scheme >= 0) {
+      int slash = path.indexOf('/', scheme + 3);
+      path = slash >= 0 ? path.substring(slash) : "/";
+    }
+    if (path.startsWith(PREFIX)) {
+      path = path.substring(PREFIX.length());
+    } else if (path.startsWith("/")) {
+      path = path.substring(1);
+    }
+    return path.isEmpty() ? Optional.empty() : Optional.of(path);
+  }
 
   /** Why {@code name} is refused, or empty when it is a valid stream name. */
   static Optional<String> refusal(String name, int maxLength) {
