@@ -6,7 +6,7 @@ import org.apache.pekko.serialization.jackson.JacksonMigration;
 /**
  * Reads the session events of journals written before {@link SessionEvent} had its own file:
  * they were nested in {@link Session}, so their manifest is {@code ...session.Session$<Event>}.
- * Registered for each old name in {@code tether-serialization.conf}
+ * Registered for each old name in the actors module's {@code reference.conf}
  * ({@code pekko.serialization.jackson.migrations}); the fields did not change, only the class
  * name. {@code JournalCompatibilityTest} reads golden bytes of every old event through it.
  */

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
 /**
  * Validates the event envelopes a WebSocket client publishes, and completes them: a missing
  * {@code producer} becomes the connection's device, a missing {@code time} the server's clock.
- * Types are dotted lower-case names; the core types of DESIGN.md section 3 have their fields
+ * Types are dotted lower-case names; the core types of {@code docs/protocol.md} have their fields
  * checked, other well-formed types (harness extensions such as {@code run.phase}) pass as they
  * are. Presence and control requests are written by the session only.
  */

@@ -64,7 +64,8 @@ class RunRoutesTest {
     io.tether.actors.session.stream.SessionEntity.init(kit.system());
     Harness.init(kit.system());
     binding = Http.get(kit.system()).newServerAt("127.0.0.1", 0)
-        .bind(ProblemHandlers.wrap(new RunRoutes(kit.system(), io.tether.http.TestNodeConfig.streams(kit.system())).route()))
+        .bind(ProblemHandlers.wrap(new RunRoutes(kit.system(),
+            new io.tether.actors.session.SessionStreams(kit.system(), java.time.Duration.ofSeconds(10))).route()))
         .toCompletableFuture().get();
   }
 
