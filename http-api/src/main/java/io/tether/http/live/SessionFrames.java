@@ -18,7 +18,8 @@ import java.util.List;
  * <p>Client to server: {@code resume}, {@code publish}, {@code cancel}, {@code steer},
  * {@code interrupt}, {@code ack}, {@code ping}. Server to client: {@code event},
  * {@code up-to-date}, {@code published}, {@code cancelled}, {@code control-accepted},
- * {@code error}, {@code pong}, {@code presence}. Every frame is an object with a {@code type}.
+ * {@code acked}, {@code error}, {@code pong}. Every frame is an object with a {@code type};
+ * {@code docs/protocol.md} is the reference.
  */
 final class SessionFrames {
   private SessionFrames() {}
@@ -51,8 +52,8 @@ final class SessionFrames {
   /** Ask a running run to stop its current step and wait for input. */
   record Interrupt(String id, String run) implements ClientFrame {}
 
-  /** Move a device's read cursor. */
-  record Ack(String device, String offset) implements ClientFrame {}
+  /** Move a device's read cursor; answered with {@code acked} (naming {@code id} if given). */
+  record Ack(String id, String device, String offset) implements ClientFrame {}
 
   /** Application-level liveness check; answered with {@code pong}. */
   record Ping(String id) implements ClientFrame {}
@@ -118,7 +119,7 @@ final class SessionFrames {
       case "interrupt":
         return new Interrupt(id, required(node, "run", id));
       case "ack":
-        return new Ack(optText(node, "device"), required(node, "offset", id));
+        return new Ack(id, optText(node, "device"), required(node, "offset", id));
       case "ping":
         return new Ping(id);
       default:
@@ -170,6 +171,10 @@ final class SessionFrames {
 
   static String controlAccepted(String id, Offset offset) {
     return render(new OffsetFrame("control-accepted", id, offset.encode()));
+  }
+
+  static String acked(String id, Offset offset) {
+    return render(new OffsetFrame("acked", id, offset.encode()));
   }
 
   static String pong(String id) {

@@ -185,8 +185,9 @@ public final class LiveSession {
       data.put("status", "lost");
       data.put("reason", "producer " + run.producer() + " did not come back within "
           + settings.lossGrace().toSeconds() + "s");
-      writer.appendServer(state, List.of(SessionEnvelope.mint("run.end", runId,
-          SessionEnvelope.SERVER_PRODUCER, data)));
+      List<byte[]> ends = closeMessages(ledger, runId, "lost");
+      ends.add(SessionEnvelope.mint("run.end", runId, SessionEnvelope.SERVER_PRODUCER, data));
+      writer.appendServer(state, ends);
     }
   }
 
@@ -263,6 +264,11 @@ public final class LiveSession {
     }
     String run = spec.run() != null ? spec.run() : ledger.runForInput(spec.message());
     SessionLedger.RunEntry entry = run == null ? null : ledger.runs().get(run);
+    if (spec.run() != null && entry == null) {
+      return Optional.of(new ControlRejected("unknown-run", "run " + spec.run()
+          + " never started in this session (to cancel an answer before it starts, cancel its"
+          + " input message)"));
+    }
     if (entry != null && entry.fence() != null && entry.fence().index() > 0) {
       return Optional.of(new ControlAccepted(entry.fence()));
     }
@@ -280,6 +286,7 @@ public final class LiveSession {
     }
     List<byte[]> ends = new ArrayList<>();
     if (ledger.running(run)) {
+      ends.addAll(closeMessages(ledger, run, "cancelled"));
       ObjectNode end = SessionEnvelope.JSON.createObjectNode();
       end.put("status", "cancelled");
       end.put("by", spec.by());
@@ -288,6 +295,27 @@ public final class LiveSession {
     writer.appendControl(state, SessionEnvelope.mint("control.cancel", run, spec.by(), data),
         ends, replyTo);
     return Optional.empty();
+  }
+
+  /**
+   * The {@code message.end} events that close every open message of {@code run} at its fence
+   * (status {@code cancelled}; {@code reason} says whether by a cancel or a loss), so no client
+   * keeps a message open after its run was stopped. Messages written without a {@code data.id}
+   * cannot be named and stay as they are.
+   */
+  private static List<byte[]> closeMessages(SessionLedger ledger, String run, String reason) {
+    List<byte[]> ends = new ArrayList<>();
+    for (SessionLedger.MessageSpan message : ledger.openMessagesOf(run)) {
+      if (message.id() == null) {
+        continue;
+      }
+      ObjectNode data = SessionEnvelope.JSON.createObjectNode();
+      data.put("id", message.id());
+      data.put("status", "cancelled");
+      data.put("reason", reason);
+      ends.add(SessionEnvelope.mint("message.end", run, SessionEnvelope.SERVER_PRODUCER, data));
+    }
+    return ends;
   }
 
   // --- read cursors ---------------------------------------------------------------------------
