@@ -92,14 +92,16 @@ public final class LocalWorkspace {
     this.sandbox = sandbox;
     try {
       if (!Files.isDirectory(root)) {
+        // Searchable, not listable: the sandbox mounts a run's directory by its path.
         Files.createDirectories(root,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
       }
       Path made = root.resolve(runId);
       if (Files.isSymbolicLink(made)) {
         throw new IllegalStateException("the workspace directory is a link: " + made);
       }
       this.dir = Files.createDirectories(made).toRealPath();
+      sandbox.requireReachable(dir);
       giveToSandbox();
     } catch (IOException e) {
       throw new UncheckedIOException(e);

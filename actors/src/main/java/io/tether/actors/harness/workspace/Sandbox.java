@@ -300,6 +300,28 @@ public final class Sandbox {
     return b;
   }
 
+  /**
+   * Refuses a workspace directory the sandbox user cannot reach: bubblewrap mounts it by path,
+   * as that user, so every directory above it must be searchable by others.
+   */
+  void requireReachable(Path dir) {
+    if (unconfined() || !root) {
+      return;
+    }
+    for (Path p = dir.getParent(); p != null; p = p.getParent()) {
+      try {
+        if (!Files.getPosixFilePermissions(p).contains(
+            java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+          throw new IllegalStateException("the sandbox user cannot reach the workspace " + dir
+              + ": " + p + " is not searchable by others (chmod o+x it, or set"
+              + " tether.harness.workspace.root elsewhere)");
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
   /** The user a workspace's files must belong to so the sandbox can change them (-1: any). */
   int workspaceUid() {
     return root && !unconfined() ? settings.uid() : -1;
@@ -311,15 +333,17 @@ public final class Sandbox {
   }
 
   /**
-   * A directory only the node can reach (0700), holding the passwd, group, hosts and resolv.conf
+   * A directory only the node can list (0711), holding the passwd, group, hosts and resolv.conf
    * the sandbox sees ({@code etc/}), an empty directory ({@code empty/}, the workspace of
    * sandboxed processes that need none) and the staging directories of workspace writes.
    */
   private Path privateBase() {
     try {
+      // Searchable, not listable: bwrap reaches the empty and staging directories by path.
       Path base = Files.createTempDirectory("tether-sandbox",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+      Path etc = Files.createDirectory(base.resolve("etc"),
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      Path etc = Files.createDirectory(base.resolve("etc"));
       int uid = root ? settings.uid() : ((Number) Files.getAttribute(base, "unix:uid")).intValue();
       int gid = root ? settings.gid() : ((Number) Files.getAttribute(base, "unix:gid")).intValue();
       Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n"
