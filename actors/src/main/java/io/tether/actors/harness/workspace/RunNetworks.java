@@ -280,6 +280,18 @@ final class RunNetworks {
       LIVE.add(slirp);
       slirp.onExit().thenRun(() -> LIVE.remove(slirp));
       holder.slirp = slirp;
+      Path routes = Path.of("/proc/" + holder.nsPid + "/net/route");
+      long deadline = System.nanoTime() + NAMESPACE_WAIT.toNanos();
+      while (!Files.readString(routes).contains("tap0")) {
+        if (!slirp.isAlive() || System.nanoTime() > deadline) {
+          slirp.destroyForcibly();
+          holder.slirp = null;
+          throw new IllegalStateException("could not give run " + runId + " egress: slirp4netns"
+              + (slirp.isAlive() ? " set up no route within " + NAMESPACE_WAIT.toSeconds() + " s"
+                  : " exited with " + slirp.exitValue()));
+        }
+        Thread.sleep(10); // polling the namespace's routing table for slirp4netns's route
+      }
       log.info("Run {} has egress (slirp4netns into its network namespace)", runId);
     } catch (IOException e) {
       throw new UncheckedIOException("could not give run " + runId + " egress: "

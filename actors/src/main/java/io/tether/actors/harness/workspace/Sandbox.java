@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * sandbox user needs no access to the paths leading to them), {@code setpriv} to the sandbox
  * user, {@code setpriv --pdeathsig KILL} again (changing the user clears it), and {@code bwrap
  * --die-with-parent}, whose PID namespace ends, with everything in it, when the command does.
- * Not as root, the user switch is skipped (the sandbox runs as the node's user, in a user
- * namespace) and {@code nsenter} also enters the run network's user namespace.
+ * The node must run as root: it switches to the sandbox's own user and joins each run's network
+ * namespace; an unprivileged node refuses tools (the parts for it, running the sandbox as the
+ * node's user and entering the holder's user namespace too, are kept but the kernel refuses
+ * that join as bwrap sets the holder up).
  *
  * <p>Whether the machine allows all this is probed once, in the background from construction,
  * and logged. Where it does not, tools are refused (a tool error naming why) unless the operator
@@ -405,6 +407,12 @@ public final class Sandbox {
           + " other runs' workspaces and the node's network (its HTTP port, Cassandra, Pekko"
           + " remoting); http_probe reaches the node's own ports");
       return null;
+    }
+    if (!root) {
+      // Joining a run's network namespace from an unprivileged node (nsenter into the holder's
+      // user namespace, then its network) is refused by the kernel as bwrap sets it up.
+      return fail("the node does not run as root: the sandbox switches to its own user and"
+          + " joins each run's network namespace, which needs root");
     }
     try {
       List<String> argv = confined(emptyDir(), null, PRIVATE_NETWORK, Map.of("PATH", "/usr/bin:/bin"),
