@@ -45,17 +45,19 @@ public final class LocalWorkspace {
 
   /**
    * Checks that workspace path {@code $1} (already validated: relative, no {@code .}, {@code ..}
-   * or empty segment) runs through no link and is a regular file if it exists; exit 3 if not.
+   * or empty segment) runs through no link that leads out of the workspace {@code $W} and is a
+   * regular file if it exists; prints why and returns 3 if not.
    */
   private static final String CHECK = "check() { set -f; cur=.; old=$IFS; IFS=/;"
       + " for c in $1; do cur=$cur/$c;"
-      + " if [ -L \"$cur\" ]; then echo \"$1: refusing to write through a link ($c)\"; IFS=$old;"
-      + " return 3; fi; done; IFS=$old;"
+      + " if [ -L \"$cur\" ]; then t=$(realpath -m -- \"$cur\"); case \"$t\" in \"$W\"/*) ;;"
+      + " *) echo \"$1: refusing to write through a link that leads out of the workspace ($c)\";"
+      + " IFS=$old; return 3;; esac; fi; done; IFS=$old;"
       + " if [ -e \"$cur\" ] && [ ! -f \"$cur\" ]; then echo \"$1: not a regular file\";"
       + " return 3; fi; return 0; }; ";
 
   /** Copies staged file {@code $i} of the manifest to its path unless it is already there. */
-  private static final String COPY = CHECK
+  private static final String COPY = CHECK + "W=$2; "
       + "i=0; while IFS= read -r p; do i=$((i+1));"
       + " if [ -f \"$p\" ] && [ ! -L \"$p\" ] && cmp -s -- \"$1/$i\" \"$p\"; then"
       + " echo \"ok $p\"; continue; fi;"
@@ -65,11 +67,13 @@ public final class LocalWorkspace {
       + " else echo \"failed $p: cannot write it\"; fi;"
       + " else echo \"failed $out\"; fi; done < \"$1/manifest\"";
 
-  /** Reads {@code $1} (at most {@code $3} bytes) if its real path is inside {@code $2}. */
-  private static final String READ = "r=$(realpath -e -- \"$1\" 2>/dev/null) || {"
-      + " echo \"no such file: $1\" >&2; exit 3; };"
+  /**
+   * Reads {@code $1} (at most {@code $3} bytes) if its real path, resolved as far as it exists,
+   * is inside {@code $2}: exit 4 for a link that leads out, 3 for no such file.
+   */
+  private static final String READ = "r=$(realpath -m -- \"$1\");"
       + " case \"$r\" in \"$2\"/*) ;; *) echo \"$1 leads out of the workspace through a link\" >&2;"
-      + " exit 3;; esac; [ -f \"$r\" ] || { echo \"no such file: $1\" >&2; exit 3; };"
+      + " exit 4;; esac; [ -f \"$r\" ] || { echo \"no such file: $1\" >&2; exit 3; };"
       + " exec head -c \"$3\" -- \"$r\"";
 
   /** Every regular file (links not followed) with its size. */
@@ -91,10 +95,13 @@ public final class LocalWorkspace {
     }
     this.sandbox = sandbox;
     try {
+      // Searchable, not listable: the sandbox mounts a run's directory by its path.
       if (!Files.isDirectory(root)) {
-        // Searchable, not listable: the sandbox mounts a run's directory by its path.
         Files.createDirectories(root,
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+      } else if (sandbox.workspaceUid() >= 0 && !Files.getPosixFilePermissions(root)
+          .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
       }
       Path made = root.resolve(runId);
       if (Files.isSymbolicLink(made)) {
@@ -176,7 +183,7 @@ public final class LocalWorkspace {
    */
   public void checkWritable(String path) {
     WorkspacePaths.validate(path);
-    Helper h = helper(null, CHECK + "check \"$1\"", List.of(path), null);
+    Helper h = helper(null, CHECK + "W=$2; check \"$1\"", List.of(path, inside()), null);
     if (h.exitCode() != 0) {
       throw new WorkspacePaths.PathEscapeException(h.out().isBlank() ? "cannot write " + path
           : h.out().strip());
@@ -207,8 +214,10 @@ public final class LocalWorkspace {
   /** Reads one file, at most {@code maxBytes} of it. */
   public String readFile(String path, int maxBytes) {
     WorkspacePaths.validate(path);
-    String inside = sandbox.unconfined() ? dir.toString() : Sandbox.WORKSPACE;
-    Helper h = helper(null, READ, List.of(path, inside, Integer.toString(maxBytes + 1)), null);
+    Helper h = helper(null, READ, List.of(path, inside(), Integer.toString(maxBytes + 1)), null);
+    if (h.exitCode() == 4) {
+      throw new WorkspacePaths.PathEscapeException(h.err().strip());
+    }
     if (h.exitCode() != 0) {
       throw new IllegalArgumentException(h.err().isBlank() ? "cannot read " + path
           : h.err().strip());
@@ -216,6 +225,11 @@ public final class LocalWorkspace {
     byte[] bytes = h.bytes();
     String text = new String(bytes, 0, Math.min(bytes.length, maxBytes), StandardCharsets.UTF_8);
     return bytes.length > maxBytes ? text + "\n[truncated at " + maxBytes + " bytes]" : text;
+  }
+
+  /** The workspace directory as its processes see it. */
+  private String inside() {
+    return sandbox.unconfined() ? dir.toString() : Sandbox.WORKSPACE;
   }
 
   /** Every regular file, as workspace paths with sizes, sorted; links are not followed. */
@@ -244,7 +258,7 @@ public final class LocalWorkspace {
       }
       Files.writeString(staging.resolve("manifest"), manifest, StandardCharsets.UTF_8);
       String mounted = sandbox.unconfined() ? staging.toString() : Sandbox.STAGING;
-      Helper h = helper(staging, COPY, List.of(mounted), null);
+      Helper h = helper(staging, COPY, List.of(mounted, inside()), null);
       if (h.exitCode() != 0 && h.out().isBlank()) {
         throw new IllegalStateException("could not write the workspace: " + h.err().strip());
       }
