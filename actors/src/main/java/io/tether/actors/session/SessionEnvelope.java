@@ -112,6 +112,19 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
    * this on append and again when persisted, and nearly all are deltas. Never throws.
    */
   public static Optional<SessionEnvelope> forLedger(byte[] item) {
+    return scan(item, false);
+  }
+
+  /**
+   * The envelope as a message rollup needs it: {@link #forLedger} plus, for message events, the
+   * {@code text} and {@code status} of their data, read in the same single pass (a replay at
+   * message granularity folds every delta of a long session).
+   */
+  public static Optional<SessionEnvelope> forRollup(byte[] item) {
+    return scan(item, true);
+  }
+
+  private static Optional<SessionEnvelope> scan(byte[] item, boolean messageText) {
     if (!looksLikeEnvelope(item)) {
       return Optional.empty();
     }
@@ -120,6 +133,8 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
     String producer = null;
     String id = null;
     String role = null;
+    String messageTextValue = null;
+    String status = null;
     boolean typeTextual = false;
     try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(item)) {
       if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
@@ -141,6 +156,8 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
             // ledger needs is parsed below. Duplicates: the last wins, as in a tree.
             id = null;
             role = null;
+            messageTextValue = null;
+            status = null;
             if (value == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
               while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
                 String inner = p.currentName();
@@ -150,6 +167,10 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
                   id = innerText ? p.getText() : null;
                 } else if (inner.equals("role")) {
                   role = innerText ? p.getText() : null;
+                } else if (messageText && inner.equals("text")) {
+                  messageTextValue = innerText ? p.getText() : null;
+                } else if (messageText && inner.equals("status")) {
+                  status = innerText ? p.getText() : null;
                 }
                 p.skipChildren();
               }
@@ -176,6 +197,12 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
       }
       if (role != null) {
         data.put("role", role);
+      }
+      if (messageTextValue != null) {
+        data.put("text", messageTextValue);
+      }
+      if (status != null) {
+        data.put("status", status);
       }
     }
     return Optional.of(new SessionEnvelope(type, run, producer, data));

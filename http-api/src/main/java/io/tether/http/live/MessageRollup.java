@@ -44,6 +44,9 @@ final class MessageRollup {
     }
   }
 
+  /** An event to send: its offset and its JSON. */
+  record Emitted(Offset offset, String event) {}
+
   private final Offset watermark;
   private final Map<String, Open> open = new LinkedHashMap<>();
   private final TreeMap<Offset, String> held = new TreeMap<>();
@@ -53,11 +56,11 @@ final class MessageRollup {
     this.watermark = watermark;
   }
 
-  /** The frames that may leave after one replayed item, in offset order (often none). */
-  List<String> accept(Offset offset, byte[] item) {
-    var parsed = SessionEnvelope.of(item);
+  /** The events that may leave after one replayed item, in offset order (often none). */
+  List<Emitted> accept(Offset offset, byte[] item) {
+    var parsed = SessionEnvelope.forRollup(item);
     if (parsed.isEmpty() || !parsed.get().type().startsWith("message.")) {
-      held.put(offset, SessionFrames.event(offset, item));
+      held.put(offset, json(item));
       return release();
     }
     SessionEnvelope e = parsed.get();
@@ -72,13 +75,13 @@ final class MessageRollup {
           ObjectNode start = (ObjectNode) SessionEnvelope.JSON.readTree(item);
           open.put(key, new Open(start, e.dataText("text"), offset));
         } catch (java.io.IOException | ClassCastException ex) {
-          held.put(offset, SessionFrames.event(offset, item));
+          held.put(offset, json(item));
         }
       }
       case "message.delta" -> {
         Open o = open.get(key);
         if (o == null) {
-          held.put(offset, SessionFrames.event(offset, item));
+          held.put(offset, json(item));
         } else {
           o.text.append(e.dataText("text") == null ? "" : e.dataText("text"));
           o.last = offset;
@@ -87,7 +90,7 @@ final class MessageRollup {
       case "message.end" -> {
         Open o = open.remove(key);
         if (o == null) {
-          held.put(offset, SessionFrames.event(offset, item));
+          held.put(offset, json(item));
         } else {
           ObjectNode whole = o.start.deepCopy();
           whole.put("type", "message");
@@ -95,16 +98,16 @@ final class MessageRollup {
           data.put("text", o.text.toString());
           JsonNode status = e.data().get("status");
           data.put("status", status != null && status.isTextual() ? status.asText() : "complete");
-          held.put(offset, SessionFrames.event(offset, whole));
+          held.put(offset, whole.toString());
         }
       }
-      default -> held.put(offset, SessionFrames.event(offset, item));
+      default -> held.put(offset, json(item));
     }
     return release();
   }
 
   /** Flushes messages still open as {@code message.start} with their text so far, and all else. */
-  List<String> flush() {
+  List<Emitted> flush() {
     for (Open o : open.values()) {
       held.put(o.last, partial(o));
     }
@@ -115,24 +118,28 @@ final class MessageRollup {
   private static String partial(Open o) {
     ObjectNode partial = o.start.deepCopy();
     partial.with("data").put("text", o.text.toString());
-    return SessionFrames.event(o.last, partial);
+    return partial.toString();
+  }
+
+  private static String json(byte[] item) {
+    return new String(item, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** The held frames before the first open message's start, which nothing can precede now. */
-  private List<String> release() {
+  private List<Emitted> release() {
     Offset floor = null;
     for (Open o : open.values()) {
       if (floor == null || o.first.isBefore(floor)) {
         floor = o.first;
       }
     }
-    List<String> frames = new ArrayList<>();
+    List<Emitted> events = new ArrayList<>();
     while (!held.isEmpty() && (floor == null || held.firstKey().isBefore(floor))) {
       var first = held.pollFirstEntry();
       if (first.getKey().isAfter(watermark)) {
-        frames.add(first.getValue());
+        events.add(new Emitted(first.getKey(), first.getValue()));
       }
     }
-    return frames;
+    return events;
   }
 }

@@ -135,8 +135,14 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   /** A resume at message granularity waits for where its replay must start. */
   private boolean rewinding;
   private Offset resumedAfter;
-  /** Frames a rollup released that the outbound queue could not take yet. */
+  /**
+   * Frames built but not queued yet (what a rollup released at once, batches, and the replies
+   * behind them): they leave before anything else, so order holds.
+   */
   private final java.util.ArrayDeque<String> overflow = new java.util.ArrayDeque<>();
+  /** Whether the client takes several events to a frame ({@code resume} with batch). */
+  private boolean batching;
+  private final SessionFrames.Batch batch = new SessionFrames.Batch();
   /** Replies waiting until the events they answer for have been delivered (offset order). */
   private final List<HeldReply> heldReplies = new ArrayList<>();
   private boolean replayInFlight;
@@ -275,8 +281,10 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     last = after;
     boolean messages = r.granularity().equals("message");
     rollup = messages ? new MessageRollup(after == null ? Offset.ZERO : after) : null;
+    batching = r.batch();
     clearPending();
     overflow.clear();
+    batch.take();
     replayInFlight = false;
     mode = Mode.CATCHING_UP;
     subscribe();
@@ -527,12 +535,15 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       }
     }
     if (rollup != null) {
-      overflow.addAll(rollup.flush());
-      rollup = null;
-      if (!drainOverflow()) {
-        throttle();
-        return;
+      for (MessageRollup.Emitted e : rollup.flush()) {
+        emit(e.offset(), e.event());
       }
+      rollup = null;
+    }
+    endBatch();
+    if (!drainOverflow()) {
+      throttle();
+      return;
     }
     mode = Mode.LIVE;
     reply(SessionFrames.upToDate(last));
@@ -544,26 +555,28 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
    * then throttled and continues by replay once the queue has drained).
    */
   private boolean deliver(List<Offset> offsets, List<byte[]> items) {
-    int room = settings.outboundBuffer() - RESERVED_FRAMES;
+    int room = room();
     for (int i = 0; i < offsets.size(); i++) {
       Offset offset = offsets.get(i);
       if (!offset.isAfter(last)) {
         continue;
       }
       if (!overflow.isEmpty() || out.size() >= room) {
+        endBatch();
         throttle();
         return false;
       }
       if (rollup != null && mode != Mode.LIVE) {
-        // Consumed now; what the rollup releases leaves in order, through the overflow when
-        // it is more than the queue takes.
-        overflow.addAll(rollup.accept(offset, items.get(i)));
-        last = offset;
-        if (!drainOverflow()) {
-          throttle();
-          return false;
+        // Consumed now; what the rollup releases leaves in order.
+        for (MessageRollup.Emitted e : rollup.accept(offset, items.get(i))) {
+          emit(e.offset(), e.event());
         }
+        last = offset;
+      } else if (batching) {
+        emit(offset, new String(items.get(i), java.nio.charset.StandardCharsets.UTF_8));
+        last = offset;
       } else {
+        // One frame per event, shared by every connection of the node that gets the same push.
         if (out.offer(TextMessage.create(SessionFrames.event(offset, items.get(i))))
             != QueueOfferResult.enqueued()) {
           throttle();
@@ -571,14 +584,53 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
         }
         last = offset;
       }
+      if (!drainOverflow()) {
+        endBatch();
+        throttle();
+        return false;
+      }
+    }
+    endBatch();
+    if (!drainOverflow()) {
+      throttle();
+      return false;
     }
     releaseReplies();
     return true;
   }
 
+  /** The largest batch frame, in characters; a page of events becomes a few such frames. */
+  private static final int BATCH_CHARS = 64 * 1024;
+
+  /** Frames the queue may hold: batch frames are counted against the pending-bytes bound. */
+  private int room() {
+    int frames = settings.outboundBuffer() - RESERVED_FRAMES;
+    return batching
+        ? (int) Math.max(4, Math.min(frames, settings.maxPendingBytes() / BATCH_CHARS)) : frames;
+  }
+
+  /** Sends one event: into the current batch, or as a frame of its own, through the overflow. */
+  private void emit(Offset offset, String event) {
+    if (!batching) {
+      overflow.add(SessionFrames.event(offset, event));
+      return;
+    }
+    batch.add(offset, event);
+    if (batch.length() >= BATCH_CHARS) {
+      overflow.add(batch.take());
+    }
+  }
+
+  /** Closes the current batch frame, if any. */
+  private void endBatch() {
+    if (!batch.isEmpty()) {
+      overflow.add(batch.take());
+    }
+  }
+
   /** Queues the overflow while the queue has room; true when it is empty. */
   private boolean drainOverflow() {
-    int room = settings.outboundBuffer() - RESERVED_FRAMES;
+    int room = room();
     while (!overflow.isEmpty() && out.size() < room) {
       if (out.offer(TextMessage.create(overflow.peekFirst())) != QueueOfferResult.enqueued()) {
         return false;
@@ -692,11 +744,19 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     }
   }
 
-  /** Queues a reply frame; replies use the reserved part of the queue. */
+  /**
+   * Queues a reply frame; replies use the reserved part of the queue, behind any event frame
+   * built before them.
+   */
   private void reply(String frame) {
-    if (!out.isCompleted()) {
-      out.offer(TextMessage.create(frame));
+    if (out.isCompleted()) {
+      return;
     }
+    if (!overflow.isEmpty()) {
+      overflow.add(frame);
+      return;
+    }
+    out.offer(TextMessage.create(frame));
   }
 
   private Behavior<Command> close() {

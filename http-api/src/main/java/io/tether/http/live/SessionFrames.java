@@ -36,8 +36,9 @@ final class SessionFrames {
    * @param granularity {@code delta} (raw) or {@code message} (history rolled up)
    * @param device the device this connection speaks for
    * @param kind {@code client} or {@code agent}
+   * @param batch whether events may come several to a frame ({@code events} frames)
    */
-  record Resume(String after, String granularity, String device, String kind)
+  record Resume(String after, String granularity, String device, String kind, boolean batch)
       implements ClientFrame {}
 
   /** Append events (envelopes) to the session. */
@@ -95,7 +96,12 @@ final class SessionFrames {
         if (!kind.equals("client") && !kind.equals("agent")) {
           throw new BadFrame(id, "kind is 'client' or 'agent'");
         }
-        return new Resume(after, granularity, optText(node, "device"), kind);
+        JsonNode batch = node.get("batch");
+        if (batch != null && !batch.isBoolean()) {
+          throw new BadFrame(id, "batch is true or false");
+        }
+        return new Resume(after, granularity, optText(node, "device"), kind,
+            batch != null && batch.asBoolean());
       }
       case "publish": {
         JsonNode events = node.get("events");
@@ -152,9 +158,42 @@ final class SessionFrames {
 
   private record SharedFrame(byte[] item, Offset offset, String frame) {}
 
-  /** An event rolled up from several items, at the offset of the last one. */
-  static String event(Offset offset, JsonNode event) {
-    return render(new EventFrame("event", offset.encode(), event));
+  /** An event given as JSON text (a rolled-up message, or an item already decoded). */
+  static String event(Offset offset, String event) {
+    return "{\"type\":\"event\",\"offset\":\"" + offset.encode() + "\",\"event\":" + event + "}";
+  }
+
+  /**
+   * Several events in one frame, for connections that resumed with {@code batch: true}:
+   * {@code {"type":"events","events":[{"offset":..,"event":..},..]}}, in offset order. Built
+   * incrementally so a replay page becomes a few frames instead of one per event.
+   */
+  static final class Batch {
+    private final StringBuilder json = new StringBuilder(1024);
+    private int count;
+
+    void add(Offset offset, String event) {
+      json.append(count == 0 ? "{\"type\":\"events\",\"events\":[" : ",")
+          .append("{\"offset\":\"").append(offset.encode()).append("\",\"event\":")
+          .append(event).append('}');
+      count++;
+    }
+
+    boolean isEmpty() {
+      return count == 0;
+    }
+
+    int length() {
+      return json.length();
+    }
+
+    /** The frame, and an empty batch again. */
+    String take() {
+      String frame = json.append("]}").toString();
+      json.setLength(0);
+      count = 0;
+      return frame;
+    }
   }
 
   static String upToDate(Offset offset) {
@@ -201,9 +240,6 @@ final class SessionFrames {
       default -> error(id, "refused", "append refused: " + rejected.failure());
     };
   }
-
-  @JsonInclude(JsonInclude.Include.NON_NULL)
-  record EventFrame(String type, String offset, JsonNode event) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record OffsetFrame(String type, String id, String offset) {}

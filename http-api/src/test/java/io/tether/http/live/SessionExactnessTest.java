@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tether.actors.session.Offset;
 import io.tether.http.auth.Capability;
 import io.tether.http.auth.Grant;
@@ -244,6 +245,67 @@ class SessionExactnessTest {
       JsonNode tooLarge = client.await(f -> f.path("type").asText().equals("error"), null);
       assertEquals("too-large", tooLarge.path("code").asText(), tooLarge.toString());
       assertTrue(client.awaitClosed(), "the socket closes after a frame over the limit");
+    }
+  }
+
+  /** The events of frames up to up-to-date, from event and events frames alike. */
+  private static List<JsonNode> events(List<JsonNode> frames) {
+    List<JsonNode> out = new ArrayList<>();
+    for (JsonNode f : frames) {
+      if (f.path("type").asText().equals("event")) {
+        out.add(f);
+      } else if (f.path("type").asText().equals("events")) {
+        f.path("events").forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aBatchedResumeDeliversTheSameEventsInFewerFrames() throws Exception {
+    String s = newSession();
+    try (WsClient agent = resume(s, "agent-1", "now", "delta")) {
+      agent.await("up-to-date");
+      publishAndWait(agent, "p0", event("run.start", "r1"),
+          event("message.start", "r1", "id", "a-1", "text", "x"));
+      for (int i = 0; i < 30; i++) {
+        ObjectNode[] deltas = new ObjectNode[20];
+        for (int j = 0; j < deltas.length; j++) {
+          deltas[j] = event("message.delta", "r1", "id", "a-1", "text", i + "." + j + " ");
+        }
+        publishAndWait(agent, "p" + (i + 1), deltas);
+      }
+      for (String granularity : List.of("delta", "message")) {
+        List<JsonNode> single;
+        try (WsClient reader = resume(s, "one", "-1", granularity)) {
+          single = untilUpToDate(reader);
+        }
+        WsClient batched = WsClient.connect(http, server.wsUrl(s), all("many", s));
+        batched.send("{\"type\":\"resume\",\"after\":\"-1\",\"granularity\":\""
+            + granularity + "\",\"device\":\"many\",\"batch\":true}");
+        List<JsonNode> frames = untilUpToDate(batched);
+        List<JsonNode> one = events(single).stream()
+            .filter(e -> !e.path("event").path("type").asText().startsWith("presence")).toList();
+        List<JsonNode> many = events(frames).stream()
+            .filter(e -> !e.path("event").path("type").asText().startsWith("presence")).toList();
+        assertEquals(one.stream().map(e -> e.path("offset").asText() + e.path("event")).toList(),
+            many.stream().map(e -> e.path("offset").asText() + e.path("event")).toList(),
+            granularity);
+        assertStrictlyIncreasing(many.stream().map(e -> Offset.parse(e.path("offset").asText())
+            .orElseThrow()).toList(), granularity);
+        long eventFrames = frames.stream().filter(f -> f.path("type").asText().startsWith("event"))
+            .count();
+        assertTrue(many.size() < 10 || eventFrames * 10 < many.size(), granularity + ": "
+            + eventFrames + " frames for " + many.size() + " events");
+        assertTrue(frames.stream().noneMatch(f -> f.path("type").asText().equals("event")),
+            "a batched connection sends events frames only");
+        // Live events after the batched catch-up arrive too.
+        publishAndWait(agent, "live-" + granularity,
+            event("message.delta", "r1", "id", "a-1", "text", "live"));
+        JsonNode live = batched.await(f -> f.toString().contains("\"live\""), null);
+        assertEquals("events", live.path("type").asText());
+        batched.close();
+      }
     }
   }
 
