@@ -153,7 +153,8 @@ public final class BenchmarkMain {
   private static ManagedTarget start(String name, Options options, Path logs) throws Exception {
     Path peerDir = options.repo().resolve("benchmarks/load/peer");
     return switch (name) {
-      case "peer" -> PeerServer.start(peerDir, logs, 30_000, 120, profiles(options));
+      case "peer" -> PeerServer.start(peerDir, logs, 30_000, 120, profiles(options),
+          options.peerFileHandles());
       case "tether" -> TetherServer.start(tetherRoot(options), logs, profiles(options),
           Duration.ofSeconds(options.tetherTimeoutSeconds()));
       default -> throw new IllegalArgumentException(name);

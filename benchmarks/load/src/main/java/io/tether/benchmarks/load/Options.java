@@ -28,11 +28,17 @@ import java.util.OptionalLong;
  *                            directory) instead of the working tree
  *   --profile                record a JFR of Tether and a CPU profile of the peer into
  *                            results/profiles/ (profiling costs CPU: not for figures of record)
+ *   --peer-file-handles N    stream files the peer's store keeps open (default 8192; 0 keeps
+ *                            the store's own default of 100, under which the peer fails appends
+ *                            as 404 once more than 100 streams are written at once)
  * </pre>
  */
 public record Options(boolean quick, List<String> managed, Map<String, URI> external,
     Map<String, Long> pids, List<String> scenarios, LiveMode live, Path repo, Path out,
-    int tetherTimeoutSeconds, boolean profile, String tetherRef) {
+    int tetherTimeoutSeconds, boolean profile, String tetherRef, int peerFileHandles) {
+
+  /** More than every stream a full run writes (the sessions scenario alone creates 5,000). */
+  public static final int PEER_FILE_HANDLES = 8192;
 
   public static Options parse(String[] args) {
     boolean quick = false;
@@ -47,6 +53,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
     int tetherTimeout = 1500;
     boolean profile = false;
     String tetherRef = null;
+    int peerFileHandles = PEER_FILE_HANDLES;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -70,6 +77,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
         case "--tether-timeout-s" -> tetherTimeout = Integer.parseInt(value(args, ++i, a));
         case "--profile" -> profile = true;
         case "--tether-ref" -> tetherRef = value(args, ++i, a);
+        case "--peer-file-handles" -> peerFileHandles = Integer.parseInt(value(args, ++i, a));
         default -> throw new IllegalArgumentException("unknown option " + a);
       }
     }
@@ -86,7 +94,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
       out = repo.resolve("benchmarks/results");
     }
     return new Options(quick, managed, external, pids, scenarios, live, repo, out, tetherTimeout,
-        profile, tetherRef);
+        profile, tetherRef, peerFileHandles);
   }
 
   /** How token-streaming and fan-out subscribers read: {@code --live}, else SSE. */
@@ -119,6 +127,7 @@ public record Options(boolean quick, List<String> managed, Map<String, URI> exte
     d.put("liveConnections", connectionsLive().wire());
     d.put("profiling", profile);
     d.put("tetherSource", tetherRef == null ? "working tree" : "commit " + tetherRef);
+    d.put("peerFileHandles", peerFileHandles == 0 ? "store default (100)" : peerFileHandles);
     return d;
   }
 

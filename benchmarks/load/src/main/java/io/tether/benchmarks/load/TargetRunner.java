@@ -63,7 +63,7 @@ final class TargetRunner {
     info.put("sessionWebSocket", noSocket == null ? "yes" : "no (" + noSocket + ")");
     Log.info(target.name() + ": session WebSocket: " + info.get("sessionWebSocket"));
     ScenarioContext ctx = new ScenarioContext(target, client, liveClients, prefix, restarter,
-        noSocket, managed.tetherRoot(), logs);
+        noSocket, managed.tetherRoot(), logs, managed::liveHeap);
     if (probe != null) {
       Log.info(target.name() + ": protocol probe failed: " + probe);
       for (Scenario s : scenarios) {
@@ -92,7 +92,7 @@ final class TargetRunner {
             withSocket(current.get().info(), info), "running", List.copyOf(results)));
         if (current.get() != ctx.target()) {
           ctx = new ScenarioContext(current.get(), client, liveClients, prefix, restarter,
-              noSocket, managed.tetherRoot(), logs);
+              noSocket, managed.tetherRoot(), logs, managed::liveHeap);
         }
         Log.info(target.name() + ": " + s.id() + " -> " + results.get(results.size() - 1).status());
         Thread.sleep(PAUSE_SECONDS * 1000L);

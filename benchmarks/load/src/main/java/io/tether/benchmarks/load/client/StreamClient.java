@@ -86,13 +86,32 @@ public final class StreamClient {
     return bearer == null ? request : request.header("Authorization", "Bearer " + bearer);
   }
 
-  /** The result of a write: the HTTP status and the {@code Stream-Next-Offset} it returned. */
-  public record Written(int status, String nextOffset) {
+  /**
+   * The result of a write: the HTTP status, the {@code Stream-Next-Offset} it returned, and for
+   * an answer that is not 2xx the start of its body ({@code problem}, null otherwise), so a
+   * failure can say what the server said.
+   */
+  public record Written(int status, String nextOffset, String problem) {
+    public Written(int status, String nextOffset) {
+      this(status, nextOffset, null);
+    }
+
     /** Whether the server acknowledged the write (2xx). */
     public boolean ok() {
       return status / 100 == 2;
     }
+
+    /** {@code "HTTP 404 Stream not found"}: the status and the body's first line, shortened. */
+    public String failure() {
+      String line = problem == null ? "" : problem.strip().lines().findFirst().orElse("");
+      if (line.length() > PROBLEM_CHARS) {
+        line = line.substring(0, PROBLEM_CHARS) + "...";
+      }
+      return "HTTP " + status + (line.isEmpty() ? "" : " " + line);
+    }
   }
+
+  private static final int PROBLEM_CHARS = 120;
 
   /** One catch-up page: status, body, next offset and whether the reader is now up to date. */
   public record Page(int status, byte[] body, String nextOffset, boolean upToDate,
@@ -161,9 +180,15 @@ public final class StreamClient {
     return URI.create(streamUri(name) + query);
   }
 
+  /** Discards the body of a 2xx answer and keeps the body of any other as text. */
+  private static final HttpResponse.BodyHandler<String> PROBLEM_ONLY = info ->
+      info.statusCode() / 100 == 2
+          ? HttpResponse.BodySubscribers.replacing(null)
+          : HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8);
+
   private CompletableFuture<Written> send(HttpRequest request) {
-    return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+    return http.sendAsync(request, PROBLEM_ONLY)
         .thenApply(r -> new Written(r.statusCode(),
-            r.headers().firstValue("Stream-Next-Offset").orElse(null)));
+            r.headers().firstValue("Stream-Next-Offset").orElse(null), r.body()));
   }
 }

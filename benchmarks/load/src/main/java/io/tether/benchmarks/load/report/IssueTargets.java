@@ -41,7 +41,7 @@ final class IssueTargets {
           false, 200, "", false),
       new Check("fan-out deliveries", "fan-out", "deliveries/s", true, 100_000,
           "the full scale offers 100,000/s (1,000 readers x 100/s)", true),
-      new Check("memory per idle session", "sessions", "server memory per idle stream", false,
+      new Check("memory per idle session", "sessions", "server RSS per idle stream", false,
           2048, "RSS delta, bytes", false),
       new Check("idle WebSocket connections held", "connections", "WebSocket connections held",
           true, 10_000, "the full scale opens 10,000; only a target with the session WebSocket",

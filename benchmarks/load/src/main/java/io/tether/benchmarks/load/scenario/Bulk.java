@@ -36,7 +36,7 @@ final class Bulk {
           ok.incrementAndGet();
         } else {
           failed.incrementAndGet();
-          lastFailure.set(e == null ? "HTTP " + w.status()
+          lastFailure.set(e == null ? w.failure()
               : String.valueOf(e.getCause() == null ? e : e.getCause()));
         }
         permits.release();

@@ -4,6 +4,7 @@ import io.tether.benchmarks.load.Log;
 import io.tether.benchmarks.load.client.LiveMode;
 import io.tether.benchmarks.load.client.StreamClient;
 import io.tether.benchmarks.load.measure.DeliverySink;
+import io.tether.benchmarks.load.measure.ErrorTally;
 import io.tether.benchmarks.load.measure.Latencies;
 import io.tether.benchmarks.load.measure.RateTimeline;
 import io.tether.benchmarks.load.result.Metric.Better;
@@ -83,7 +84,7 @@ public final class FanOut implements Scenario {
     Histogram ackLatency = Latencies.newHistogram();
     LongAdder acked = new LongAdder();
     LongAdder requests = new LongAdder();
-    LongAdder errors = new LongAdder();
+    ErrorTally errors = new ErrorTally();
     TokenProducer producer = new TokenProducer(ctx.client(), stream, 0, acks, ackLatency, acked,
         requests, errors);
     long started = System.nanoTime();
@@ -110,7 +111,10 @@ public final class FanOut implements Scenario {
     r.metric("durable deltas acked/s", TokenStreaming.sum(acks.perSecond(seconds),
         p.warmupSeconds, p.measureSeconds) / p.measureSeconds, "/s", Better.HIGHER);
     r.metric("deliveries missing", Math.max(0, expected - sink.delivered()), "", Better.LOWER);
-    r.metric("append errors", errors.sum(), "", Better.LOWER);
+    r.metric("append errors", errors.total(), "", Better.LOWER);
+    if (errors.total() > 0) {
+      r.note("append errors: " + errors.describe());
+    }
     r.metric("subscriber failures", group.failures(), "", Better.LOWER);
     if (ctx.live(mode) == LiveMode.WS) {
       r.metric("WebSocket error frames", group.errorFrames(), "", Better.LOWER);

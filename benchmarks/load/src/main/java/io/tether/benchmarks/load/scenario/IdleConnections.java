@@ -5,6 +5,7 @@ import io.tether.benchmarks.load.client.LiveMode;
 import io.tether.benchmarks.load.client.StreamClient;
 import io.tether.benchmarks.load.measure.DeliverySink;
 import io.tether.benchmarks.load.measure.JvmHeap;
+import io.tether.benchmarks.load.measure.LiveHeap;
 import io.tether.benchmarks.load.measure.KernelCounters;
 import io.tether.benchmarks.load.measure.ProcessFiles;
 import io.tether.benchmarks.load.measure.ProcessMemory;
@@ -95,7 +96,7 @@ public final class IdleConnections implements Scenario {
     OptionalLong before = ProcessMemory.rssBytes(pid);
     OptionalLong filesBefore = ProcessFiles.open(pid);
     OptionalLong threadsBefore = ProcessMemory.threads(pid);
-    OptionalLong heapBefore = JvmHeap.usedAfterFullGc(pid);
+    Optional<LiveHeap> heapBefore = ctx.heap().get();
     OptionalLong overflowsBefore = KernelCounters.listenOverflows();
     DeliverySink sink = new DeliverySink(new RateTimeline(1));
     LiveGroup group = LiveGroup.open(ctx, mode, p.connections, p.connectConcurrency,
@@ -108,7 +109,7 @@ public final class IdleConnections implements Scenario {
     OptionalLong during = ProcessMemory.rssBytes(pid);
     OptionalLong filesDuring = ProcessFiles.open(pid);
     OptionalLong threadsDuring = ProcessMemory.threads(pid);
-    OptionalLong heapDuring = JvmHeap.usedAfterFullGc(pid);
+    Optional<LiveHeap> heapDuring = ctx.heap().get();
     Optional<String> histogram = JvmHeap.histogram(pid);
     long stillOpen = group.attached() - (group.finished() - endedBeforeHold);
     r.metric("connections held", group.attached(), "", Better.HIGHER);
@@ -123,26 +124,14 @@ public final class IdleConnections implements Scenario {
       r.metric("server RSS before", before.getAsLong() / 1e6, "MB", Better.NEITHER);
       r.metric("server RSS holding", during.getAsLong() / 1e6, "MB", Better.LOWER);
       if (group.attached() > 0) {
-        r.metric("server memory per connection",
+        r.metric("server RSS per connection",
             (double) (during.getAsLong() - before.getAsLong()) / group.attached(), "bytes",
             Better.LOWER);
       }
     } else {
       r.note("server pid unknown: no memory figures");
     }
-    if (heapBefore.isPresent() && heapDuring.isPresent()) {
-      r.metric("server heap after full GC, before", heapBefore.getAsLong() / 1e6, "MB",
-          Better.NEITHER);
-      r.metric("server heap after full GC, holding", heapDuring.getAsLong() / 1e6, "MB",
-          Better.LOWER);
-      if (group.attached() > 0) {
-        r.metric("server live heap per connection",
-            (double) (heapDuring.getAsLong() - heapBefore.getAsLong()) / group.attached(),
-            "bytes", Better.LOWER);
-      }
-      r.note("live heap: jcmd GC.run then GC.heap_info on the server JVM before attaching and "
-          + "while holding (JVM servers only); RSS keeps heap the collector has not returned");
-    }
+    MemoryFigures.liveHeap(r, heapBefore, heapDuring, group.attached(), "connection");
     if (histogram.isPresent()) {
       Path file = ctx.logs().resolve("connections-heap-histogram-" + ctx.target().name() + ".txt");
       Files.writeString(file, histogram.get());

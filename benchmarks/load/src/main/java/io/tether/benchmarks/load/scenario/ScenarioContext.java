@@ -2,10 +2,13 @@ package io.tether.benchmarks.load.scenario;
 
 import io.tether.benchmarks.load.client.LiveMode;
 import io.tether.benchmarks.load.client.StreamClient;
+import io.tether.benchmarks.load.measure.LiveHeap;
 import io.tether.benchmarks.load.targets.Target;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * What a scenario runs with: the target, a request client, several HTTP clients to spread live
@@ -13,10 +16,13 @@ import java.util.List;
  * a way to restart the target (only for targets the run started), whether the target serves
  * Tether's session WebSocket ({@code noSessionSocket} is null when it does, else why not), the
  * source tree of a Tether the run started ({@code tetherRoot}, null otherwise: the failover
- * scenario starts its own three-node cluster from it) and the directory for server logs.
+ * scenario starts its own three-node cluster from it), the directory for server logs, and a
+ * way to read the server's live heap after a full collection ({@code heap}, empty when it cannot
+ * be read).
  */
 public record ScenarioContext(Target target, StreamClient client, List<HttpClient> liveClients,
-    String prefix, Restarter restarter, String noSessionSocket, Path tetherRoot, Path logs) {
+    String prefix, Restarter restarter, String noSessionSocket, Path tetherRoot, Path logs,
+    Supplier<Optional<LiveHeap>> heap) {
 
   /** Restarts the target on the same port with the same data; returns it as it now runs. */
   @FunctionalInterface

@@ -3,6 +3,7 @@ package io.tether.benchmarks.load.scenario;
 import io.tether.benchmarks.load.Log;
 import io.tether.benchmarks.load.client.Payloads;
 import io.tether.benchmarks.load.client.StreamClient;
+import io.tether.benchmarks.load.measure.ErrorTally;
 import io.tether.benchmarks.load.measure.Latencies;
 import io.tether.benchmarks.load.measure.RateTimeline;
 import io.tether.benchmarks.load.result.Metric.Better;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -106,7 +106,7 @@ public final class ThroughputCeiling implements Scenario {
     int seconds = p.warmupSeconds + p.measureSeconds;
     RateTimeline acks = new RateTimeline(seconds + 1);
     Histogram latency = Latencies.newHistogram();
-    LongAdder errors = new LongAdder();
+    ErrorTally errors = new ErrorTally();
     AtomicLong seq = new AtomicLong();
     byte[] bytes = Payloads.randomBytes(k.bodyBytes, 42);
     long start = System.nanoTime();
@@ -135,8 +135,12 @@ public final class ThroughputCeiling implements Scenario {
                 Latencies.record(latency, sent, now);
               }
             } else {
-              errors.increment();
-              if (errors.sum() > 1000) {
+              if (e == null) {
+                errors.answered(wr.failure());
+              } else {
+                errors.failure(e);
+              }
+              if (errors.total() > 1000) {
                 done.countDown();
                 return;
               }
@@ -151,11 +155,14 @@ public final class ThroughputCeiling implements Scenario {
         p.measureSeconds) / p.measureSeconds;
     r.metric(k.name + ": appends/s", perSecond, "/s", Better.HIGHER);
     r.metric(k.name + ": MB/s", perSecond * k.bodyBytes / 1e6, "MB/s", Better.HIGHER);
-    r.metric(k.name + ": errors", errors.sum(), "", Better.LOWER);
+    r.metric(k.name + ": errors", errors.total(), "", Better.LOWER);
+    if (errors.total() > 0) {
+      r.note(k.name + ": errors: " + errors.describe());
+    }
     r.latency(k.name + ": append", latency);
     r.timeline(k.name + ": appends/s", "/s", acks.perSecond(seconds));
     Log.info(id() + ": " + k.name + String.format(": %.0f appends/s, %d errors", perSecond,
-        errors.sum()));
+        errors.total()));
     return perSecond;
   }
 }

@@ -2,6 +2,7 @@ package io.tether.benchmarks.load.scenario;
 
 import io.tether.benchmarks.load.client.Payloads;
 import io.tether.benchmarks.load.client.StreamClient;
+import io.tether.benchmarks.load.measure.ErrorTally;
 import io.tether.benchmarks.load.measure.Latencies;
 import io.tether.benchmarks.load.measure.RateTimeline;
 import java.util.ArrayDeque;
@@ -26,13 +27,13 @@ final class TokenProducer {
   private final Histogram ackLatency;
   private final LongAdder acked;
   private final LongAdder requests;
-  private final LongAdder errors;
+  private final ErrorTally errors;
   private final ArrayDeque<String> queue = new ArrayDeque<>();
   private boolean inFlight;
   private long seq;
 
   TokenProducer(StreamClient client, String stream, int index, RateTimeline ackedTimeline,
-      Histogram ackLatency, LongAdder acked, LongAdder requests, LongAdder errors) {
+      Histogram ackLatency, LongAdder acked, LongAdder requests, ErrorTally errors) {
     this.client = client;
     this.stream = stream;
     this.index = index;
@@ -70,8 +71,10 @@ final class TokenProducer {
         acked.add(batch.size());
         ackedTimeline.add(now, batch.size());
         Latencies.record(ackLatency, sent, now);
+      } else if (e == null) {
+        errors.answered(w.failure());
       } else {
-        errors.increment();
+        errors.failure(e);
       }
       synchronized (this) {
         inFlight = false;

@@ -4,6 +4,7 @@ import io.tether.benchmarks.load.Log;
 import io.tether.benchmarks.load.client.LiveMode;
 import io.tether.benchmarks.load.client.StreamClient;
 import io.tether.benchmarks.load.measure.DeliverySink;
+import io.tether.benchmarks.load.measure.ErrorTally;
 import io.tether.benchmarks.load.measure.Latencies;
 import io.tether.benchmarks.load.measure.RateTimeline;
 import io.tether.benchmarks.load.result.Metric.Better;
@@ -108,7 +109,7 @@ public final class TokenStreaming implements Scenario {
     Histogram ackLatency = Latencies.newHistogram();
     LongAdder acked = new LongAdder();
     LongAdder requests = new LongAdder();
-    LongAdder errors = new LongAdder();
+    ErrorTally errors = new ErrorTally();
     TokenProducer[] producers = new TokenProducer[p.streams];
     for (int i = 0; i < p.streams; i++) {
       producers[i] = new TokenProducer(ctx.client(), ctx.stream(id(), i), i, acks, ackLatency,
@@ -150,7 +151,10 @@ public final class TokenStreaming implements Scenario {
     r.metric("deltas per append request", requests.sum() == 0 ? 0
         : (double) acked.sum() / requests.sum(), "", Better.NEITHER);
     r.metric("deliveries/s", deliveredInWindow / measured, "/s", Better.HIGHER);
-    r.metric("append errors", errors.sum(), "", Better.LOWER);
+    r.metric("append errors", errors.total(), "", Better.LOWER);
+    if (errors.total() > 0) {
+      r.note("append errors: " + errors.describe());
+    }
     r.metric("deliveries missing", Math.max(0, expected - sink.delivered()), "", Better.LOWER);
     r.metric("subscribers attached", group.attached(), "", Better.HIGHER);
     r.metric("subscriber failures", group.failures(), "", Better.LOWER);
