@@ -33,7 +33,7 @@ if (Number(maxFileHandles) > 0) {
   server.store = new FileBackedStreamStore({ dataDir, maxFileHandles: Number(maxFileHandles) })
 }
 await server.start()
-console.log(`READY ${server.baseUrl}`)
+console.log(`READY ${server.url}`)
 
 createInterface({ input: process.stdin }).on("line", (line) => {
   if (line.trim() !== "heap") return

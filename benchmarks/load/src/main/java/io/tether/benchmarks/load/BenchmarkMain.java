@@ -65,7 +65,8 @@ public final class BenchmarkMain {
         .format(Instant.now());
     Map<String, Object> machine = new java.util.LinkedHashMap<>(MachineInfo.describe());
     List<Scenario> scenarios = ScenarioSet.of(options.quick(), options.streamingLive(),
-        options.connectionsLive(), options.scenarios());
+        options.connectionsLive(), options.scenarios(),
+        options.repo().resolve("benchmarks/load/peer-suite"));
     Log.info("scenarios: " + scenarios.stream().map(Scenario::id).toList() + " ("
         + (options.quick() ? "quick" : "full") + " scale)");
 

@@ -17,8 +17,8 @@ import java.util.OptionalLong;
  *   --targets peer,tether    which targets the run starts itself (default: both)
  *   --target name=url        measure an already running server instead (repeatable)
  *   --pid name=pid           its pid, for the memory figures
- *   --scenarios a,b          subset by id (token-streaming, token-ingest, throughput, catch-up, fan-out,
- *                            connections, sessions, recovery, failover)
+ *   --scenarios a,b          subset by id (peer-suite, token-streaming, token-ingest, throughput,
+ *                            catch-up, fan-out, connections, sessions, recovery, failover)
  *   --live sse|long-poll|ws  how subscribers read in every live scenario (default: sse for
  *                            token-streaming and fan-out, ws for connections; ws falls back to
  *                            sse on a target without the session WebSocket)

@@ -10,6 +10,10 @@ import java.util.OptionalLong;
  * processes it started (Tether's local Cassandra), this load generator, and the rest of the
  * machine (other people's work on a shared machine). This is what tells whether a figure was
  * limited by the server, its database, the generator, or a busy machine.
+ *
+ * <p>The generator counts with the processes it starts itself (the Node process of the peer
+ * suite, {@code jcmd}), alive or already exited and reaped ({@code cutime}/{@code cstime}), but
+ * never the server's own process tree, even when the generator started the server.
  */
 public final class CpuMeter {
   /** CPU seconds consumed so far, per party, and the machine's busy seconds. */
@@ -36,7 +40,22 @@ public final class CpuMeter {
       }
     }
     return new Snapshot(System.nanoTime(), server, children,
-        processSeconds(ProcessHandle.current().pid()), machineBusySeconds());
+        generatorTree(ProcessHandle.current(), serverPid), machineBusySeconds());
+  }
+
+  /**
+   * CPU of {@code process} and of every process below it, alive or reaped, leaving out the
+   * server's subtree. A reaped process's time moves into its parent's {@code cutime}, so the sum
+   * only grows while the tree runs.
+   */
+  private static double generatorTree(ProcessHandle process, OptionalLong serverPid) {
+    double seconds = processSeconds(process.pid()) + reapedChildrenSeconds(process.pid());
+    for (ProcessHandle child : process.children().toList()) {
+      if (serverPid.isEmpty() || child.pid() != serverPid.getAsLong()) {
+        seconds += generatorTree(child, serverPid);
+      }
+    }
+    return seconds;
   }
 
   public static Usage between(Snapshot a, Snapshot b) {
@@ -54,6 +73,20 @@ public final class CpuMeter {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
       return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS;
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  /**
+   * User plus system time of the children {@code pid} has waited for ({@code /proc/<pid>/stat}
+   * fields 16 and 17, each including its own reaped children).
+   */
+  private static double reapedChildrenSeconds(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[13]) + Long.parseLong(f[14])) / TICKS;
     } catch (Exception e) {
       return 0;
     }

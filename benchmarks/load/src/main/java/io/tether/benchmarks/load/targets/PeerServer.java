@@ -66,17 +66,7 @@ public final class PeerServer implements ManagedTarget {
    */
   public static PeerServer start(Path peerDir, Path logDir, int longPollTimeoutMs,
       int timeoutSeconds, Path profiles, int maxFileHandles) throws Exception {
-    if (!Files.isDirectory(peerDir.resolve("node_modules"))) {
-      Process ci = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
-          .directory(peerDir.toFile())
-          .redirectErrorStream(true)
-          .redirectOutput(logDir.resolve("peer-npm-ci.log").toFile())
-          .start();
-      if (!ci.waitFor(5, TimeUnit.MINUTES) || ci.exitValue() != 0) {
-        ci.destroy();
-        throw new IllegalStateException("npm ci failed in " + peerDir + " (see peer-npm-ci.log)");
-      }
-    }
+    NpmInstall.ensure(peerDir, logDir.resolve("peer-npm-ci.log"));
     int port = FreePorts.pick(20000, 30000, p -> new int[0]);
     Path dataDir = Files.createTempDirectory("tether-bench-peer-");
     Path log = logDir.resolve("peer.log");
