@@ -33,6 +33,11 @@ public final class MarkdownReport {
     List<TargetRun> targets = ordered(report.targets());
     StringBuilder md = new StringBuilder();
     md.append("# Tether benchmark results\n\n");
+    if ("quick".equals(report.options().get("scale"))) {
+      md.append("**Quick scale: a reduced load that shows the pipeline works end to end. These "
+          + "figures are not of record; the full run is `benchmarks/run.sh` without "
+          + "`--quick`.**\n\n");
+    }
     md.append("Run ").append(report.startedAt()).append(" to ").append(report.finishedAt())
         .append(", options ").append(JSON.writeValueAsString(report.options())).append(".\n\n");
     md.append("Machine: ");
@@ -108,6 +113,11 @@ public final class MarkdownReport {
 
   /** The headline figures: scenario id and a metric name, or a suffix after "*". */
   private static final List<String[]> SUMMARY = List.of(
+      new String[] {"peer-suite", "small messages, mean"},
+      new String[] {"peer-suite", "large messages, mean"},
+      new String[] {"peer-suite", "append then long-poll receive, p50"},
+      new String[] {"peer-suite", "append then long-poll receive, p99"},
+      new String[] {"peer-suite", "benches failed"},
       new String[] {"token-streaming", "durable deltas acked/s"},
       new String[] {"token-streaming", "deliveries/s"},
       new String[] {"token-streaming", "append-to-subscriber p50"},
@@ -115,6 +125,7 @@ public final class MarkdownReport {
       new String[] {"token-streaming", "append-to-subscriber p99.9"},
       new String[] {"token-ingest", "durable deltas acked/s"},
       new String[] {"token-ingest", "deltas per append request"},
+      new String[] {"token-ingest", "append errors"},
       new String[] {"token-ingest", "append ack p99"},
       new String[] {"throughput", "*: appends/s"},
       new String[] {"throughput", "*: append p99"},
@@ -124,8 +135,10 @@ public final class MarkdownReport {
       new String[] {"fan-out", "append-to-subscriber p99"},
       new String[] {"connections", "connections held"},
       new String[] {"connections", "server RSS per connection"},
+      new String[] {"connections", "server live heap per connection"},
       new String[] {"sessions", "streams created/s (PUT + first append)"},
       new String[] {"sessions", "server RSS per idle stream"},
+      new String[] {"sessions", "server live heap per idle stream"},
       new String[] {"recovery", "first full read after restart p50"},
       new String[] {"recovery", "first full read after restart p99"},
       new String[] {"recovery", "second full read p50"},

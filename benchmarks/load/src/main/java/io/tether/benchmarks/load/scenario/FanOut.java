@@ -30,8 +30,13 @@ public final class FanOut implements Scenario {
     this.p = params;
   }
 
+  /**
+   * 1,000 readers at 110 deltas/s: 110,000 deliveries/s offered, so that the issue's 100,000/s
+   * is a ceiling the run can show met or missed (offered at exactly 100,000, the verdict was the
+   * measurement window's rounding).
+   */
   public static Params full(String live) {
-    return new Params(1000, 100, 3, 15, 10, live);
+    return new Params(1000, 110, 3, 15, 10, live);
   }
 
   public static Params quick(String live) {
