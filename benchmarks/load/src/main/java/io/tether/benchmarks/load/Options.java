@@ -18,7 +18,8 @@ import java.util.OptionalLong;
  *   --target name=url        measure an already running server instead (repeatable)
  *   --pid name=pid           its pid, for the memory figures
  *   --scenarios a,b          subset by id (peer-suite, token-streaming, token-ingest, throughput,
- *                            catch-up, fan-out, connections, sessions, recovery, failover)
+ *                            catch-up, fan-out, connections, sessions, long-session, recovery,
+ *                            failover)
  *   --live sse|long-poll|ws  how subscribers read in every live scenario (default: sse for
  *                            token-streaming and fan-out, ws for connections; ws falls back to
  *                            sse on a target without the session WebSocket)

@@ -6,6 +6,7 @@ import io.tether.benchmarks.load.measure.CpuMeter;
 import io.tether.benchmarks.load.result.Metric;
 import io.tether.benchmarks.load.result.ScenarioResult;
 import io.tether.benchmarks.load.result.TargetRun;
+import io.tether.benchmarks.load.scenario.CpuFigures;
 import io.tether.benchmarks.load.scenario.Scenario;
 import io.tether.benchmarks.load.scenario.ScenarioContext;
 import io.tether.benchmarks.load.client.WsSubscriber;
@@ -120,13 +121,7 @@ final class TargetRunner {
       return r;
     }
     List<Metric> metrics = new ArrayList<>(r.metrics());
-    metrics.add(new Metric("cpu: server", cpu.server(), "s", Metric.Better.NEITHER));
-    metrics.add(new Metric("cpu: processes the server started", cpu.serverChildren(), "s",
-        Metric.Better.NEITHER));
-    metrics.add(new Metric("cpu: load generator", cpu.generator(), "s", Metric.Better.NEITHER));
-    metrics.add(new Metric("cpu: rest of the machine", cpu.restOfMachine(), "s",
-        Metric.Better.NEITHER));
-    metrics.add(new Metric("wall time", cpu.wallSeconds(), "s", Metric.Better.NEITHER));
+    metrics.addAll(CpuFigures.of(cpu));
     return new ScenarioResult(r.scenario(), r.title(), r.params(), r.status(), r.seconds(),
         metrics, r.latencies(), r.timelines(), r.notes());
   }

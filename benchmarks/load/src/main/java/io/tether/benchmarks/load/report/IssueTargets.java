@@ -81,6 +81,8 @@ final class IssueTargets {
       new Ratio("fan-out deliveries/s", "fan-out", "deliveries/s", true, 1.0),
       new Ratio("stream creation, streams/s", "sessions", "streams created/s (PUT + first append)",
           true, 1.0),
+      new Ratio("long session: append in batches of 500, events/s", "long-session",
+          "append rate", true, 1.0),
       new Ratio("first full read after a restart, p50", "recovery",
           "first full read after restart p50", false, 2.0));
 
@@ -89,7 +91,16 @@ final class IssueTargets {
           false, 2048, "bytes, after a full GC", false),
       new Check("live heap per idle WebSocket", "connections", "server live heap per connection",
           false, 16_384, "bytes, after a full GC; Tether's session WebSocket (the peer: SSE)",
-          false));
+          false),
+      new Check("long session: WebSocket resume / HTTP catch-up, delta granularity",
+          "long-session", "WebSocket resume / HTTP catch-up, delta granularity", false, 2,
+          "same session, same node, from -1", false),
+      new Check("long session: WebSocket resume / HTTP catch-up, message granularity",
+          "long-session", "WebSocket resume / HTTP catch-up, message granularity", false, 2,
+          "same session, same node, from -1", false),
+      new Check("long session: first request after a restart", "long-session",
+          "first request after a restart (read at the tail)", false, 100,
+          "ms, at 200,000 events (full scale)", true));
 
   private IssueTargets() {}
 
@@ -151,7 +162,7 @@ final class IssueTargets {
     }
     md.append("\n| limit on tether | limit | condition | tether |\n|---|---:|---|---|\n");
     for (Check c : ISSUE_13_LIMITS) {
-      md.append("| ").append(c.description()).append(" | <= ")
+      md.append("| ").append(c.description()).append(c.atLeast() ? " | >= " : " | <= ")
           .append(MarkdownReport.number(c.limit())).append(" | ").append(c.condition())
           .append(" | ");
       Optional<Double> v = value(tether.get(), c.scenario(), c.metric());

@@ -4,6 +4,7 @@ import io.tether.benchmarks.load.Log;
 import io.tether.benchmarks.load.client.Payloads;
 import io.tether.benchmarks.load.client.StreamClient;
 import io.tether.benchmarks.load.client.TimestampScanner;
+import io.tether.benchmarks.load.measure.CpuMeter;
 import io.tether.benchmarks.load.measure.Latencies;
 import io.tether.benchmarks.load.result.Metric.Better;
 import io.tether.benchmarks.load.result.ScenarioResult;
@@ -85,11 +86,12 @@ public final class Recovery implements Scenario {
       return r.build("failed: streams not filled (" + filled.lastFailure() + ")");
     }
     long restarting = System.nanoTime();
-    ctx.restarter().restart();
+    io.tether.benchmarks.load.targets.Target restarted = ctx.restarter().restart();
     double restartSeconds = (System.nanoTime() - restarting) / 1e9;
     Log.info(id() + String.format(": restarted in %.1f s", restartSeconds));
     r.metric("restart (stop + start until ready)", restartSeconds, "s", Better.LOWER);
 
+    CpuMeter.Snapshot reading = CpuMeter.snapshot(restarted.pid());
     Histogram first = Latencies.newHistogram();
     Histogram second = Latencies.newHistogram();
     int wrong = 0;
@@ -107,6 +109,8 @@ public final class Recovery implements Scenario {
     r.latency("first full read after restart", first);
     r.latency("second full read", second);
     r.metric("reads with a wrong event count", wrong, "", Better.LOWER);
+    CpuFigures.add(r, CpuMeter.between(reading, CpuMeter.snapshot(restarted.pid())));
+    r.note("cpu figures cover the reads after the restart");
     r.note("restart time includes the server's whole start (for Tether: its local Cassandra)");
     return r.build(wrong == 0 ? "ok" : "failed: " + wrong + " reads returned a wrong count");
   }

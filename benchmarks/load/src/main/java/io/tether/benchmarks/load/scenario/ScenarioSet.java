@@ -27,6 +27,7 @@ public final class ScenarioSet {
         new FanOut(quick ? FanOut.quick(live) : FanOut.full(live)),
         new IdleConnections(quick ? IdleConnections.quick(idle) : IdleConnections.full(idle)),
         new IdleSessions(quick ? IdleSessions.quick() : IdleSessions.full()),
+        new LongSession(quick ? LongSession.quick() : LongSession.full()),
         new Recovery(quick ? Recovery.quick() : Recovery.full()),
         new Failover(quick ? Failover.quick() : Failover.full()));
     if (only.isEmpty()) {
