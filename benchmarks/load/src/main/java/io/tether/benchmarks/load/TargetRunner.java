@@ -85,8 +85,10 @@ final class TargetRunner {
         CpuMeter.Snapshot before = CpuMeter.snapshot(ctx.target().pid());
         ScenarioResult result = runOne(executor, s, ctx);
         // A restart changes the pid; CPU of a restarted server is not comparable, so skip it.
-        if (current.get() == ctx.target() && s.measuresTarget()) {
-          result = withCpu(result, CpuMeter.between(before, CpuMeter.snapshot(ctx.target().pid())));
+        if (current.get() == ctx.target()) {
+          CpuMeter.Usage cpu = CpuMeter.between(before, CpuMeter.snapshot(ctx.target().pid()));
+          result = withCpu(result, s.measuresTarget() ? CpuFigures.of(cpu)
+              : CpuFigures.ofOwnServers(cpu));
         }
         results.add(result);
         progress.accept(new TargetRun(target.name(), target.url().toString(),
@@ -116,12 +118,12 @@ final class TargetRunner {
   }
 
   /** Adds where the CPU went during the scenario, as metrics. */
-  private static ScenarioResult withCpu(ScenarioResult r, CpuMeter.Usage cpu) {
+  private static ScenarioResult withCpu(ScenarioResult r, List<Metric> cpu) {
     if (r.metrics().isEmpty()) {
       return r;
     }
     List<Metric> metrics = new ArrayList<>(r.metrics());
-    metrics.addAll(CpuFigures.of(cpu));
+    metrics.addAll(cpu);
     return new ScenarioResult(r.scenario(), r.title(), r.params(), r.status(), r.seconds(),
         metrics, r.latencies(), r.timelines(), r.notes());
   }

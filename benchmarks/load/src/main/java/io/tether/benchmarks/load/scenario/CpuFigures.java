@@ -26,6 +26,21 @@ public final class CpuFigures {
         new Metric("wall time", cpu.wallSeconds(), "s", Better.NEITHER));
   }
 
+  /**
+   * The metrics of a scenario that runs servers of its own beside the idle target (failover):
+   * those servers are processes the generator started, so their CPU, killed ones included once
+   * reaped, is counted with the generator's.
+   */
+  public static List<Metric> ofOwnServers(CpuMeter.Usage cpu) {
+    return List.of(
+        new Metric("cpu: idle target and its processes", cpu.server() + cpu.serverChildren(),
+            "s", Better.NEITHER),
+        new Metric("cpu: load generator and the servers it started", cpu.generator(), "s",
+            Better.NEITHER),
+        new Metric("cpu: rest of the machine", cpu.restOfMachine(), "s", Better.NEITHER),
+        new Metric("wall time", cpu.wallSeconds(), "s", Better.NEITHER));
+  }
+
   /** Adds them to a scenario measuring its own CPU (one that restarts the server). */
   static void add(ScenarioResult.Builder r, CpuMeter.Usage cpu) {
     for (Metric m : of(cpu)) {

@@ -225,7 +225,9 @@ public final class Failover implements Scenario {
     r.note("a delivery counts once the subscriber receives a delta produced after the kill; the "
         + "time includes failure detection (acceptable-heartbeat-pause 3 s), the split-brain "
         + "resolver's stable-after (7 s), shard hand-over and the session's recovery");
-    r.note("CPU figures are not recorded: the scenario's cluster runs beside the idle target");
+    r.note("cpu: the cluster's nodes and its Cassandra are processes the load generator started, "
+        + "so their CPU (killed nodes' included) is in 'cpu: load generator and the servers it "
+        + "started'; the Tether target idles beside them");
     return r.build(status);
   }
 

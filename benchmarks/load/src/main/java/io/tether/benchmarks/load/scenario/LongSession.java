@@ -118,8 +118,9 @@ public final class LongSession implements Scenario {
         double[] ws = new double[p.repetitions];
         long frames = 0;
         for (int i = 0; i < p.repetitions; i++) {
-          WsReplay.Outcome o = WsReplay.fromStart(ctx.liveClient(i), client.sessionSocketUri(stream),
-              granularity, "bench-long-" + granularity + "-" + i, Duration.ofMinutes(3));
+          WsReplay.Outcome o = WsReplay.fromStart(ctx.liveClient(i),
+              client.sessionSocketUri(stream), granularity,
+              "bench-long-" + granularity + "-" + i, Duration.ofMinutes(3));
           ws[i] = o.millis();
           frames = o.events();
         }

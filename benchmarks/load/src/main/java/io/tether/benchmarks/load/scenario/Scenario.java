@@ -21,8 +21,9 @@ public interface Scenario {
   int maxSeconds();
 
   /**
-   * Whether the scenario loads the target itself, so the CPU the target used while it ran is
-   * worth recording; false for one that runs servers of its own (failover).
+   * Whether the scenario loads the target itself; false for one that runs servers of its own
+   * (failover), whose CPU is then recorded with the generator's (it started them) beside the
+   * idle target's.
    */
   default boolean measuresTarget() {
     return true;

@@ -38,8 +38,8 @@ class IssueTargetsTest {
 
     String md = render(tether, peer);
 
-    assertTrue(md.contains("| peer suite: small messages, msg/s | >= 1.0x | 200 | 100 | 2.00 | met |"),
-        md);
+    assertTrue(md.contains(
+        "| peer suite: small messages, msg/s | >= 1.0x | 200 | 100 | 2.00 | met |"), md);
     assertTrue(md.contains("| peer suite: large messages, msg/s | >= 1.0x | - | 50 | - | missed "
         + "(no figure for tether"), md);
     assertTrue(md.contains("| first full read after a restart, p50 | <= 2.0x | 30 | 10 | 3.00 | "
