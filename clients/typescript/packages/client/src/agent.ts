@@ -312,8 +312,11 @@ export class AgentRun extends Emitter<RunEvents> {
           for (const b of batch) b.resolve();
         } catch (error) {
           if (error instanceof TetherError && error.code === 'fenced' && !this.abort.signal.aborted) {
-            // The fence was written before we heard of it: the cancel event is on its way.
-            this.cancelled(new RunCancelled('', undefined));
+            // The fence was written before its event reached this agent: read it from the session.
+            void this.agent.session.describe().then(
+              (view) => this.cancelled(new RunCancelled(view.runs.find((r) => r.run === this.id)?.fence ?? '', undefined)),
+              () => this.cancelled(new RunCancelled('', undefined)),
+            );
           }
           for (const b of batch) b.reject(error);
         }

@@ -397,7 +397,8 @@ export class TetherSession extends Emitter<SessionEvents> {
     try {
       socket = factory.open(url.toString(), factory.supportsHeaders ? headers : undefined);
     } catch (error) {
-      this.scheduleReconnect(error);
+      this.failedOpens += 1;
+      this.afterFailure(error);
       return;
     }
     this.socket = socket;
@@ -449,6 +450,10 @@ export class TetherSession extends Emitter<SessionEvents> {
         this.journal ??= [];
       }
     }
+    this.afterFailure(error);
+  }
+
+  private afterFailure(error: unknown): void {
     if (this.options.transport !== 'websocket' && !this.everLive && this.failedOpens >= 2) {
       void this.maybeFallBackToHttp(error);
       return;
