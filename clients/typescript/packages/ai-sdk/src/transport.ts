@@ -175,14 +175,19 @@ export class TetherChatTransport implements ChatTransport<UIMessage> {
         this.release(chatId, l);
         return;
       }
+      const fences = new Map<string, Offset>();
       off = l.session.on('event', ({ offset, event }) => {
         const data = (event.data ?? {}) as Record<string, unknown>;
+        if (event.type === 'control.cancel' && event.run && !fences.has(event.run)) fences.set(event.run, offset);
         if ((event.type === 'message' || event.type === 'message.start') && data.role === 'user' && !l.published.has(String(data.id))) {
           listener({ type: 'user-message', message: toUserMessage(data), offset });
         } else if (event.type === 'run.start' && event.run && !l.published.has(String(data.input))) {
           listener({ type: 'answer-started', run: event.run, input: data.input as string | undefined, offset });
         } else if (event.type === 'run.end' && event.run) {
-          listener({ type: 'answer-ended', run: event.run, status: String(data.status ?? 'complete'), offset });
+          const status = String(data.status ?? 'complete');
+          const fence = status === 'cancelled' || status === 'lost' ? fences.get(event.run) ?? offset : undefined;
+          fences.delete(event.run);
+          listener({ type: 'answer-ended', run: event.run, status, offset, ...(fence ? { fence } : {}) });
         }
       });
     }, () => {});
