@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // node must not pull it from under another suite's feet.
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', '../../examples/chat/e2e/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts', '../../examples/chat/e2e/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     fileParallelism: false,
     testTimeout: 60_000,
