@@ -61,33 +61,6 @@ describe('TetherSession', () => {
     console.log(`reconnect after a dropped socket (to live again), ms: ${reconnects.map((m) => m.toFixed(0)).join(', ')}`);
   });
 
-  it('reconnects by itself after the node is killed (SIGKILL) and restarted, and continues exactly', async () => {
-    const session = uniqueSession('kill');
-    const url = tetherUrl();
-    const agent = track(await TetherAgent.connect({ url, session, device: 'agent-1', create: true, reconnect: { maxDelayMs: 1000 } }));
-    const reader = track(await TetherSession.connect({ url, session, device: 'phone', reconnect: { maxDelayMs: 1000 } }));
-    const seen = collect(reader);
-    const states: string[] = [];
-    reader.on('state', (s) => states.push(s.state));
-    await publishTicks(agent, 0, 100);
-    await until((f) => reader.on('event', f), () => ticks(seen).length >= 100, 20_000, '100 ticks');
-
-    await killNode();
-    await until((f) => reader.on('state', f), () => reader.state === 'reconnecting', 20_000, 'reconnecting');
-    const readyMs = await startNode();
-    const nodeReadyAt = performance.now();
-    await reader.ready();
-    const resumedMs = performance.now() - nodeReadyAt;
-    await agent.session.ready();
-    await publishTicks(agent, 100, 200);
-    await until((f) => reader.on('event', f), () => ticks(seen).length >= 200, 30_000, '200 ticks');
-
-    expect(ticks(seen)).toEqual(Array.from({ length: 200 }, (_, i) => i));
-    expect(increasing(seen)).toBe(true);
-    expect(states).toContain('reconnecting');
-    console.log(`node restart took ${readyMs} ms; the session was live again ${resumedMs.toFixed(0)} ms after the node answered /ready`);
-  });
-
   it('cancel answers the fence, and the agent run aborts with that fence', async () => {
     const session = uniqueSession('cancel');
     const url = tetherUrl();
@@ -243,6 +216,34 @@ describe('TetherSession', () => {
     }
     expect(now).toBeLessThanOrEqual(before);
   });
+
+  // Last: it takes the shared node away for a while (its Cassandra restarts with it).
+  it('reconnects by itself after the node is killed (SIGKILL) and restarted, and continues exactly', async () => {
+    const session = uniqueSession('kill');
+    const url = tetherUrl();
+    const agent = track(await TetherAgent.connect({ url, session, device: 'agent-1', create: true, reconnect: { maxDelayMs: 1000 } }));
+    const reader = track(await TetherSession.connect({ url, session, device: 'phone', reconnect: { maxDelayMs: 1000 } }));
+    const seen = collect(reader);
+    const states: string[] = [];
+    reader.on('state', (s) => states.push(s.state));
+    await publishTicks(agent, 0, 100);
+    await until((f) => reader.on('event', f), () => ticks(seen).length >= 100, 20_000, '100 ticks');
+
+    await killNode();
+    await until((f) => reader.on('state', f), () => reader.state === 'reconnecting', 20_000, 'reconnecting');
+    const readyMs = await startNode();
+    const nodeReadyAt = performance.now();
+    await reader.ready();
+    const resumedMs = performance.now() - nodeReadyAt;
+    await agent.session.ready();
+    await publishTicks(agent, 100, 200);
+    await until((f) => reader.on('event', f), () => ticks(seen).length >= 200, 30_000, '200 ticks');
+
+    expect(ticks(seen)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(increasing(seen)).toBe(true);
+    expect(states).toContain('reconnecting');
+    console.log(`node restart took ${readyMs} ms; the session was live again ${resumedMs.toFixed(0)} ms after the node answered /ready`);
+  }, 300_000);
 });
 
 async function readAll(url: string, session: string): Promise<Delivered[]> {
