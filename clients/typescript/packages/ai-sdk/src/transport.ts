@@ -50,7 +50,6 @@ interface ChatLink {
   ready: Promise<void>;
   running: Map<string, string | undefined>;
   published: Set<string>;
-  users: number;
 }
 
 export class TetherChatTransport implements ChatTransport<UIMessage> {
@@ -113,7 +112,7 @@ export class TetherChatTransport implements ChatTransport<UIMessage> {
       after,
       syncCursor: false,
     });
-    const link: ChatLink = { session, ready: session.ready(), running: new Map(), published: new Set(), users: 1 };
+    const link: ChatLink = { session, ready: session.ready(), running: new Map(), published: new Set() };
     return this.answerStream(link, {
       run: running.run,
       input: running.input,
@@ -166,15 +165,10 @@ export class TetherChatTransport implements ChatTransport<UIMessage> {
    * that stops watching.
    */
   watch(chatId: string, listener: (change: ChatChange) => void): () => void {
-    let link: ChatLink | undefined;
     let off: (() => void) | undefined;
     let stopped = false;
     void this.link(chatId).then((l) => {
-      link = l;
-      if (stopped) {
-        this.release(chatId, l);
-        return;
-      }
+      if (stopped) return;
       const fences = new Map<string, Offset>();
       off = l.session.on('event', ({ offset, event }) => {
         const data = (event.data ?? {}) as Record<string, unknown>;
@@ -194,7 +188,6 @@ export class TetherChatTransport implements ChatTransport<UIMessage> {
     return () => {
       stopped = true;
       off?.();
-      if (link) this.release(chatId, link);
     };
   }
 
@@ -245,16 +238,11 @@ export class TetherChatTransport implements ChatTransport<UIMessage> {
           if (event.type === 'run.start' && event.run) running.set(event.run, (event.data as { input?: string }).input);
           if (event.type === 'run.end' && event.run) running.delete(event.run);
         });
-        link = { session, ready: session.ready(), running, published: new Set(), users: 0 };
+        link = { session, ready: session.ready(), running, published: new Set() };
         this.chats.set(sessionId, link);
       }
     }
-    link.users += 1;
     return link;
-  }
-
-  private release(chatId: string, link: ChatLink): void {
-    link.users -= 1;
   }
 
   private async runningRun(chatId: string): Promise<RunView | undefined> {
@@ -293,7 +281,6 @@ export class TetherChatTransport implements ChatTransport<UIMessage> {
     const session = link.session;
     let chunks: RunChunks | undefined = options.run ? new RunChunks(options.run, options.input) : undefined;
     let stop = () => {};
-    let pendingFence: Offset | undefined;
     let cancelFence: Offset | undefined;
     return new ReadableStream<UIMessageChunk>({
       start: (controller) => {
@@ -339,7 +326,6 @@ export class TetherChatTransport implements ChatTransport<UIMessage> {
           session.cancel(target).then(
             (result: CancelResult) => {
               cancelFence = result.fence;
-              pendingFence = result.fence;
               const last = session.lastOffset;
               if (last !== undefined && !offsetAfter(result.fence, last)) end({ type: 'abort', reason: fenceReason(result.fence) });
             },
@@ -371,7 +357,6 @@ export class TetherChatTransport implements ChatTransport<UIMessage> {
         // The reader went away (a page unloading, Chat letting go after Stop): that is not a
         // cancel of the answer. Stop is the abort signal.
         stop();
-        void pendingFence;
       },
     });
   }

@@ -8,16 +8,19 @@
  * and resolve with the server's answer; one in flight when the connection drops is reconciled
  * after the reconnect: when its effect is found among the events replayed since it was sent it
  * resolves with that offset, otherwise it is sent again (see README, "Reconnects").
+ *
+ * One file over the usual size: the socket, the resume, the requests, their reconciliation and
+ * the HTTP fallback share one connection state; the pure parts live in reconcile.ts and
+ * session-types.ts.
  */
 import { Emitter } from './emitter.js';
 import { TetherError } from './errors.js';
-import { TetherHttp, resolveToken, type TokenSource } from './http.js';
+import { TetherHttp, resolveToken } from './http.js';
 import {
   offsetAfter,
   type ClientFrame,
   type Delivered,
   type DeviceKind,
-  type Granularity,
   type Offset,
   type ServerFrame,
   type SessionEvent,
@@ -25,64 +28,17 @@ import {
   type StartAt,
 } from './protocol.js';
 import { defaultWebSocketFactory, type WebSocketFactory, type WebSocketLike } from './socket.js';
+import { findEffect } from './reconcile.js';
+import type {
+  CancelResult,
+  ConnectionState,
+  ControlResult,
+  PublishResult,
+  SessionEvents,
+  TetherSessionOptions,
+} from './session-types.js';
 
-export type ConnectionState = 'connecting' | 'catching-up' | 'live' | 'reconnecting' | 'closed';
-
-export interface ReconnectOptions {
-  /** First retry delay bound in ms (default 100). */
-  initialDelayMs?: number;
-  /** Largest retry delay bound in ms (default 5000). */
-  maxDelayMs?: number;
-  /** Growth of the bound per failed attempt (default 2). */
-  factor?: number;
-}
-
-export interface TetherSessionOptions {
-  /** The node's base URL (`http://host:8080`); the WebSocket URL is derived from it. */
-  url: string;
-  /** The session id. */
-  session: string;
-  /** Capability token: sent as `Authorization: Bearer` where headers are possible (Node.js), else as `access_token`. */
-  token?: TokenSource;
-  /** The device this connection speaks for (presence, read cursor, default producer). */
-  device?: string;
-  kind?: DeviceKind;
-  /** Where delivery starts the first time (default `-1`, the beginning); later resumes continue after the last delivered event. */
-  after?: StartAt;
-  granularity?: Granularity;
-  /** `websocket`, `http` (Durable Streams long-poll reads; publishing and control over HTTP), or `auto` (default): WebSocket, falling back to HTTP when sockets cannot be opened. */
-  transport?: 'websocket' | 'http' | 'auto';
-  /** Opens sockets; defaults to the platform's (the `ws` package in Node.js, `WebSocket` in browsers). */
-  webSocket?: WebSocketFactory;
-  fetch?: typeof fetch;
-  reconnect?: ReconnectOptions;
-  /** Interval of application pings (default 20 s; the server closes a socket idle for 90 s). */
-  pingIntervalMs?: number;
-  /** A socket with no frame for this long after a ping is considered dead and replaced (default 10 s). */
-  pongTimeoutMs?: number;
-  /** How long a request waits for its answer (default 30 s). */
-  requestTimeoutMs?: number;
-  /** Read the device's cursor and the presence list over REST once live, for unread counts (default true). */
-  syncCursor?: boolean;
-  /** Create the session (idempotently) before connecting (default false). */
-  create?: boolean;
-}
-
-export interface PublishResult { id: string; offset: Offset }
-export interface CancelResult { id: string; fence: Offset }
-export interface ControlResult { id: string; offset: Offset }
-
-export interface StateChange { state: ConnectionState; attempt: number; error?: unknown }
-
-export type SessionEvents = {
-  event: Delivered;
-  state: StateChange;
-  'up-to-date': { offset: Offset };
-  presence: ReadonlyMap<string, DeviceKind>;
-  unread: number;
-  /** Errors not tied to a request: refused resumes, a closed session, listener-level problems. */
-  error: TetherError;
-};
+export type * from './session-types.js';
 
 type RequestKind = 'publish' | 'cancel' | 'steer' | 'interrupt' | 'ping';
 
@@ -250,6 +206,11 @@ export class TetherSession extends Emitter<SessionEvents> {
     const list = (Array.isArray(events) ? events : [events]).map((e) => this.complete(e));
     if (list.length === 0) return Promise.reject(new TetherError('bad-frame', 'publish needs at least one event'));
     const id = options.id ?? nextId('p');
+    const max = this.options.maxFrameBytes ?? 1024 * 1024;
+    const size = JSON.stringify(list).length;
+    if (size > max) {
+      return Promise.reject(new TetherError('too-large', `the events take ${size} characters; a frame may take ${max} (split them into several publishes)`));
+    }
     if (this.useHttp) {
       return this.http.append(this.id, list).then((offset) => ({ id, offset }));
     }
@@ -635,6 +596,16 @@ export class TetherSession extends Emitter<SessionEvents> {
       this.fail(error);
       return;
     }
+    if (error.code === 'too-large') {
+      // The server closes the socket after it: whatever publish was on the wire must not be sent again.
+      for (const p of [...this.pending.values()]) {
+        if (p.kind === 'publish' && p.sent) {
+          this.pending.delete(p.id);
+          clearTimeout(p.timer);
+          p.reject(error);
+        }
+      }
+    }
     // token-expired and idle-timeout close the socket: the reconnect takes a fresh token.
     this.emit('error', error);
   }
@@ -769,37 +740,6 @@ export class TetherSession extends Emitter<SessionEvents> {
       }
     }
   }
-}
-
-/** The offset at which a request sent before a drop took effect, if it did. */
-function findEffect(p: Pending, since: Delivered[]): unknown {
-  const frame = p.frame;
-  if (frame.type === 'publish') {
-    const batch = frame.events;
-    for (let i = 0; i + batch.length <= since.length; i++) {
-      let all = true;
-      for (let j = 0; j < batch.length && all; j++) all = deepEqual(batch[j], since[i + j]!.event);
-      if (all) return { id: p.id, offset: since[i + batch.length - 1]!.offset };
-    }
-    return undefined;
-  }
-  if (frame.type === 'cancel' || frame.type === 'steer' || frame.type === 'interrupt') {
-    const type = `control.${frame.type}`;
-    const hit = since.find((d) => d.event.type === type && (d.event.data as { id?: string }).id === p.id);
-    if (!hit) return undefined;
-    return frame.type === 'cancel' ? { id: p.id, fence: hit.offset } : { id: p.id, offset: hit.offset };
-  }
-  return undefined;
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 function detach(socket: WebSocketLike): void {

@@ -61,6 +61,37 @@ describe('TetherSession', () => {
     console.log(`reconnect after a dropped socket (to live again), ms: ${reconnects.map((m) => m.toFixed(0)).join(', ')}`);
   });
 
+  it('a publish or steer in flight when the connection drops is applied once and answered', async () => {
+    const session = uniqueSession('inflight');
+    const url = tetherUrl();
+    const writer = track(await TetherSession.connect({ url, session, device: 'writer', create: true }));
+    const offsets: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await writer.ready();
+      // The frame leaves before the close frame, so the server usually applies it; the reply
+      // is lost with the socket either way. Reconciliation must neither lose nor repeat it.
+      const published = writer.publish([{ type: 'test.tick', data: { n: 2 * i } }, { type: 'test.tick', data: { n: 2 * i + 1 } }]);
+      writer.dropConnection();
+      offsets.push((await published).offset);
+    }
+    const agent = track(await TetherAgent.connect({ url, session, device: 'agent-1' }));
+    const run = await agent.startRun();
+    const steers: string[] = [];
+    run.on('steer', (s) => void s.ack(true).then(() => steers.push(s.id)));
+    await writer.ready();
+    const steer = writer.steer(run.id, 'once');
+    writer.dropConnection();
+    const accepted = await steer;
+
+    const all = await readAll(url, session);
+    expect(ticks(all)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    const tickEvents = all.filter((d) => d.event.type === 'test.tick');
+    expect(offsets).toEqual(tickEvents.filter((_, i) => i % 2 === 1).map((d) => d.offset));
+    const steerEvents = all.filter((d) => d.event.type === 'control.steer');
+    expect(steerEvents).toHaveLength(1);
+    expect(steerEvents[0]!.offset).toBe(accepted.offset);
+  });
+
   it('cancel answers the fence, and the agent run aborts with that fence', async () => {
     const session = uniqueSession('cancel');
     const url = tetherUrl();
