@@ -19,7 +19,25 @@ declare module 'vitest' {
     tetherUrl: string;
     tetherControl: string;
     tetherLog: string;
+    /** A token granting everything on every session (subject `test-user`). */
+    tetherToken: string;
+    /** The operator secret, to mint narrower tokens. */
+    tetherAdminSecret: string;
   }
+}
+
+/** The node runs with authentication on, as outside dev mode: every client here uses tokens. */
+const TOKEN_SECRET = `ts-clients-test-signing-key-${Math.random().toString(36).slice(2)}-0123456789`;
+const ADMIN_SECRET = `ts-clients-admin-${Math.random().toString(36).slice(2)}`;
+
+async function mint(url: string, subject: string, grants: unknown[]): Promise<string> {
+  const res = await fetch(`${url}/admin/tokens`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ADMIN_SECRET}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ subject, grants, ttlSeconds: 6 * 3600 }),
+  });
+  if (!res.ok) throw new Error(`minting a token failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -53,14 +71,20 @@ class DevNode {
     this.log = createWriteStream(logPath, { flags: 'a' });
   }
 
-  async start(timeoutMs = 180_000): Promise<number> {
+  async start(timeoutMs = 300_000): Promise<number> {
     const began = Date.now();
     const jar = join(repo, 'runtime', 'target', 'tether.jar');
     const lib = join(repo, 'persistence', 'cassandra-server', 'target', 'lib');
     if (!existsSync(jar)) throw new Error(`${jar} is missing: build it first (./tether build)`);
     mkdirSync(this.home, { recursive: true });
-    const child = spawn('java', ['-Xms128m', '-Xmx768m', `-Dtether.cassandra.local.lib-dir=${lib}`, '-jar', jar, 'dev'], {
-      env: { ...process.env, TETHER_HOME: this.home, TETHER_HTTP_PORT: String(this.port) },
+    const child = spawn('java', ['-Xms128m', '-Xmx768m', `-Dtether.cassandra.local.lib-dir=${lib}`, '-Dtether.auth.enabled=on', '-jar', jar, 'dev'], {
+      env: {
+        ...process.env,
+        TETHER_HOME: this.home,
+        TETHER_HTTP_PORT: String(this.port),
+        TETHER_AUTH_TOKEN_SECRET: TOKEN_SECRET,
+        TETHER_AUTH_ADMIN_SECRET: ADMIN_SECRET,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(this.log, { end: false });
@@ -115,6 +139,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('tetherUrl', process.env.TETHER_TEST_URL);
     project.provide('tetherControl', 'http://127.0.0.1:9');
     project.provide('tetherLog', '');
+    project.provide('tetherToken', process.env.TETHER_TEST_TOKEN ?? '');
+    project.provide('tetherAdminSecret', process.env.TETHER_TEST_ADMIN_SECRET ?? '');
     return async () => {};
   }
   const work = process.env.TETHER_TEST_WORK ?? join(repo, 'clients', 'typescript', 'target', 'test-work');
@@ -145,6 +171,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('tetherUrl', node.url);
   project.provide('tetherControl', controlUrl);
   project.provide('tetherLog', node.logPath);
+  project.provide('tetherToken', await mint(node.url, 'test-user', [{ capabilities: ['subscribe', 'publish', 'control'], sessions: ['*'] }]));
+  project.provide('tetherAdminSecret', ADMIN_SECRET);
 
   return async () => {
     await new Promise<void>((r) => (control ? control.close(() => r()) : r()));

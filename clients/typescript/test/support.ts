@@ -3,6 +3,20 @@ import { inject } from 'vitest';
 /** The shared node's base URL. */
 export const tetherUrl = (): string => inject('tetherUrl');
 
+/** A token for everything on every session (the node runs with authentication on). */
+export const tetherToken = (): string => inject('tetherToken');
+
+/** Mints a token with the given grants through the operator endpoint. */
+export async function mintToken(subject: string, grants: Array<{ capabilities: string[]; sessions: string[] }>, ttlSeconds = 3600): Promise<string> {
+  const res = await fetch(`${tetherUrl()}/admin/tokens`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${inject('tetherAdminSecret')}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ subject, grants, ttlSeconds }),
+  });
+  if (!res.ok) throw new Error(`minting a token failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
 /** SIGKILLs the shared node (its Cassandra drains by itself) and starts it again on the same home. */
 export async function killNode(): Promise<void> {
   const res = await fetch(`${inject('tetherControl')}/kill`, { method: 'POST' });

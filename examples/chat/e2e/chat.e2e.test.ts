@@ -11,12 +11,13 @@ import { TetherSession, type Delivered } from '@tether/client';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tetherUrl, uniqueSession } from '../../../clients/typescript/test/support.js';
+import { mintToken, tetherToken, tetherUrl, uniqueSession } from '../../../clients/typescript/test/support.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 let server: PreviewServer;
 let agent: ChildProcess;
 let browser: Browser;
+let userToken: string;
 const agentLines: Array<Record<string, unknown>> = [];
 const agentWaiters = new Set<() => void>();
 
@@ -41,10 +42,13 @@ function agentSaid(predicate: (line: Record<string, unknown>) => boolean, ms = 2
 
 beforeAll(async () => {
   process.env.TETHER_URL = tetherUrl();
+  // The node has authentication on: the page and the agent share one user's chats. The agent
+  // finds them by listing the sessions of the token's subject.
+  userToken = await mintToken('e2e-user', [{ capabilities: ['subscribe', 'publish', 'control'], sessions: ['chat-e2e-*'] }]);
   server = await preview({ root, configFile: join(root, 'vite.config.ts'), preview: { port: 0, host: '127.0.0.1', strictPort: false }, logLevel: 'warn' });
   agent = spawn(process.execPath, ['--import', 'tsx', join(root, 'agent', 'main.ts')], {
     cwd: root,
-    env: { ...process.env, TETHER_URL: tetherUrl(), CHAT_PREFIX: 'chat-e2e-', SCRIPTED_DELAY_MS: '40' },
+    env: { ...process.env, TETHER_URL: tetherUrl(), TETHER_TOKEN: userToken, CHAT_PREFIX: 'chat-e2e-', SCRIPTED_DELAY_MS: '40' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let buffer = '';
@@ -76,7 +80,7 @@ afterAll(async () => {
 });
 
 function pageUrl(chat: string): string {
-  return `${server.resolvedUrls!.local[0]!.replace(/\/$/, '')}/?chat=${chat}`;
+  return `${server.resolvedUrls!.local[0]!.replace(/\/$/, '')}/?chat=${chat}&token=${encodeURIComponent(userToken)}`;
 }
 
 async function assistantTexts(page: Page): Promise<string[]> {
@@ -84,7 +88,7 @@ async function assistantTexts(page: Page): Promise<string[]> {
 }
 
 async function sessionEvents(session: string): Promise<Delivered[]> {
-  const reader = new TetherSession({ url: tetherUrl(), session, device: 'auditor', syncCursor: false });
+  const reader = new TetherSession({ url: tetherUrl(), token: tetherToken(), session, device: 'auditor', syncCursor: false });
   const seen: Delivered[] = [];
   reader.on('event', (d) => seen.push(d));
   await reader.ready();

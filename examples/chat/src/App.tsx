@@ -8,12 +8,15 @@ import { useChat } from '@ai-sdk/react';
 import { createTetherChatTransport, type ChatChange } from '@tether/ai-sdk';
 import { useEffect, useMemo, useRef, useState } from 'react';
 
-const chatId = new URLSearchParams(location.search).get('chat') ?? 'chat-demo';
+const params = new URLSearchParams(location.search);
+const chatId = params.get('chat') ?? 'chat-demo';
+// A capability token, where the node has authentication on (dev mode has it off).
+const token = params.get('token') ?? undefined;
 const device = `tab-${Math.random().toString(36).slice(2, 8)}`;
 
 export function App() {
   // The page is served with a proxy to the Tether node, so the node is this origin.
-  const transport = useMemo(() => createTetherChatTransport({ url: location.origin, device }), []);
+  const transport = useMemo(() => createTetherChatTransport({ url: location.origin, token, device }), []);
   const { messages, setMessages, sendMessage, status, stop, resumeStream } = useChat({ id: chatId, transport });
   const [input, setInput] = useState('');
   const [steer, setSteer] = useState('');

@@ -2,7 +2,7 @@ import { TetherAgent, TetherSession, type Delivered } from '@tether/client';
 import { stepCountIs, streamText, type UIMessage, type UIMessageChunk } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tetherUrl, uniqueSession, until } from '../../../test/support.js';
+import { tetherToken, tetherUrl, uniqueSession, until } from '../../../test/support.js';
 import { serveChat, type AnswerResult } from '../src/agent.js';
 import { RunChunks, createTetherChatTransport, fenceOf, type TetherChatTransport } from '../src/index.js';
 
@@ -55,7 +55,7 @@ function scriptedModel(words: (step: number) => string[], delayMs: number) {
 
 async function startAgent(session: string, words: (step: number) => string[], delayMs: number) {
   const { model, calls } = scriptedModel(words, delayMs);
-  const agent = await TetherAgent.connect({ url: tetherUrl(), session, device: 'agent-ts', create: true });
+  const agent = await TetherAgent.connect({ url: tetherUrl(), token: tetherToken(), session, device: 'agent-ts', create: true });
   const written = new Map<string, UIMessageChunk[]>();
   const results = new Map<string, AnswerResult>();
   let current = '';
@@ -89,13 +89,13 @@ async function readAllChunks(stream: ReadableStream<UIMessageChunk>, onChunk?: (
 }
 
 function transport(device: string): TetherChatTransport {
-  const t = createTetherChatTransport({ url: tetherUrl(), device });
+  const t = createTetherChatTransport({ url: tetherUrl(), token: tetherToken(), device });
   closers.push(() => t.close());
   return t;
 }
 
 async function sessionEvents(session: string): Promise<Delivered[]> {
-  const reader = new TetherSession({ url: tetherUrl(), session, device: 'auditor', syncCursor: false });
+  const reader = new TetherSession({ url: tetherUrl(), token: tetherToken(), session, device: 'auditor', syncCursor: false });
   const seen: Delivered[] = [];
   reader.on('event', (d) => seen.push(d));
   await reader.ready();

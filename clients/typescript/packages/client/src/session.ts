@@ -359,7 +359,7 @@ export class TetherSession extends Emitter<SessionEvents> {
       socket = factory.open(url.toString(), factory.supportsHeaders ? headers : undefined);
     } catch (error) {
       this.failedOpens += 1;
-      this.afterFailure(error);
+      void this.probe(error);
       return;
     }
     this.socket = socket;
@@ -391,11 +391,11 @@ export class TetherSession extends Emitter<SessionEvents> {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       if (!opened) this.failedOpens += 1;
-      this.onSocketClosed(socket, new TetherError('disconnected', `socket closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`));
+      this.onSocketClosed(socket, new TetherError('disconnected', `socket closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`), !opened);
     };
   }
 
-  private onSocketClosed(socket: WebSocketLike, error: unknown): void {
+  private onSocketClosed(socket: WebSocketLike, error: unknown, neverOpened = false): void {
     if (this.socket !== socket) return;
     detach(socket);
     this.socket = undefined;
@@ -411,24 +411,30 @@ export class TetherSession extends Emitter<SessionEvents> {
         this.journal ??= [];
       }
     }
-    this.afterFailure(error);
+    if (neverOpened) void this.probe(error);
+    else this.scheduleReconnect(error);
   }
 
-  private afterFailure(error: unknown): void {
-    if (this.options.transport !== 'websocket' && !this.everLive && this.failedOpens >= 2) {
-      void this.maybeFallBackToHttp(error);
-      return;
-    }
-    this.scheduleReconnect(error);
-  }
-
-  private async maybeFallBackToHttp(error: unknown): Promise<void> {
+  /**
+   * A socket that never opened says nothing about why (a browser shows no status). The REST
+   * view does: a refused token or a missing session ends the session with that error instead
+   * of retrying forever; a node that answers HTTP while sockets keep failing means WebSockets
+   * are not allowed on the way, and delivery falls back to Durable Streams HTTP.
+   */
+  private async probe(error: unknown): Promise<void> {
     try {
       await this.http.describe(this.id);
+    } catch (refused) {
+      if (refused instanceof TetherError && ['unauthorized', 'forbidden', 'not-found', 'gone'].includes(refused.code)) {
+        this.fail(refused);
+        return;
+      }
+      this.scheduleReconnect(error);
+      return;
+    }
+    if (this.options.transport !== 'websocket' && !this.everLive && this.failedOpens >= 2) {
       this.useHttp = true;
-      this.emit('error', new TetherError('websocket-unavailable', 'WebSocket connections fail; reading over Durable Streams HTTP'));
-    } catch {
-      // The node itself is unreachable: keep trying sockets.
+      this.emit('error', new TetherError('websocket-unavailable', 'WebSockets fail here; reading over Durable Streams HTTP'));
     }
     this.scheduleReconnect(error);
   }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TetherAgent, TetherError, TetherHttp, TetherSession, type Delivered, type WebSocketFactory } from '../src/node.js';
-import { killNode, startNode, tetherUrl, uniqueSession, until } from '../../../test/support.js';
+import { TetherAgent, TetherError, TetherHttp, TetherSession, defaultWebSocketFactory, type Delivered, type WebSocketFactory } from '../src/node.js';
+import { killNode, mintToken, startNode, tetherToken, tetherUrl, uniqueSession, until } from '../../../test/support.js';
 
 const open: Array<{ close(): void }> = [];
 function track<T extends { close(): void }>(x: T): T {
@@ -35,8 +35,9 @@ describe('TetherSession', () => {
   it('resumes after forced drops with no gap and no duplicate', async () => {
     const session = uniqueSession('drops');
     const url = tetherUrl();
-    const agent = track(await TetherAgent.connect({ url, session, device: 'agent-1', create: true }));
-    const reader = track(await TetherSession.connect({ url, session, device: 'phone' }));
+    const token = tetherToken();
+    const agent = track(await TetherAgent.connect({ url, token, session, device: 'agent-1', create: true }));
+    const reader = track(await TetherSession.connect({ url, token, session, device: 'phone' }));
     const seen = collect(reader);
     const reconnects: number[] = [];
     let droppedAt = 0;
@@ -64,7 +65,8 @@ describe('TetherSession', () => {
   it('a publish or steer in flight when the connection drops is applied once and answered', async () => {
     const session = uniqueSession('inflight');
     const url = tetherUrl();
-    const writer = track(await TetherSession.connect({ url, session, device: 'writer', create: true }));
+    const token = tetherToken();
+    const writer = track(await TetherSession.connect({ url, token, session, device: 'writer', create: true }));
     const offsets: string[] = [];
     for (let i = 0; i < 8; i++) {
       await writer.ready();
@@ -74,7 +76,7 @@ describe('TetherSession', () => {
       writer.dropConnection();
       offsets.push((await published).offset);
     }
-    const agent = track(await TetherAgent.connect({ url, session, device: 'agent-1' }));
+    const agent = track(await TetherAgent.connect({ url, token, session, device: 'agent-1' }));
     const run = await agent.startRun();
     const steers: string[] = [];
     run.on('steer', (s) => void s.ack(true).then(() => steers.push(s.id)));
@@ -92,11 +94,41 @@ describe('TetherSession', () => {
     expect(steerEvents[0]!.offset).toBe(accepted.offset);
   });
 
+  it('sends its token as a header in Node.js and as access_token where headers are impossible; refusals are final', async () => {
+    const session = uniqueSession('auth');
+    const url = tetherUrl();
+    const token = tetherToken();
+    const base = defaultWebSocketFactory()!;
+    const opened: Array<{ url: string; headers?: Record<string, string> }> = [];
+    const node: WebSocketFactory = { supportsHeaders: true, open: (u, h) => (opened.push({ url: u, headers: h }), base.open(u, h)) };
+    const browserLike: WebSocketFactory = { supportsHeaders: false, open: (u) => (opened.push({ url: u }), base.open(u)) };
+    track(await TetherSession.connect({ url, token, session, device: 'laptop', create: true, webSocket: node }));
+    expect(base.supportsHeaders).toBe(true);
+    expect(opened[0]!.url).not.toContain('access_token');
+    expect(opened[0]!.headers).toEqual({ Authorization: `Bearer ${token}` });
+    track(await TetherSession.connect({ url, token, session, device: 'tab', webSocket: browserLike }));
+    expect(new URL(opened[1]!.url).searchParams.get('access_token')).toBe(token);
+    expect(opened[1]!.headers).toBeUndefined();
+
+    // A token for other sessions: the upgrade is refused, and the client says why, once.
+    const elsewhere = await mintToken('someone', [{ capabilities: ['subscribe'], sessions: ['other-*'] }]);
+    await expect(TetherSession.connect({ url, token: elsewhere, session, device: 'x' })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(TetherSession.connect({ url, session, device: 'y' })).rejects.toMatchObject({ code: 'unauthorized' });
+    // A read-only token: publishing is refused per frame and the connection stays usable.
+    const readOnly = await mintToken('reader', [{ capabilities: ['subscribe'], sessions: [session] }]);
+    const reader = track(await TetherSession.connect({ url, token: readOnly, session, device: 'reader' }));
+    await expect(reader.publish({ type: 'test.tick', data: { n: 0 } })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(reader.cancel({ run: 'r-1' })).rejects.toMatchObject({ code: 'forbidden' });
+    await reader.ping();
+    expect(reader.state).toBe('live');
+  });
+
   it('cancel answers the fence, and the agent run aborts with that fence', async () => {
     const session = uniqueSession('cancel');
     const url = tetherUrl();
-    const agent = track(await TetherAgent.connect({ url, session, device: 'agent-1', create: true }));
-    const phone = track(await TetherSession.connect({ url, session, device: 'phone' }));
+    const token = tetherToken();
+    const agent = track(await TetherAgent.connect({ url, token, session, device: 'agent-1', create: true }));
+    const phone = track(await TetherSession.connect({ url, token, session, device: 'phone' }));
     const seen = collect(phone);
     const run = await agent.startRun({ input: 'u-1' });
     const message = run.message();
@@ -123,8 +155,9 @@ describe('TetherSession', () => {
   it('steer and interrupt reach the agent, which acknowledges them with control.ack', async () => {
     const session = uniqueSession('steer');
     const url = tetherUrl();
-    const agent = track(await TetherAgent.connect({ url, session, device: 'agent-1', create: true }));
-    const phone = track(await TetherSession.connect({ url, session, device: 'phone' }));
+    const token = tetherToken();
+    const agent = track(await TetherAgent.connect({ url, token, session, device: 'agent-1', create: true }));
+    const phone = track(await TetherSession.connect({ url, token, session, device: 'phone' }));
     const seen = collect(phone);
     const run = await agent.startRun();
     const steered = new Promise<string>((resolve) => run.on('steer', (s) => {
@@ -151,8 +184,9 @@ describe('TetherSession', () => {
   it('tracks presence and read cursors with unread counts', async () => {
     const session = uniqueSession('presence');
     const url = tetherUrl();
-    const agent = track(await TetherAgent.connect({ url, session, device: 'agent-1', create: true }));
-    const phone = track(await TetherSession.connect({ url, session, device: 'phone' }));
+    const token = tetherToken();
+    const agent = track(await TetherAgent.connect({ url, token, session, device: 'agent-1', create: true }));
+    const phone = track(await TetherSession.connect({ url, token, session, device: 'phone' }));
     await until((f) => phone.on('presence', f), () => phone.presence.get('agent-1') === 'agent' && phone.presence.get('phone') === 'client', 10_000, 'both present');
 
     const run = await agent.startRun();
@@ -184,7 +218,7 @@ describe('TetherSession', () => {
     expect(cursor).toEqual({ device: 'phone', offset: ends[1], unread: 1 });
 
     // A new connection of the same device starts from the server's cursor.
-    const again = track(await TetherSession.connect({ url, session, device: 'phone' }));
+    const again = track(await TetherSession.connect({ url, token, session, device: 'phone' }));
     await until((f) => again.on('unread', f), () => again.cursor === ends[1], 10_000, 'cursor synced');
     expect(again.unread).toBe(1);
 
@@ -195,15 +229,16 @@ describe('TetherSession', () => {
   it('reads, publishes and cancels over Durable Streams HTTP when WebSockets are not allowed', async () => {
     const session = uniqueSession('http');
     const url = tetherUrl();
-    const agent = track(await TetherAgent.connect({ url, session, device: 'agent-1', create: true }));
+    const token = tetherToken();
+    const agent = track(await TetherAgent.connect({ url, token, session, device: 'agent-1', create: true }));
     const refused: WebSocketFactory = {
       supportsHeaders: true,
       open: () => {
         throw new Error('WebSockets are blocked here');
       },
     };
-    const fallback = track(new TetherSession({ url, session, device: 'kiosk', webSocket: refused, transport: 'auto' }));
-    const http = track(new TetherSession({ url, session, device: 'laptop', transport: 'http' }));
+    const fallback = track(new TetherSession({ url, token, session, device: 'kiosk', webSocket: refused, transport: 'auto' }));
+    const http = track(new TetherSession({ url, token, session, device: 'laptop', transport: 'http' }));
     await Promise.all([fallback.ready(), http.ready()]);
     expect(http.overHttp).toBe(true);
     const seenHttp = collect(http);
@@ -225,9 +260,10 @@ describe('TetherSession', () => {
   it('leaves no socket, timer or listener behind after close', async () => {
     const session = uniqueSession('leak');
     const url = tetherUrl();
+    const token = tetherToken();
     const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
-    const reader = await TetherSession.connect({ url, session, device: 'phone', create: true, pingIntervalMs: 50 });
-    const agent = await TetherAgent.connect({ url, session, device: 'agent-1' });
+    const reader = await TetherSession.connect({ url, token, session, device: 'phone', create: true, pingIntervalMs: 50 });
+    const agent = await TetherAgent.connect({ url, token, session, device: 'agent-1' });
     reader.on('event', () => {});
     const run = await agent.startRun();
     await run.message().delta('x');
@@ -252,8 +288,9 @@ describe('TetherSession', () => {
   it('reconnects by itself after the node is killed (SIGKILL) and restarted, and continues exactly', async () => {
     const session = uniqueSession('kill');
     const url = tetherUrl();
-    const agent = track(await TetherAgent.connect({ url, session, device: 'agent-1', create: true, reconnect: { maxDelayMs: 1000 } }));
-    const reader = track(await TetherSession.connect({ url, session, device: 'phone', reconnect: { maxDelayMs: 1000 } }));
+    const token = tetherToken();
+    const agent = track(await TetherAgent.connect({ url, token, session, device: 'agent-1', create: true, reconnect: { maxDelayMs: 1000 } }));
+    const reader = track(await TetherSession.connect({ url, token, session, device: 'phone', reconnect: { maxDelayMs: 1000 } }));
     const seen = collect(reader);
     const states: string[] = [];
     reader.on('state', (s) => states.push(s.state));
@@ -274,11 +311,11 @@ describe('TetherSession', () => {
     expect(increasing(seen)).toBe(true);
     expect(states).toContain('reconnecting');
     console.log(`node restart took ${readyMs} ms; the session was live again ${resumedMs.toFixed(0)} ms after the node answered /ready`);
-  }, 300_000);
+  }, 420_000);
 });
 
 async function readAll(url: string, session: string): Promise<Delivered[]> {
-  const reader = new TetherSession({ url, session, device: 'auditor', syncCursor: false });
+  const reader = new TetherSession({ url, token: tetherToken(), session, device: 'auditor', syncCursor: false });
   const seen = collect(reader);
   await reader.ready();
   reader.close();
