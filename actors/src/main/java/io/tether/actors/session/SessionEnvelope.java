@@ -9,7 +9,7 @@ import java.util.Optional;
 
 /**
  * The fields of a JSON session item that session semantics act on: the event envelope
- * {@code {type, run, step, producer, time, data}} of DESIGN.md section 3. The item's bytes stay
+ * {@code {type, run, step, producer, time, data}} of {@code docs/protocol.md} (event envelope). The item's bytes stay
  * exactly as appended; this is only a read-only view of them, and items that are not envelopes
  * (any JSON that is not an object with a string {@code type}) have none.
  *

@@ -115,7 +115,7 @@ class HarnessFailoverTest {
       return null;
     });
     for (ActorTestKit kit : List.of(a, b)) {
-      Session.init(kit.system());
+      io.tether.actors.session.stream.SessionEntity.init(kit.system());
       Harness.init(kit.system());
     }
 

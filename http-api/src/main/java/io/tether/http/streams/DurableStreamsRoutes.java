@@ -9,6 +9,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.reject;
 import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
 
 import com.typesafe.config.Config;
+import io.tether.actors.session.MediaTypes;
 import io.tether.actors.session.Offset;
 import io.tether.actors.session.ProducerTuple;
 import io.tether.actors.session.Session;
@@ -82,10 +83,10 @@ public final class DurableStreamsRoutes {
   private final String dataCacheControl;
   private final int maxNameLength;
 
-  /** Routes on {@code system}; resolves sharding and {@code tether.http.ask-timeout}. */
-  public DurableStreamsRoutes(ActorSystem<?> system) {
+  /** Routes on {@code system}, reaching streams through {@code streams}. */
+  public DurableStreamsRoutes(ActorSystem<?> system, SessionStreams streams) {
     Config config = system.settings().config();
-    this.streams = new SessionStreams(system, config.getDuration("tether.http.ask-timeout"));
+    this.streams = streams;
     this.materializer = Materializer.matFromSystem(system);
     Config c = config.getConfig("tether.streams");
     this.longPollTimeout = c.getDuration("long-poll-timeout");
@@ -209,7 +210,7 @@ public final class DurableStreamsRoutes {
     List<byte[]> items;
     if (body.length == 0) {
       items = List.of();
-    } else if (contentType != null && Session.isJson(contentType)) {
+    } else if (contentType != null && MediaTypes.isJson(contentType)) {
       Optional<List<byte[]>> messages = JsonMessages.split(body);
       if (messages.isEmpty()) {
         return done(problem(StatusCodes.BAD_REQUEST, "The body is not valid JSON"));
@@ -298,7 +299,7 @@ public final class DurableStreamsRoutes {
       if (contentType == null) {
         return done(problem(StatusCodes.BAD_REQUEST, "An append with a body needs Content-Type"));
       }
-      if (Session.isJson(contentType)) {
+      if (MediaTypes.isJson(contentType)) {
         Optional<List<byte[]>> messages = JsonMessages.split(body);
         if (messages.isEmpty()) {
           return done(problem(StatusCodes.BAD_REQUEST, "The body is not valid JSON"));
@@ -314,7 +315,7 @@ public final class DurableStreamsRoutes {
     Optional<String> streamSeq = header(request, StreamHeaders.SEQ);
     AppendSpec spec = new AppendSpec(contentType, items, producer, streamSeq.orElse(null), close);
     boolean hasData = !items.isEmpty();
-    boolean maybeMissingType = "application/octet-stream".equals(Session.essence(contentType));
+    boolean maybeMissingType = "application/octet-stream".equals(MediaTypes.essence(contentType));
     return streams.append(id, spec).thenApply(reply -> appended(reply, hasData, maybeMissingType));
   }
 
@@ -443,7 +444,7 @@ public final class DurableStreamsRoutes {
     }
     headers.add(RawHeader.create("Cache-Control",
         result.items().isEmpty() ? "no-store" : dataCacheControl));
-    byte[] body = Session.isJson(info.contentType())
+    byte[] body = MediaTypes.isJson(info.contentType())
         ? JsonMessages.asArray(result.items()) : JsonMessages.concat(result.items());
     return HttpResponse.create().withStatus(StatusCodes.OK).addHeaders(headers)
         .withEntity(HttpEntities.create(contentTypeOf(info.contentType()), body));

@@ -1,0 +1,137 @@
+package io.tether.http.live;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMessages;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import io.tether.actors.session.SessionStreams;
+import io.tether.http.Problem;
+import io.tether.http.auth.Authenticator;
+import io.tether.http.auth.Capability;
+import io.tether.http.auth.Principal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * {@code GET /v1/sessions/{id}/ws}: upgrades to the session WebSocket after checking the token
+ * ({@code Authorization: Bearer} or {@code access_token}) for {@code subscribe} on the session,
+ * and wires the socket to a {@link SessionConnection} actor on this node: inbound frames are
+ * handed over one at a time (back-pressured), outbound frames leave through a bounded queue.
+ */
+public final class SessionSocketRoute {
+  private static final Duration FRAME_READ_TIMEOUT = Duration.ofSeconds(10);
+  private static final int MAX_BATCH = 256;
+
+  private final ActorSystem<?> system;
+  private final Authenticator auth;
+  private final SessionStreams streams;
+  private final SocketSettings settings;
+  private final ClusterSharding sharding;
+  private final long maxFrameChars;
+
+  public SessionSocketRoute(ActorSystem<?> system, Authenticator auth, SessionStreams streams) {
+    this.system = system;
+    this.auth = auth;
+    this.settings = SocketSettings.fromConfig(system.settings().config());
+    this.streams = streams;
+    this.sharding = ClusterSharding.get(system);
+    this.maxFrameChars = system.settings().config().getBytes("tether.sessions.ws.max-frame-bytes");
+  }
+
+  /** The WebSocket route. */
+  public Route route() {
+    return path(segment("v1").slash("sessions").slash(segment()).slash("ws"), id -> get(() ->
+        auth.authenticated(principal -> principal.may(Capability.SUBSCRIBE, id)
+            ? handleWebSocketMessages(connect(id, principal))
+            : complete(Problem.response(StatusCodes.FORBIDDEN,
+                "the token does not grant subscribe on session '" + id + "'")))));
+  }
+
+  /**
+   * The socket's flow. The outbound queue is materialized inside the connection's own stream
+   * (its materialized value spawns the connection actor), not pre-materialized as a stream of
+   * its own: that cost every idle socket a second stream actor, a publisher/subscriber bridge
+   * and an asynchronous hop per frame.
+   */
+  private Flow<Message, Message, NotUsed> connect(String sessionId, Principal principal) {
+    Materializer mat = Materializer.matFromSystem(system);
+    CompletableFuture<ActorRef<SessionConnection.Command>> connection = new CompletableFuture<>();
+    Duration handOff = settings.askTimeout();
+    Sink<Message, NotUsed> in = Flow.<Message>create()
+        .mapAsync(1, message -> toText(message, maxFrameChars, mat))
+        // One hand-over per frame while the connection keeps up, batches while it is busy.
+        .batch(MAX_BATCH, first -> {
+          List<Optional<String>> batch = new ArrayList<>();
+          batch.add(first);
+          return batch;
+        }, (batch, next) -> {
+          batch.add(next);
+          return batch;
+        })
+        .mapAsync(1, batch -> connection.thenCompose(ref ->
+            AskPattern.<SessionConnection.Command, Done>ask(ref,
+                ack -> new SessionConnection.Inbound(batch, ack), handOff, system.scheduler())))
+        .watchTermination((notUsed, done) -> {
+          done.whenComplete((d, error) -> connection.thenAccept(ref ->
+              ref.tell(SessionConnection.InboundClosed.INSTANCE)));
+          return NotUsed.getInstance();
+        })
+        .to(Sink.ignore());
+    Source<Message, NotUsed> out = Source.<Message>queue(settings.outboundBuffer())
+        .mapMaterializedValue(queue -> {
+          connection.complete(system.systemActorOf(
+              SessionConnection.create(sessionId, principal, settings, streams, sharding, queue),
+              "session-ws-" + UUID.randomUUID(), Props.empty()));
+          return NotUsed.getInstance();
+        });
+    return Flow.fromSinkAndSourceCoupled(in, out);
+  }
+
+  /** A text frame's text; empty for a binary frame (drained and refused by the connection). */
+  private static CompletionStage<Optional<String>> toText(Message message, long maxChars,
+      Materializer mat) {
+    if (message.isText() && message.asTextMessage().isStrict()) {
+      // Most frames arrive whole: no stream to run for them.
+      String text = message.asTextMessage().getStrictText();
+      if (text.length() > maxChars) {
+        return CompletableFuture.failedFuture(new IllegalStateException(
+            "a text frame of " + text.length() + " characters exceeds the limit of " + maxChars));
+      }
+      return CompletableFuture.completedFuture(Optional.of(text));
+    }
+    if (message.isText()) {
+      // Collected up to a bound: a larger frame fails the socket (closed with 1011) instead of
+      // growing the heap by whatever a client sends.
+      return message.asTextMessage().getStreamedText()
+          .limitWeighted(maxChars, text -> (long) text.length())
+          .completionTimeout(FRAME_READ_TIMEOUT)
+          .runFold(new StringBuilder(), StringBuilder::append, mat)
+          .thenApply(text -> Optional.of(text.toString()));
+    }
+    CompletableFuture<Optional<String>> binary = new CompletableFuture<>();
+    message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), mat)
+        .whenComplete((d, e) -> binary.complete(Optional.empty()));
+    return binary;
+  }
+}
