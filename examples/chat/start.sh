@@ -23,7 +23,7 @@ if ! curl -fsS "$TETHER_URL/ready" >/dev/null 2>&1; then
   exit 1
 fi
 if [[ ! -f "$WORKSPACE/node_modules/.package-lock.json" || "$WORKSPACE/package-lock.json" -nt "$WORKSPACE/node_modules/.package-lock.json" ]]; then
-  (cd "$WORKSPACE" && npm ci --no-audit --no-fund)
+  (cd "$WORKSPACE" && npm ci --prefer-offline --no-audit --no-fund)
 fi
 (cd "$WORKSPACE" && npm run build)
 
