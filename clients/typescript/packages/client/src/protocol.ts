@@ -88,7 +88,11 @@ export function isEvent<T extends KnownEvent['type']>(
 // --- client → server frames ----------------------------------------------------------------------
 
 export interface ResumeFrame { type: 'resume'; after: StartAt; granularity?: Granularity; device?: string; kind?: DeviceKind }
-export interface PublishFrame { type: 'publish'; id: string; events: SessionEvent[] }
+export interface PublishFrame {
+  type: 'publish'; id: string; events: SessionEvent[];
+  /** The idempotent producer: a resend with the same three is written once. */
+  producerId?: string; producerEpoch?: number; producerSeq?: number;
+}
 export type CancelFrame =
   | { type: 'cancel'; id: string; run: string; message?: undefined }
   | { type: 'cancel'; id: string; message: string; run?: undefined };
@@ -103,7 +107,7 @@ export type ClientFrame = ResumeFrame | PublishFrame | CancelFrame | SteerFrame 
 
 export interface EventFrame { type: 'event'; offset: Offset; event: SessionEvent }
 export interface UpToDateFrame { type: 'up-to-date'; offset: Offset }
-export interface PublishedFrame { type: 'published'; id: string; offset: Offset }
+export interface PublishedFrame { type: 'published'; id: string; offset: Offset; duplicate?: boolean }
 export interface CancelledFrame { type: 'cancelled'; id: string; fence: Offset }
 export interface ControlAcceptedFrame { type: 'control-accepted'; id: string; offset: Offset }
 /** The answer to an `ack` frame that carried an id (newer servers). */

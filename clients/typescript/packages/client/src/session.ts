@@ -5,11 +5,12 @@
  * the last event it delivered; after a drop (socket closed, node killed, token expired) it
  * reconnects by itself with exponential backoff and full jitter and resumes after that offset, so
  * a listener sees no gap and no duplicate. Requests (publish, cancel, steer, interrupt) carry ids
- * and resolve with the server's answer; one in flight when the connection drops is reconciled
- * after the reconnect: when its effect is found among the events replayed since it was sent it
- * resolves with that offset, otherwise it is sent again (see README, "Reconnects").
+ * and resolve with the server's answer; one in flight when the connection drops is sent again
+ * after the reconnect, and the server applies it once: publishes carry an idempotent producer
+ * sequence, steer and interrupt are known by their id, a cancel answers its run's one fence
+ * (see README, "Reconnects").
  *
- * One file over the usual size: the socket, the resume, the requests, their reconciliation and
+ * One file over the usual size: the socket, the resume, the requests, their answers and
  * the HTTP fallback share one connection state; the pure parts live in reconcile.ts and
  * session-types.ts.
  */
@@ -78,7 +79,13 @@ export class TetherSession extends Emitter<SessionEvents> {
   private readonly start: StartAt;
   private readonly pending = new Map<string, Pending>();
   private journal: Delivered[] | undefined;
-  private reconcileOnLive = false;
+  /**
+   * The idempotent producer of this session's publishes: the server writes a publish sent again
+   * with the same producer id, epoch and sequence (after a drop) once, and answers it as a
+   * duplicate. One id per session object, so two tabs never share a sequence.
+   */
+  private readonly producerId = `${nextId('producer')}-${Math.random().toString(36).slice(2, 10)}`;
+  private producerSeq = 0;
   private reconnectTimer?: ReturnType<typeof setTimeout>;
   private pingTimer?: ReturnType<typeof setInterval>;
   private pongTimer?: ReturnType<typeof setTimeout>;
@@ -214,7 +221,10 @@ export class TetherSession extends Emitter<SessionEvents> {
     if (this.useHttp) {
       return this.http.append(this.id, list).then((offset) => ({ id, offset }));
     }
-    return this.request<PublishResult>({ type: 'publish', id, events: list }, 'publish');
+    return this.request<PublishResult>({
+      type: 'publish', id, events: list,
+      producerId: this.producerId, producerEpoch: 0, producerSeq: this.producerSeq++,
+    }, 'publish');
   }
 
   /** Cancels a run, or the run answering an input message (even before it starts): answers the fence. */
@@ -377,8 +387,10 @@ export class TetherSession extends Emitter<SessionEvents> {
         kind: this.kind,
       });
       if (this.latestAck) this.send({ type: 'ack', id: nextId('a'), device: this.device, offset: this.latestAck });
-      this.reconcileOnLive = this.pending.size > 0;
-      for (const p of this.pending.values()) if (!p.sent) this.transmit(p);
+      // Every request is idempotent on the server (publishes by producer sequence, controls by
+      // id), so what was in flight at the drop is simply sent again, in its original order: one
+      // that took effect is answered with what it did, never applied twice.
+      for (const p of this.pending.values()) if (p.kind !== 'ping') this.transmit(p);
       this.startPing();
     };
     socket.onmessage = (message) => {
@@ -470,9 +482,14 @@ export class TetherSession extends Emitter<SessionEvents> {
       case 'up-to-date':
         this.onUpToDate(frame.offset);
         return;
-      case 'published':
-        this.settle(frame.id, { id: frame.id, offset: frame.offset });
+      case 'published': {
+        // A duplicate's offset is the tail when the resend arrived; the events it wrote were
+        // delivered before this answer, so their own offset is found among them.
+        const p = this.pending.get(frame.id);
+        const found = frame.duplicate && p ? findEffect(p, (this.journal ?? []).filter((d) => offsetAfter(d.offset, p.sentAfter))) : undefined;
+        this.settle(frame.id, found ?? { id: frame.id, offset: frame.offset });
         return;
+      }
       case 'cancelled':
         this.settle(frame.id, { id: frame.id, fence: frame.fence });
         return;
@@ -525,10 +542,6 @@ export class TetherSession extends Emitter<SessionEvents> {
     this.attempt = 0;
     this.everLive = true;
     this.setState('live');
-    if (this.reconcileOnLive) {
-      this.reconcileOnLive = false;
-      this.reconcile();
-    }
     this.emit('up-to-date', { offset });
     for (const w of this.readyWaiters.splice(0)) w.resolve();
     if (this.options.syncCursor !== false && !this.cursorSynced) {
@@ -557,31 +570,6 @@ export class TetherSession extends Emitter<SessionEvents> {
     } catch {
       // Cursor and presence stay as the events tell.
     }
-  }
-
-  /**
-   * After a reconnect: each request that was sent before the drop either took effect (its
-   * events or its control event are among those delivered since it was sent) and resolves with
-   * that offset, or is sent again.
-   */
-  private reconcile(): void {
-    const journal = this.journal ?? [];
-    for (const p of [...this.pending.values()]) {
-      if (!p.sent || p.kind === 'ping') continue;
-      const since = journal.filter((d) => offsetAfter(d.offset, p.sentAfter));
-      const found = findEffect(p, since);
-      if (found) {
-        this.settle(p.id, found);
-      } else if (p.kind === 'publish' && this.options.granularity === 'message') {
-        this.pending.delete(p.id);
-        clearTimeout(p.timer);
-        p.reject(new TetherError('disconnected', 'the connection dropped with the publish in flight', { maybeApplied: true }));
-      } else {
-        p.sentAfter = this.last;
-        this.transmit(p);
-      }
-    }
-    this.journal = this.hasSentPending() ? [] : undefined;
   }
 
   private hasSentPending(): boolean {
@@ -646,6 +634,7 @@ export class TetherSession extends Emitter<SessionEvents> {
 
   private transmit(p: Pending): void {
     if (!this.isOpen()) return;
+    if (p.kind === 'publish') this.journal ??= [];
     p.sent = true;
     this.send(p.frame);
   }
@@ -656,7 +645,7 @@ export class TetherSession extends Emitter<SessionEvents> {
     this.pending.delete(id);
     clearTimeout(p.timer);
     p.resolve(value);
-    if (!this.hasSentPending() && !this.reconcileOnLive) this.journal = undefined;
+    if (!this.hasSentPending()) this.journal = undefined;
   }
 
   private isOpen(): boolean {

@@ -101,7 +101,8 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
 
   /** The types whose {@code data} the session's ledger reads. */
   private static final java.util.Set<String> LEDGER_DATA_TYPES = java.util.Set.of(
-      "run.start", "run.end", "control.cancel", "presence.joined", "presence.left");
+      "run.start", "run.end", "control.cancel", "control.steer", "control.interrupt",
+      "presence.joined", "presence.left");
   // Message events are the most frequent (deltas): only their key is read, in the same pass.
 
   /**

@@ -25,10 +25,13 @@ import java.util.Map;
  * @param messages the messages seen, by {@link SessionEnvelope#messageKey()}, in start order:
  *     every open one (at most {@link #MAX_OPEN_MESSAGES}) and the {@link #MAX_ENDED_MESSAGES}
  *     most recently ended; what the fence and a resume at message granularity need
+ * @param controls the request id of each recent steer and interrupt and the offset of its
+ *     control event (at most {@link #MAX_CONTROLS}): a request sent again after a dropped
+ *     connection is answered with its first offset instead of being applied twice
  */
 public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> cancelledInputs,
     Map<String, String> present, Map<String, Offset> cursors, List<Offset> messageEnds,
-    Map<String, MessageSpan> messages) {
+    Map<String, MessageSpan> messages, Map<String, Offset> controls) {
 
   /** Missing collections (older snapshots) read as empty. */
   public SessionLedger {
@@ -38,6 +41,7 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
     cursors = cursors == null ? Map.of() : cursors;
     messageEnds = messageEnds == null ? List.of() : messageEnds;
     messages = messages == null ? Map.of() : messages;
+    controls = controls == null ? Map.of() : controls;
   }
 
   /** Ended runs and cancelled inputs remembered. */
@@ -46,6 +50,8 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
   public static final int MAX_MESSAGE_ENDS = 1000;
   /** Ended messages whose span is remembered (resume at message granularity). */
   public static final int MAX_ENDED_MESSAGES = 256;
+  /** Steer and interrupt request ids remembered (a resend within them is applied once). */
+  public static final int MAX_CONTROLS = 256;
   /** Open messages remembered (a producer that never ends its messages cannot grow this). */
   public static final int MAX_OPEN_MESSAGES = 1000;
 
@@ -96,7 +102,8 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
 
   /** Shared: immutable. */
   private static final SessionLedger EMPTY =
-      new SessionLedger(Map.of(), Map.of(), Map.of(), Map.of(), List.of(), Map.of());
+      new SessionLedger(Map.of(), Map.of(), Map.of(), Map.of(), List.of(), Map.of(),
+          Map.of());
 
   /** Why an item may not be appended now, or null when it may. */
   public String refusal(SessionEnvelope e) {
@@ -250,7 +257,23 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
           }
         }
         return new SessionLedger(trimRuns(next), Collections.unmodifiableMap(inputs), present,
-            cursors, messageEnds, messages);
+            cursors, messageEnds, messages, controls);
+      }
+      case "control.steer":
+      case "control.interrupt": {
+        String id = e.dataText("id");
+        if (id == null) {
+          return this;
+        }
+        Map<String, Offset> next = copy(controls);
+        next.putIfAbsent(id, offset);
+        var it = next.keySet().iterator();
+        while (next.size() > MAX_CONTROLS && it.hasNext()) {
+          it.next();
+          it.remove();
+        }
+        return new SessionLedger(runs, cancelledInputs, present, cursors, messageEnds, messages,
+            Collections.unmodifiableMap(next));
       }
       case "presence.joined": {
         String device = e.dataText("device");
@@ -260,7 +283,7 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
         Map<String, String> next = copy(present);
         next.put(device, e.dataText("kind") == null ? "client" : e.dataText("kind"));
         return new SessionLedger(runs, cancelledInputs, Collections.unmodifiableMap(next),
-            cursors, messageEnds, messages);
+            cursors, messageEnds, messages, controls);
       }
       case "presence.left": {
         String device = e.dataText("device");
@@ -270,14 +293,14 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
         Map<String, String> next = copy(present);
         next.remove(device);
         return new SessionLedger(runs, cancelledInputs, Collections.unmodifiableMap(next),
-            cursors, messageEnds, messages);
+            cursors, messageEnds, messages, controls);
       }
       case "message.start": {
         Map<String, MessageSpan> next = copy(messages);
         next.remove(e.messageKey()); // a restarted message moves to the end of start order
         next.put(e.messageKey(), new MessageSpan(e.dataText("id"), e.run(), offset, null));
         return new SessionLedger(runs, cancelledInputs, present, cursors, messageEnds,
-            trimMessages(next));
+            trimMessages(next), controls);
       }
       case "message.end":
       case "message": {
@@ -295,7 +318,7 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
           next.put(e.messageKey(), new MessageSpan(span.id(), span.run(), span.start(), offset));
         }
         return new SessionLedger(runs, cancelledInputs, present, cursors,
-            Collections.unmodifiableList(ends), trimMessages(next));
+            Collections.unmodifiableList(ends), trimMessages(next), controls);
       }
       default:
         return this;
@@ -308,12 +331,12 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
     moved.forEach((device, offset) -> next.merge(device, offset,
         (a, b) -> a.isAfter(b) ? a : b));
     return new SessionLedger(runs, cancelledInputs, present, Collections.unmodifiableMap(next),
-        messageEnds, messages);
+        messageEnds, messages, controls);
   }
 
   private SessionLedger withRuns(Map<String, RunEntry> next) {
     return new SessionLedger(trimRuns(next), cancelledInputs, present, cursors, messageEnds,
-        messages);
+        messages, controls);
   }
 
   /** At most MAX_ENDED_MESSAGES ended and MAX_OPEN_MESSAGES open spans, the oldest go first. */

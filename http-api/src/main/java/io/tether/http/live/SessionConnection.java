@@ -322,7 +322,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       }
     }
     getContext().pipeToSelf(streams.append(sessionId,
-        new Session.AppendSpec("application/json", items, null, null, false)),
+        new Session.AppendSpec("application/json", items, p.producer(), null, false)),
         (reply, error) -> new Published(p.id(), reply, error));
     return this;
   }
@@ -366,7 +366,9 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       reply(SessionFrames.error(p.id(), "unavailable", "the session did not answer in time; "
           + "the events may or may not have been appended"));
     } else if (p.reply() instanceof Session.Appended appended) {
-      replyAfter(appended.next(), SessionFrames.published(p.id(), appended.next()));
+      replyAfter(appended.next(), appended.duplicate()
+          ? SessionFrames.publishedDuplicate(p.id(), appended.next())
+          : SessionFrames.published(p.id(), appended.next()));
     } else {
       reply(SessionFrames.appendRefused(p.id(), (Session.AppendRejected) p.reply()));
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tether.actors.session.Offset;
+import io.tether.actors.session.ProducerTuple;
 import io.tether.actors.session.Session;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -41,8 +42,13 @@ final class SessionFrames {
   record Resume(String after, String granularity, String device, String kind, boolean batch)
       implements ClientFrame {}
 
-  /** Append events (envelopes) to the session. */
-  record Publish(String id, List<JsonNode> events) implements ClientFrame {}
+  /**
+   * Append events (envelopes) to the session; with {@code producer}, idempotently: a publish
+   * sent again with the same producer id, epoch and sequence (after a dropped connection) is
+   * acknowledged as a duplicate and not written twice.
+   */
+  record Publish(String id, List<JsonNode> events, ProducerTuple producer)
+      implements ClientFrame {}
 
   /** Cancel a run, or the run answering an input message. */
   record Cancel(String id, String run, String message) implements ClientFrame {}
@@ -110,7 +116,7 @@ final class SessionFrames {
         }
         List<JsonNode> list = new ArrayList<>();
         events.forEach(list::add);
-        return new Publish(id, list);
+        return new Publish(id, list, producer(node, id));
       }
       case "cancel": {
         String run = optText(node, "run");
@@ -204,6 +210,11 @@ final class SessionFrames {
     return render(new OffsetFrame("published", id, offset.encode()));
   }
 
+  /** A publish sent again that was already written: nothing new, the stream's tail then. */
+  static String publishedDuplicate(String id, Offset tail) {
+    return render(new DuplicateFrame("published", id, tail.encode(), true));
+  }
+
   static String cancelled(String id, Offset fence) {
     return render(new FenceFrame("cancelled", id, fence.encode()));
   }
@@ -237,6 +248,12 @@ final class SessionFrames {
       case OVERLOADED -> error(id, "overloaded", "the session is busy; retry shortly");
       case JOURNAL_UNAVAILABLE -> error(id, "unavailable",
           "the session could not persist the batch; nothing of it was stored; retry shortly");
+      case SEQUENCE_GAP -> error(id, "sequence-gap", "producerSeq " + rejected.receivedSeq()
+          + " skips ahead; the next is " + rejected.expectedSeq());
+      case STALE_EPOCH -> error(id, "stale-epoch", "producerEpoch is older than "
+          + rejected.producerEpoch() + ": a newer writer took over this producer id");
+      case INVALID_EPOCH_SEQ -> error(id, "invalid-epoch-seq",
+          "a new producerEpoch starts at producerSeq 0");
       default -> error(id, "refused", "append refused: " + rejected.failure());
     };
   }
@@ -248,6 +265,9 @@ final class SessionFrames {
   record FenceFrame(String type, String id, String fence) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
+  record DuplicateFrame(String type, String id, String offset, boolean duplicate) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record ErrorFrame(String type, String id, String code, String detail) {}
 
   private static String render(Object frame) {
@@ -256,6 +276,24 @@ final class SessionFrames {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("frames always serialize", e);
     }
+  }
+
+  /** The idempotent producer of a publish: all of producerId, producerEpoch, producerSeq, or none. */
+  private static ProducerTuple producer(JsonNode node, String id) throws BadFrame {
+    JsonNode producerId = node.get("producerId");
+    JsonNode epoch = node.get("producerEpoch");
+    JsonNode seq = node.get("producerSeq");
+    if (producerId == null && epoch == null && seq == null) {
+      return null;
+    }
+    if (producerId == null || !producerId.isTextual() || producerId.asText().isEmpty()
+        || epoch == null || !epoch.canConvertToLong() || !epoch.isIntegralNumber()
+        || epoch.asLong() < 0 || seq == null || !seq.isIntegralNumber()
+        || !seq.canConvertToLong() || seq.asLong() < 0) {
+      throw new BadFrame(id, "producerId (a non-empty string), producerEpoch and producerSeq "
+          + "(non-negative integers) go together");
+    }
+    return new ProducerTuple(producerId.asText(), epoch.asLong(), seq.asLong());
   }
 
   private static String optText(JsonNode node, String field) {

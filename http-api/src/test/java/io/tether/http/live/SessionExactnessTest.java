@@ -309,6 +309,46 @@ class SessionExactnessTest {
     }
   }
 
+  @Test
+  void aPublishOrSteerSentAgainAfterADropIsAppliedOnce() throws Exception {
+    String s = newSession();
+    try (WsClient agent = resume(s, "agent-1", "now", "delta")) {
+      agent.await("up-to-date");
+      publishAndWait(agent, "start", event("run.start", "r1"));
+      String frame = "{\"type\":\"publish\",\"id\":\"p1\",\"producerId\":\"writer-1\","
+          + "\"producerEpoch\":0,\"producerSeq\":0,\"events\":[{\"type\":\"test.tick\","
+          + "\"data\":{\"n\":1}}]}";
+      agent.send(frame);
+      String first = agent.await(frame("published", "p1"), null).path("offset").asText();
+      // The same frame again, as a client sends it when its connection dropped before the
+      // answer: acknowledged, not written again.
+      try (WsClient again = resume(s, "writer", "now", "delta")) {
+        again.await("up-to-date");
+        again.send(frame.replace("\"p1\"", "\"p1-again\""));
+        JsonNode dup = again.await(frame("published", "p1-again"), null);
+        assertTrue(dup.path("duplicate").asBoolean(), dup.toString());
+        again.send("{\"type\":\"steer\",\"id\":\"st-1\",\"run\":\"r1\",\"text\":\"go\"}");
+        String steered = again.await(frame("control-accepted", "st-1"), null).path("offset")
+            .asText();
+        again.send("{\"type\":\"steer\",\"id\":\"st-1\",\"run\":\"r1\",\"text\":\"go\"}");
+        assertEquals(steered, again.await(frame("control-accepted", "st-1"), null)
+            .path("offset").asText(), "the same steer again answers its first offset");
+        again.send("{\"type\":\"publish\",\"id\":\"gap\",\"producerId\":\"writer-1\","
+            + "\"producerEpoch\":0,\"producerSeq\":5,\"events\":[{\"type\":\"test.tick\"}]}");
+        assertEquals("sequence-gap", again.await(f -> f.path("id").asText().equals("gap"), null)
+            .path("code").asText());
+      }
+      try (WsClient reader = resume(s, "reader", "-1", "delta")) {
+        List<JsonNode> all = events(untilUpToDate(reader));
+        assertEquals(1, all.stream().filter(e -> e.path("event").path("type").asText()
+            .equals("test.tick")).count(), "one tick: " + all);
+        assertEquals(1, all.stream().filter(e -> e.path("event").path("type").asText()
+            .equals("control.steer")).count(), "one steer: " + all);
+        assertTrue(all.stream().anyMatch(e -> e.path("offset").asText().equals(first)));
+      }
+    }
+  }
+
   private static HttpResponse<String> append(String s, String body) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create(
             server.baseUrl() + "/v1/stream/" + s))

@@ -241,6 +241,16 @@ public final class LiveSession {
     if (!spec.kind().equals("steer") && !spec.kind().equals("interrupt")) {
       return Optional.of(new ControlRejected("invalid", "unknown control " + spec.kind()));
     }
+    Offset earlier = spec.id() == null ? null : ledger.controls().get(spec.id());
+    if (earlier != null && earlier.index() > 0) {
+      return Optional.of(new ControlAccepted(earlier)); // the same request, sent again
+    }
+    if (earlier != null) {
+      // The same request is in the write being made: ask again once it is durable, when its
+      // offset is known (the entity stashes commands while a write is in flight).
+      ctx.getSelf().tell(new Session.Control(spec, replyTo));
+      return Optional.empty();
+    }
     if (spec.run() == null || (spec.kind().equals("steer") && spec.text() == null)) {
       return Optional.of(new ControlRejected("invalid",
           spec.kind() + " needs a run" + (spec.kind().equals("steer") ? " and a text" : "")));
