@@ -59,7 +59,8 @@ public final class LiveSession {
   private final SessionLiveSettings settings;
   private final Writer writer;
   private final SubscriberRegistry subscribers = new SubscriberRegistry();
-  private final Map<String, Offset> pendingCursors = new HashMap<>();
+  /** Allocated on the first ack (an idle entity has none). */
+  private Map<String, Offset> pendingCursors = Map.of();
   private long recoveredAtMillis = System.currentTimeMillis();
 
   public LiveSession(ActorContext<Session.Command> ctx, TimerScheduler<Session.Command> timers,
@@ -335,6 +336,9 @@ public final class LiveSession {
     if (!state.active() || offset.isAfter(state.tail())) {
       return;
     }
+    if (pendingCursors.isEmpty()) {
+      pendingCursors = new HashMap<>(4);
+    }
     pendingCursors.merge(device, offset, (a, b) -> a.isAfter(b) ? a : b);
     if (!timers.isTimerActive(CURSOR_TIMER)) {
       timers.startSingleTimer(CURSOR_TIMER, new Session.FlushCursors(),
@@ -345,11 +349,11 @@ public final class LiveSession {
   /** The cursors moved since the last flush, as the event to persist; empty when none. */
   public Optional<SessionEvent.CursorsMoved> flushCursors(StreamState state) {
     if (pendingCursors.isEmpty() || !state.active()) {
-      pendingCursors.clear();
+      pendingCursors = Map.of();
       return Optional.empty();
     }
     Map<String, Offset> moved = Map.copyOf(pendingCursors);
-    pendingCursors.clear();
+    pendingCursors = Map.of();
     return Optional.of(new SessionEvent.CursorsMoved(moved));
   }
 
