@@ -87,7 +87,11 @@ export function isEvent<T extends KnownEvent['type']>(
 
 // --- client → server frames ----------------------------------------------------------------------
 
-export interface ResumeFrame { type: 'resume'; after: StartAt; granularity?: Granularity; device?: string; kind?: DeviceKind }
+export interface ResumeFrame {
+  type: 'resume'; after: StartAt; granularity?: Granularity; device?: string; kind?: DeviceKind;
+  /** Several events to a frame (`events` frames): a long replay is a few frames, not one per event. */
+  batch?: boolean;
+}
 export interface PublishFrame {
   type: 'publish'; id: string; events: SessionEvent[];
   /** The idempotent producer: a resend with the same three is written once. */
@@ -106,6 +110,8 @@ export type ClientFrame = ResumeFrame | PublishFrame | CancelFrame | SteerFrame 
 // --- server → client frames ----------------------------------------------------------------------
 
 export interface EventFrame { type: 'event'; offset: Offset; event: SessionEvent }
+/** Several events, in offset order, to a connection that resumed with `batch: true`. */
+export interface EventsFrame { type: 'events'; events: Array<{ offset: Offset; event: SessionEvent }> }
 export interface UpToDateFrame { type: 'up-to-date'; offset: Offset }
 export interface PublishedFrame { type: 'published'; id: string; offset: Offset; duplicate?: boolean }
 export interface CancelledFrame { type: 'cancelled'; id: string; fence: Offset }
@@ -116,7 +122,7 @@ export interface ErrorFrame { type: 'error'; id?: string; code: ErrorCode; detai
 export interface PongFrame { type: 'pong'; id?: string }
 
 export type ServerFrame =
-  | EventFrame | UpToDateFrame | PublishedFrame | CancelledFrame | ControlAcceptedFrame
+  | EventFrame | EventsFrame | UpToDateFrame | PublishedFrame | CancelledFrame | ControlAcceptedFrame
   | AckedFrame | ErrorFrame | PongFrame;
 
 /** The error codes of error frames (the README's list, plus the ones newer servers add). */

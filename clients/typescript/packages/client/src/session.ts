@@ -385,6 +385,7 @@ export class TetherSession extends Emitter<SessionEvents> {
         granularity: this.options.granularity ?? 'delta',
         device: this.device,
         kind: this.kind,
+        batch: true,
       });
       if (this.latestAck) this.send({ type: 'ack', id: nextId('a'), device: this.device, offset: this.latestAck });
       // Every request is idempotent on the server (publishes by producer sequence, controls by
@@ -478,6 +479,9 @@ export class TetherSession extends Emitter<SessionEvents> {
     switch (frame.type) {
       case 'event':
         this.deliver(frame.offset, frame.event);
+        return;
+      case 'events':
+        for (const e of frame.events) this.deliver(e.offset, e.event);
         return;
       case 'up-to-date':
         this.onUpToDate(frame.offset);

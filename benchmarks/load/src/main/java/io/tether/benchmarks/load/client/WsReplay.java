@@ -10,9 +10,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One replay over Tether's session WebSocket: connects, sends
- * {@code {"type":"resume","after":"-1","granularity":...}}, counts the {@code event} frames
- * until the {@code up-to-date} frame, and closes. What a page does when it opens a long session;
- * the time is from the upgrade request to {@code up-to-date}.
+ * {@code {"type":"resume","after":"-1","granularity":...,"batch":true}}, counts the events
+ * (in {@code events} frames, several to a frame, or single {@code event} frames) until the
+ * {@code up-to-date} frame, and closes. What a page does when it opens a long session (the
+ * clients resume with {@code batch}); the time is from the upgrade request to
+ * {@code up-to-date}.
  */
 public final class WsReplay {
   /** How a replay went: event frames before {@code up-to-date}, and the time it took. */
@@ -34,7 +36,9 @@ public final class WsReplay {
           public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
             frame.append(data);
             if (last) {
-              if (startsWith(frame, "{\"type\":\"event\"")) {
+              if (startsWith(frame, "{\"type\":\"events\"")) {
+                events += count(frame, "{\"offset\":\"");
+              } else if (startsWith(frame, "{\"type\":\"event\"")) {
                 events++;
               } else if (startsWith(frame, "{\"type\":\"up-to-date\"")) {
                 done.complete(events);
@@ -61,12 +65,21 @@ public final class WsReplay {
         }).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     try {
       ws.sendText("{\"type\":\"resume\",\"after\":\"-1\",\"granularity\":\"" + granularity
-          + "\",\"device\":\"" + device + "\",\"kind\":\"client\"}", true);
+          + "\",\"device\":\"" + device + "\",\"kind\":\"client\",\"batch\":true}", true);
       long events = done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       return new Outcome(events, (System.nanoTime() - began) / 1e6);
     } finally {
       ws.abort();
     }
+  }
+
+  /** Occurrences of {@code needle} (an event's start inside an events frame). */
+  private static long count(StringBuilder s, String needle) {
+    long n = 0;
+    for (int at = s.indexOf(needle); at >= 0; at = s.indexOf(needle, at + needle.length())) {
+      n++;
+    }
+    return n;
   }
 
   private static boolean startsWith(StringBuilder s, String prefix) {
