@@ -1,16 +1,30 @@
 package io.tether.actors.harness;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.tether.actors.harness.model.ChatTurn;
 import io.tether.actors.harness.model.TokenUsage;
 import io.tether.actors.harness.model.ToolCall;
+import io.tether.actors.harness.role.RoleEvent;
+import io.tether.actors.harness.role.RoleState;
+import io.tether.actors.harness.run.Phase;
+import io.tether.actors.harness.run.RunEvent;
+import io.tether.actors.harness.run.RunIndex;
+import io.tether.actors.harness.run.RunPolicy;
+import io.tether.actors.harness.run.RunState;
+import io.tether.actors.harness.task.Role;
+import io.tether.actors.harness.task.RoleTask;
+import io.tether.actors.harness.task.TaskKind;
 import io.tether.actors.harness.workspace.Workspace;
+import io.tether.persistence.TetherSerializable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -96,14 +110,32 @@ class JournalCompatibilityTest {
     }
   }
 
+  @Test
+  void mapsEveryRenamedClassInTheNodesSerializationConfig() {
+    Config migrations = ConfigFactory.parseResources("tether-serialization.conf")
+        .getConfig("pekko.serialization.jackson.migrations");
+    assertEquals(new TreeSet<>(HarnessClassRenames.RENAMED.keySet()),
+        new TreeSet<>(migrations.root().keySet()),
+        "tether-serialization.conf lists exactly the classes HarnessClassRenames maps");
+    for (Map.Entry<String, String> renamed : HarnessClassRenames.RENAMED.entrySet()) {
+      assertEquals(HarnessClassRenames.class.getName(),
+          migrations.root().get(renamed.getKey()).unwrapped(), renamed.getKey());
+      assertThrows(ClassNotFoundException.class, () -> Class.forName(renamed.getKey()),
+          "the old name no longer names a class");
+      Class<?> now = assertDoesNotThrow(() -> Class.forName(renamed.getValue()),
+          renamed.getKey() + " maps to a class");
+      assertTrue(TetherSerializable.class.isAssignableFrom(now), now.getName());
+    }
+  }
+
   /** Every event class (the permitted subclasses of the entities' event interfaces) and state. */
   private static List<Class<?>> persistedClasses() {
     List<Class<?>> classes = new ArrayList<>();
-    for (Class<?> events : List.of(Run.Event.class, RoleEntity.Event.class, RunIndex.Event.class,
+    for (Class<?> events : List.of(RunEvent.class, RoleEvent.class, RunIndex.Event.class,
         Workspace.Event.class)) {
       classes.addAll(List.of(events.getPermittedSubclasses()));
     }
-    classes.addAll(List.of(Run.State.class, RoleEntity.State.class, RunIndex.State.class,
+    classes.addAll(List.of(RunState.class, RoleState.class, RunIndex.State.class,
         Workspace.State.class));
     return classes;
   }
@@ -171,54 +203,55 @@ class JournalCompatibilityTest {
         List.of("steer-1"));
     Map<String, Double> scores = Map.of("functionality", 8.0, "tests", 5.0);
 
-    m.put("Run.RunStarted", new Run.RunStarted("A slugifier.", models, policy, "run-run-1",
+    m.put("Run.RunStarted", new RunEvent.RunStarted("A slugifier.", models, policy, "run-run-1",
         1_700_000_000_000L));
-    m.put("Run.TaskDispatched", new Run.TaskDispatched(task));
-    m.put("Run.SpecAccepted", new Run.SpecAccepted("# Spec\n## Sprint 1: Core\n",
+    m.put("Run.TaskDispatched", new RunEvent.TaskDispatched(task));
+    m.put("Run.SpecAccepted", new RunEvent.SpecAccepted("# Spec\n## Sprint 1: Core\n",
         List.of("Core", "Edges")));
-    m.put("Run.ContractProposed", new Run.ContractProposed(1, 2, "contract v2"));
-    m.put("Run.ContractReviewed", new Run.ContractReviewed(1, 2, false, "name the test", true));
-    m.put("Run.BuildReported", new Run.BuildReported(1, 2, "built it"));
-    m.put("Run.SprintEvaluated", new Run.SprintEvaluated(1, 2, scores, 7.25, false,
+    m.put("Run.ContractProposed", new RunEvent.ContractProposed(1, 2, "contract v2"));
+    m.put("Run.ContractReviewed",
+        new RunEvent.ContractReviewed(1, 2, false, "name the test", true));
+    m.put("Run.BuildReported", new RunEvent.BuildReported(1, 2, "built it"));
+    m.put("Run.SprintEvaluated", new RunEvent.SprintEvaluated(1, 2, scores, 7.25, false,
         List.of("tests 5 < 6"), "tests/test.sh exits 1"));
-    m.put("Run.PhaseEntered", new Run.PhaseEntered(Run.Phase.BUILDING, 1, 2, 1));
-    m.put("Run.RunPaused", new Run.RunPaused());
-    m.put("Run.RunResumed", new Run.RunResumed());
-    m.put("Run.SteerReceived", new Run.SteerReceived("steer-1", "use kebab case"));
-    m.put("Run.UsageSettled", new Run.UsageSettled("generator-3", Role.GENERATOR,
+    m.put("Run.PhaseEntered", new RunEvent.PhaseEntered(Phase.BUILDING, 1, 2, 1));
+    m.put("Run.RunPaused", new RunEvent.RunPaused());
+    m.put("Run.RunResumed", new RunEvent.RunResumed());
+    m.put("Run.SteerReceived", new RunEvent.SteerReceived("steer-1", "use kebab case"));
+    m.put("Run.UsageSettled", new RunEvent.UsageSettled("generator-3", Role.GENERATOR,
         "anthropic:claude-sonnet-4-5", 1200, 340, 0.0087));
-    m.put("Run.RunEnded", new Run.RunEnded(Run.Phase.FAILED, "sprint 1 failed after 3 attempts"));
-    m.put("Run.State", new Run.State("run-1",
-        new Run.Setup("A slugifier.", "run-run-1", models, policy, 1_700_000_000_000L),
-        new Run.Progress(Run.Phase.BUILDING, 1, 2, 1, true),
-        new Run.Artifacts("# Spec", List.of("Core", "Edges"), "contract v2", "name the test",
+    m.put("Run.RunEnded", new RunEvent.RunEnded(Phase.FAILED, "sprint 1 failed after 3 attempts"));
+    m.put("Run.State", new RunState("run-1",
+        new RunState.Setup("A slugifier.", "run-run-1", models, policy, 1_700_000_000_000L),
+        new RunState.Progress(Phase.BUILDING, 1, 2, 1, true),
+        new RunState.Artifacts("# Spec", List.of("Core", "Edges"), "contract v2", "name the test",
             "tests/test.sh exits 1", "built it"),
-        task, 4, List.of(new Run.Steer("steer-2", "add a README")),
-        List.of(new Run.SprintResult(1, 1, scores, 7.25, false)),
-        new Run.Ledger(1200, 340, 0.0087, Set.of("generator-3")), null,
+        task, 4, List.of(new RunState.Steer("steer-2", "add a README")),
+        List.of(new RunState.SprintResult(1, 1, scores, 7.25, false)),
+        new RunState.Ledger(1200, 340, 0.0087, Set.of("generator-3")), null,
         List.of("steer-1", "steer-2")));
 
     ToolCall call = new ToolCall("tc-1", "run_command", "{\"command\":\"tests/test.sh\"}");
-    m.put("RoleEntity.TaskStarted", new RoleEntity.TaskStarted(task));
+    m.put("RoleEntity.TaskStarted", new RoleEvent.TaskStarted(task));
     m.put("RoleEntity.ModelCallRequested",
-        new RoleEntity.ModelCallRequested("generator-3", 3, 1, "anthropic:claude-sonnet-4-5"));
+        new RoleEvent.ModelCallRequested("generator-3", 3, 1, "anthropic:claude-sonnet-4-5"));
     m.put("RoleEntity.ModelCallRetried",
-        new RoleEntity.ModelCallRetried("generator-3", 2, "re-issued after recovery"));
-    m.put("RoleEntity.ModelCallCompleted", new RoleEntity.ModelCallCompleted("generator-3",
+        new RoleEvent.ModelCallRetried("generator-3", 2, "re-issued after recovery"));
+    m.put("RoleEntity.ModelCallCompleted", new RoleEvent.ModelCallCompleted("generator-3",
         ChatTurn.assistant("Running the tests.", List.of(call)), new TokenUsage(1200, 340)));
-    m.put("RoleEntity.ToolCallRequested", new RoleEntity.ToolCallRequested(call));
+    m.put("RoleEntity.ToolCallRequested", new RoleEvent.ToolCallRequested(call));
     m.put("RoleEntity.ToolCallCompleted",
-        new RoleEntity.ToolCallCompleted("tc-1", "exit 1: 2 tests failed", true));
-    m.put("RoleEntity.ToolCallInDoubt", new RoleEntity.ToolCallInDoubt("tc-1"));
-    m.put("RoleEntity.TaskCompleted", new RoleEntity.TaskCompleted("t4", "built it"));
-    m.put("RoleEntity.TaskFailed", new RoleEntity.TaskFailed("t4", "budget: spent"));
-    m.put("RoleEntity.TaskCancelled", new RoleEntity.TaskCancelled("t3", "superseded by t4"));
-    m.put("RoleEntity.TaskReported", new RoleEntity.TaskReported("t4"));
-    m.put("RoleEntity.State", new RoleEntity.State(task, RoleEntity.Status.ACTIVE, null, false,
+        new RoleEvent.ToolCallCompleted("tc-1", "exit 1: 2 tests failed", true));
+    m.put("RoleEntity.ToolCallInDoubt", new RoleEvent.ToolCallInDoubt("tc-1"));
+    m.put("RoleEntity.TaskCompleted", new RoleEvent.TaskCompleted("t4", "built it"));
+    m.put("RoleEntity.TaskFailed", new RoleEvent.TaskFailed("t4", "budget: spent"));
+    m.put("RoleEntity.TaskCancelled", new RoleEvent.TaskCancelled("t3", "superseded by t4"));
+    m.put("RoleEntity.TaskReported", new RoleEvent.TaskReported("t4"));
+    m.put("RoleEntity.State", new RoleState(task, RoleState.Status.ACTIVE, null, false,
         List.of(ChatTurn.user("Build sprint 1"),
             ChatTurn.assistant("Running the tests.", List.of(call)),
             ChatTurn.toolResult(call, "exit 1")),
-        4, 2, new RoleEntity.PendingCall("generator-4", 4, 1, "anthropic:claude-sonnet-4-5"),
+        4, 2, new RoleState.PendingCall("generator-4", 4, 1, "anthropic:claude-sonnet-4-5"),
         List.of(call), "tc-1", 7, List.of("t1", "t2", "t3")));
 
     RunIndex.Entry entry = new RunIndex.Entry("run-1", "run-run-1", "A slugifier.",
