@@ -107,7 +107,8 @@ class ScriptedRunEndToEndTest {
     assertTrue(scrape.contains("tether_harness_runs_ended_total{outcome=\"completed\"} 1.0"),
         scrape);
     assertTrue(scrape.contains("tether_harness_tokens_total{direction=\"output\"}"), scrape);
-    assertEquals(List.of(1, 1, 2), end.results().stream().map(RunState.SprintResult::sprint).toList());
+    assertEquals(List.of(1, 1, 2),
+        end.results().stream().map(RunState.SprintResult::sprint).toList());
     assertEquals(List.of(false, true, true),
         end.results().stream().map(RunState.SprintResult::passed).toList());
 

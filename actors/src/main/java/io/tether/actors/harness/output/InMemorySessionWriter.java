@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
@@ -17,7 +18,7 @@ import java.util.function.Consumer;
 public final class InMemorySessionWriter implements SessionWriter {
 
   private final Map<String, List<ObjectNode>> sessions = new ConcurrentHashMap<>();
-  private final List<Consumer<ObjectNode>> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Consumer<ObjectNode>> watchers = new CopyOnWriteArrayList<>();
 
   @Override
   public CompletionStage<String> append(String sessionId, String producer,

@@ -13,7 +13,8 @@
  *
  * <p>Every item is a JSON object {@code {"type", "run", "step", "producer", "time", "data"}};
  * the session gives it its offset. {@code producer} is {@code run}, {@code planner},
- * {@code generator} or {@code evaluator}; {@code step} is {@code s<sprint>.a<attempt>.r<round>.<task>}.
+ * {@code generator} or {@code evaluator}; {@code step} is
+ * {@code s<sprint>.a<attempt>.r<round>.<task>}.
  *
  * <table>
  * <caption>Event types</caption>
@@ -29,8 +30,9 @@
  *     (run totals), maxTokens, maxUsd</td></tr>
  * <tr><td>control.ack</td><td>run, role</td><td>kind (cancel, pause, resume, steer), consumed,
  *     text or messages; a role acknowledges a steer when the task carrying it starts</td></tr>
- * <tr><td>run.end</td><td>run</td><td>status (completed, failed, cancelled,
- *     budget_exhausted), reason, report</td></tr>
+ * <tr><td>run.end</td><td>run</td><td>status in the session's vocabulary (complete,
+ *     cancelled, error), outcome (completed, failed, cancelled, budget_exhausted), reason,
+ *     report</td></tr>
  * <tr><td>message.start</td><td>role</td><td>callId, attempt, role, model, provider,
  *     scripted, label (when scripted), retry</td></tr>
  * <tr><td>message.delta</td><td>role</td><td>callId, role, text, scripted</td></tr>

@@ -76,10 +76,7 @@ final class RoleOutput {
 
   /** The model's answer is complete. */
   void messageCompleted(RoleTask task, PendingCall call, ModelResponse response) {
-    ObjectNode end = SessionEvents.data();
-    end.put("id", messageId(call));
-    end.put("callId", call.callId());
-    end.put("status", "complete");
+    ObjectNode end = messageEnd(call, "complete");
     end.put("finishReason", response.finishReason());
     end.put("inputTokens", response.usage().inputTokens());
     end.put("outputTokens", response.usage().outputTokens());
@@ -88,21 +85,22 @@ final class RoleOutput {
 
   /** The model call failed (it may be retried as a new message). */
   void messageFailed(RoleTask task, PendingCall call, String error) {
-    ObjectNode end = SessionEvents.data();
-    end.put("id", messageId(call));
-    end.put("callId", call.callId());
-    end.put("status", "error");
+    ObjectNode end = messageEnd(call, "error");
     end.put("error", error);
     offer("message.end", task, end);
   }
 
   /** The model call was cut off: its task was cancelled. */
   void messageCancelled(RoleTask task, PendingCall call) {
-    ObjectNode data = SessionEvents.data();
-    data.put("id", messageId(call));
-    data.put("callId", call.callId());
-    data.put("status", "cancelled");
-    offer("message.end", task, data);
+    offer("message.end", task, messageEnd(call, "cancelled"));
+  }
+
+  private ObjectNode messageEnd(PendingCall call, String status) {
+    ObjectNode end = SessionEvents.data();
+    end.put("id", messageId(call));
+    end.put("callId", call.callId());
+    end.put("status", status);
+    return end;
   }
 
   /** A tool call starts. */

@@ -23,12 +23,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * WebSocket control frames), so a child of the Run subscribes to the Session entity as the
  * device {@code harness/<run id>} and turns each {@code control.cancel} and {@code control.steer}
  * naming the run into a {@link RunCommand.Cancel} or {@link RunCommand.SteerRun} carrying the
- * control's id, which the acknowledgements name. The subscription is renewed as its heartbeat, retried while
- * the session does not exist yet, and renewed when the session's entity stops; on subscribing
- * it replays what it has not seen (the whole session the first time), so no control is missed,
- * and the Run applies each control id once. (A cancel made through the REST API reaches the
- * session as the Run's {@code run.end} with status {@code cancelled}, which fences the run's
- * later output there.)
+ * control's id, which the acknowledgements name. The subscription is renewed as its heartbeat,
+ * retried while the session does not exist yet, and renewed when the session's entity stops; on
+ * subscribing it replays what it has not seen (the whole session the first time), so no control
+ * is missed, and the Run applies each control id once. (A cancel made through the REST API
+ * reaches the session as the Run's {@code run.end} with status {@code cancelled}, which fences
+ * the run's later output there.)
  */
 final class SessionControls extends AbstractBehavior<SessionControls.Command> {
 

@@ -78,7 +78,8 @@ class RunTest {
 
   private RoleTask finish(RoleTask task, String output) {
     var result = run.<Ack>runCommand(
-        r -> new RunCommand.ReportTask(new TaskOutcome(task.taskId(), task.role(), true, output), r));
+        r -> new RunCommand.ReportTask(
+            new TaskOutcome(task.taskId(), task.role(), true, output), r));
     assertEquals(Ack.INSTANCE, result.reply());
     return result.state().progress().phase().terminal() || result.state().progress().paused()
         ? null : roles.tasks.expectMessageClass(RoleTask.class, WAIT);
@@ -196,7 +197,8 @@ class RunTest {
   @Test
   void aSteerMessageGoesWithTheNextTaskAndPauseHoldsItUntilResume() {
     RoleTask plan = start(policy(0, 1, UNLIMITED));
-    run.<StatusReply<RunSummary>>runCommand(r -> new RunCommand.SteerRun("Keep it POSIX sh.", null, r));
+    run.<StatusReply<RunSummary>>runCommand(
+        r -> RunCommand.SteerRun.direct("Keep it POSIX sh.", r));
     run.<StatusReply<RunSummary>>runCommand(RunCommand.Pause::new);
     assertEquals(null, finish(plan, SPEC));
     roles.tasks.expectNoMessage(Duration.ofMillis(300));
