@@ -75,7 +75,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     /** A binary frame, drained and refused with an error frame. */
     record Binary() implements InFrame {}
 
-    /** A text frame over {@code tether.sessions.ws.max-frame-bytes}: refused, socket closed. */
+    /** A text frame over {@code tether.sessions.ws.max-frame-bytes}: dropped and refused. */
     record TooLarge(long limit) implements InFrame {}
   }
 
@@ -209,9 +209,9 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
         next = onFrame(text.text());
       } else if (frame instanceof InFrame.TooLarge tooLarge) {
         reply(SessionFrames.error(null, "too-large", "a frame may have at most "
-            + tooLarge.limit() + " characters (tether.sessions.ws.max-frame-bytes); "
-            + "the socket closes, reconnect and resume from your last offset"));
-        return close();
+            + tooLarge.limit() + " characters (tether.sessions.ws.max-frame-bytes); it was "
+            + "dropped, nothing of it was applied, and the connection stays usable"));
+        next = this;
       } else {
         next = onBinary();
       }
