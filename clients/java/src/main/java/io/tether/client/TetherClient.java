@@ -54,6 +54,7 @@ public final class TetherClient implements AutoCloseable {
   private final ExecutorService executor;
   private final ScheduledExecutorService timer;
   private final HttpClient http;
+  private final HttpClient webSockets;
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
@@ -71,6 +72,13 @@ public final class TetherClient implements AutoCloseable {
     this.timer = t;
     this.http = b.http != null ? b.http : HttpClient.newBuilder()
         .connectTimeout(connectTimeout).executor(executor).build();
+    // WebSocket callbacks run inline on this client's selector thread. The JDK 17 WebSocket
+    // loses the end of a connection that arrives while a listener callback runs on another
+    // thread (TransportImpl.acknowledgeReception finds no demand and throws InternalError on
+    // the selector thread; no onClose or onError follows). Run inline, the listener has asked
+    // for the next frame before the selector thread can read the end.
+    this.webSockets = HttpClient.newBuilder().connectTimeout(connectTimeout)
+        .executor(Runnable::run).build();
   }
 
   /** A builder for a client of the node at {@code baseUrl} (e.g. {@code http://localhost:8080}). */
@@ -215,6 +223,10 @@ public final class TetherClient implements AutoCloseable {
 
   HttpClient http() {
     return http;
+  }
+
+  HttpClient webSockets() {
+    return webSockets;
   }
 
   ExecutorService executor() {

@@ -49,6 +49,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class TetherSession implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(TetherSession.class.getName());
+  /** How long a socket may stay silent after a probe before it is taken for dead. */
+  private static final Duration PROBE = Duration.ofSeconds(5);
 
   /** What kind of device a connection speaks for (presence, agent loss). */
   public enum Kind {
@@ -483,7 +485,7 @@ public final class TetherSession implements AutoCloseable {
   }
 
   private void handshake(Socket socket) {
-    WebSocket.Builder builder = client.http().newWebSocketBuilder()
+    WebSocket.Builder builder = client.webSockets().newWebSocketBuilder()
         .connectTimeout(client.connectTimeout());
     String token = client.token();
     if (token != null) {
@@ -788,7 +790,9 @@ public final class TetherSession implements AutoCloseable {
       sends = sends.handle((v, e) -> null).thenCompose(v -> w.sendText(text, true))
           .whenComplete((v, e) -> {
             if (e != null) {
-              w.abort();
+              // A write fails once the peer is gone, even when the end of input went unnoticed.
+              client.executor().execute(() -> dropped(this, new TetherException(
+                  "connection-lost", "a write failed: " + e, 0, e)));
             }
           });
     }
@@ -801,13 +805,32 @@ public final class TetherSession implements AutoCloseable {
       }
     }
 
-    /** Reads on once the listener has caught up by half. */
+    /**
+     * Reads on once the listener has caught up by half, and probes the socket: an end of input
+     * that arrived while reading was paused can go unreported by the JDK's WebSocket, so a
+     * socket that answers nothing (not even the ping sent now) within the probe time is
+     * replaced.
+     */
     void deliveredOne() {
       if (paused.get() && delivery.backlog() < maxQueuedFrames / 2 && paused.compareAndSet(true, false)) {
         WebSocket w = ws;
-        if (w != null) {
-          w.request(1);
+        if (w == null) {
+          return;
         }
+        long since = System.nanoTime();
+        synchronized (lock) {
+          if (this != current) {
+            return;
+          }
+          send(Frames.render(new Frames.Ping(null)));
+        }
+        w.request(1);
+        client.timer().schedule(() -> {
+          if (lastFrameNanos < since && !paused.get()) {
+            dropped(this, new TetherException("connection-lost",
+                "no answer to a ping after reading resumed"));
+          }
+        }, PROBE.toMillis(), TimeUnit.MILLISECONDS);
       }
     }
 
