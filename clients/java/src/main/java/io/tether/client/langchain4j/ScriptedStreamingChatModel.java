@@ -138,15 +138,20 @@ public final class ScriptedStreamingChatModel implements StreamingChatModel {
 
   private void next(Script answer, int index, StreamingChatResponseHandler handler, Handle handle,
       Executor later) {
-    if (handle.isCancelled()) {
-      return;
-    }
     try {
       if (index < answer.tokens().size()) {
-        handle.call.streamed.incrementAndGet();
+        synchronized (handle.call) {
+          if (handle.isCancelled()) {
+            return;
+          }
+          handle.call.streamed.incrementAndGet();
+        }
         handler.onPartialResponse(new PartialResponse(answer.tokens().get(index)),
             new PartialResponseContext(handle));
         later.execute(() -> next(answer, index + 1, handler, handle, later));
+        return;
+      }
+      if (handle.isCancelled()) {
         return;
       }
       for (int i = 0; i < answer.toolCalls().size(); i++) {
@@ -177,8 +182,10 @@ public final class ScriptedStreamingChatModel implements StreamingChatModel {
 
     @Override
     public void cancel() {
-      if (cancelled.compareAndSet(false, true)) {
-        call.cancelled.complete(call.streamed.get());
+      synchronized (call) {
+        if (cancelled.compareAndSet(false, true)) {
+          call.cancelled.complete(call.streamed.get());
+        }
       }
     }
 
