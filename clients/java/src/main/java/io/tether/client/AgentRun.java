@@ -195,6 +195,11 @@ public final class AgentRun {
       return written;
     }
 
+    /** Completes when the message's latest write is durable (null after the run stopped). */
+    public CompletableFuture<IdempotentProducer.Appended> lastWrite() {
+      return written;
+    }
+
     /** Whether {@link #end} was called. */
     public boolean ended() {
       return done.get();

@@ -103,18 +103,40 @@ public sealed interface Event permits Event.MessageStart, Event.MessageDelta, Ev
     public String status() { return envelope.dataText("status"); }
   }
 
-  /** A tool call: its id, the tool's name and its arguments as JSON text. */
+  /**
+   * A tool call: its id ({@code toolCallId}, or {@code id} as the TypeScript client writes it),
+   * the tool's name and its arguments as JSON text ({@code arguments}, or {@code input}
+   * rendered).
+   */
   record ToolCall(Envelope envelope) implements Event {
-    public String toolCallId() { return envelope.dataText("toolCallId"); }
+    public String toolCallId() {
+      String id = envelope.dataText("toolCallId");
+      return id != null ? id : envelope.dataText("id");
+    }
     public String name() { return envelope.dataText("name"); }
-    public String arguments() { return envelope.dataText("arguments"); }
+    public String arguments() {
+      String text = envelope.dataText("arguments");
+      JsonNode input = envelope.data().get("input");
+      return text != null ? text : input == null ? null : input.toString();
+    }
   }
 
   /** A tool's result: {@code ok} or {@code error}, and its output. */
   record ToolResult(Envelope envelope) implements Event {
-    public String toolCallId() { return envelope.dataText("toolCallId"); }
-    public String status() { return envelope.dataText("status"); }
-    public String output() { return envelope.dataText("output"); }
+    public String toolCallId() {
+      String id = envelope.dataText("toolCallId");
+      return id != null ? id : envelope.dataText("id");
+    }
+    public String status() {
+      String status = envelope.dataText("status");
+      return status != null ? status : envelope.data().has("error") ? "error" : "ok";
+    }
+    public String output() {
+      JsonNode out = envelope.data().get("output");
+      JsonNode error = envelope.data().get("error");
+      JsonNode v = out != null ? out : error;
+      return v == null ? null : v.isTextual() ? v.asText() : v.toString();
+    }
   }
 
   /** A run starts, answering the input message {@code data.input} (or none). */

@@ -47,29 +47,47 @@ public final class Events {
   }
 
   /**
-   * A user's message as {@code message.start} (role {@code user}), one {@code message.delta}
-   * with the text and {@code message.end} {@code complete}: publish the three together (one
-   * publish is atomic). Every server version takes it, and the {@code message} granularity rolls
-   * it up into one {@link Event.Message}.
+   * A user's message as {@code message.start} (role {@code user}, the whole text in
+   * {@code data.text}) and {@code message.end} {@code complete}: publish the two together (one
+   * publish is atomic). Every server version takes it, and it is how the TypeScript transport
+   * publishes where {@code message} is refused. ({@link MessageAssembler} reads it as one
+   * message.)
    */
   public static Event[] userMessage(String id, String text) {
-    return new Event[] {messageStart(null, id, "user"), messageDelta(null, id, text),
-        messageEnd(null, id, "complete")};
+    ObjectNode start = Json.object().put("id", id).put("role", "user").put("text", text);
+    return new Event[] {of("message.start", null, start), messageEnd(null, id, "complete")};
   }
 
-  /** {@code tool.call}: the model asked to call tool {@code name} with JSON arguments. */
+  /**
+   * {@code tool.call}: the model asked to call tool {@code name} with JSON arguments. The call's
+   * id is written as {@code id} (what the TypeScript client reads) and {@code toolCallId} (what
+   * the harness writes), the arguments as JSON text ({@code arguments}) and, when they parse, as
+   * a JSON value ({@code input}).
+   */
   public static Event.ToolCall toolCall(String run, String toolCallId, String name,
       String argumentsJson) {
-    ObjectNode data = Json.object().put("toolCallId", toolCallId).put("name", name)
-        .put("arguments", argumentsJson);
+    ObjectNode data = Json.object().put("id", toolCallId).put("toolCallId", toolCallId)
+        .put("name", name).put("arguments", argumentsJson);
+    try {
+      data.set("input", Json.read(argumentsJson));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException notJson) {
+      // arguments only
+    }
     return (Event.ToolCall) of("tool.call", run, data);
   }
 
-  /** {@code tool.result} with {@code ok} or {@code error} and the tool's output. */
+  /**
+   * {@code tool.result} with {@code ok} or {@code error} and the tool's output (also as
+   * {@code error} for an error, what the TypeScript client reads); the id as for
+   * {@link #toolCall}.
+   */
   public static Event.ToolResult toolResult(String run, String toolCallId, String status,
       String output) {
-    ObjectNode data = Json.object().put("toolCallId", toolCallId).put("status", status)
-        .put("output", output);
+    ObjectNode data = Json.object().put("id", toolCallId).put("toolCallId", toolCallId)
+        .put("status", status).put("output", output);
+    if ("error".equals(status)) {
+      data.put("error", output);
+    }
     return (Event.ToolResult) of("tool.result", run, data);
   }
 

@@ -47,14 +47,17 @@ class SessionRequestsTest {
       assertEquals(end.offset(), published.offset());
       assertEquals("laptop", end.event().producer(), "the server stamps the device");
 
-      // A new user message as the message granularity sees it: one whole message.
+      // Another device reads it back as one user message.
       Recorder later = new Recorder();
-      TetherSession phone = tether.session(id).device("phone")
-          .granularity(TetherSession.Granularity.MESSAGE).listener(later).open();
+      TetherSession phone = tether.session(id).device("phone").listener(later).open();
       phone.upToDate().get(30, TimeUnit.SECONDS);
-      Event.Message whole = later.of(Event.Message.class).get(0);
-      assertEquals("hello", whole.text());
-      assertEquals("user", whole.role());
+      MessageAssembler messages = new MessageAssembler();
+      List<MessageAssembler.Assembled> whole = later.events().stream()
+          .map(messages::accept).flatMap(java.util.Optional::stream).toList();
+      assertEquals(1, whole.size());
+      assertEquals("hello", whole.get(0).text());
+      assertEquals("user", whole.get(0).role());
+      assertEquals("m-1", whole.get(0).id());
     }
   }
 

@@ -44,11 +44,17 @@ import java.util.concurrent.CompletableFuture;
  * AgentRun run = agent.startRun(userMessageId).join();
  * ChatResponse answer = TetherStreamingHandler.stream(model, request, run, true).join();
  * }</pre>
+ *
+ * <p>A run whose answer spans several model calls (a steer fed into a next step, tool results
+ * sent back) can keep one answer message open across them with
+ * {@link #continuing(AgentRun, AgentRun.Message)}: each call's text goes into that message,
+ * which the caller ends.
  */
 public final class TetherStreamingHandler implements StreamingChatResponseHandler {
 
   private final AgentRun run;
   private final boolean endRun;
+  private final AgentRun.Message given;
   private final CompletableFuture<ChatResponse> response = new CompletableFuture<>();
   private final Set<String> toolCallsWritten = new HashSet<>();
   private volatile StreamingHandle handle;
@@ -64,9 +70,35 @@ public final class TetherStreamingHandler implements StreamingChatResponseHandle
    *     run goes on with tool execution and further model calls)
    */
   public TetherStreamingHandler(AgentRun run, boolean endRun) {
+    this(run, null, endRun);
+  }
+
+  private TetherStreamingHandler(AgentRun run, AgentRun.Message message, boolean endRun) {
     this.run = Objects.requireNonNull(run, "run");
+    this.given = message;
+    this.text = message;
     this.endRun = endRun;
     run.onCancel(this::cancelled);
+  }
+
+  /**
+   * A handler for one model call of {@code run} whose text goes into {@code message}, which it
+   * leaves open (the caller ends it, and the run).
+   */
+  public static TetherStreamingHandler continuing(AgentRun run, AgentRun.Message message) {
+    return new TetherStreamingHandler(run, Objects.requireNonNull(message, "message"), false);
+  }
+
+  /** Calls {@code model} with {@code request} through this handler; returns {@link #response()}. */
+  public CompletableFuture<ChatResponse> stream(StreamingChatModel model, ChatRequest request) {
+    if (!stopped) {
+      try {
+        model.chat(request, this);
+      } catch (RuntimeException e) {
+        onError(e);
+      }
+    }
+    return response();
   }
 
   /**
@@ -76,15 +108,7 @@ public final class TetherStreamingHandler implements StreamingChatResponseHandle
    */
   public static CompletableFuture<ChatResponse> stream(StreamingChatModel model,
       ChatRequest request, AgentRun run, boolean endRun) {
-    TetherStreamingHandler handler = new TetherStreamingHandler(run, endRun);
-    if (!handler.stopped) {
-      try {
-        model.chat(request, handler);
-      } catch (RuntimeException e) {
-        handler.onError(e);
-      }
-    }
-    return handler.response();
+    return new TetherStreamingHandler(run, endRun).stream(model, request);
   }
 
   /** The outcome: the model's response, a {@link RunCancelledException}, or the model's error. */
@@ -101,7 +125,7 @@ public final class TetherStreamingHandler implements StreamingChatResponseHandle
   public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
     if (proceed(context == null ? null : context.streamingHandle())) {
       synchronized (this) {
-        if (text == null || text.ended()) {
+        if (text == null || (text.ended() && given == null)) {
           text = run.startMessage("assistant");
         }
         text.delta(partial.text());
@@ -159,8 +183,10 @@ public final class TetherStreamingHandler implements StreamingChatResponseHandle
         text = run.startMessage("assistant");
         text.delta(chatResponse.aiMessage().text());
       }
-      if (text != null) {
+      if (text != null && given == null) {
         writes.add(text.end("complete"));
+      } else if (text != null) {
+        writes.add(text.lastWrite());
       }
       if (chatResponse.aiMessage() != null && chatResponse.aiMessage().hasToolExecutionRequests()) {
         for (ToolExecutionRequest call : chatResponse.aiMessage().toolExecutionRequests()) {
@@ -195,7 +221,7 @@ public final class TetherStreamingHandler implements StreamingChatResponseHandle
       if (thinking != null) {
         thinking.end("error");
       }
-      if (text != null) {
+      if (text != null && given == null) {
         text.end("error");
       }
     }
@@ -233,7 +259,7 @@ public final class TetherStreamingHandler implements StreamingChatResponseHandle
     if (call.id() != null && !toolCallsWritten.add(call.id())) {
       return null;
     }
-    if (text != null && !text.ended()) {
+    if (text != null && !text.ended() && given == null) {
       // Text before a tool call is finished: the call follows it in the session.
       text.end("complete");
     }
