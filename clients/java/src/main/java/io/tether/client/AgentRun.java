@@ -142,7 +142,9 @@ public final class AgentRun {
       Throwable cause = error instanceof java.util.concurrent.CompletionException
           && error.getCause() != null ? error.getCause() : error;
       if (cause instanceof TetherException t && t.code().equals("fenced")) {
-        stopped(new Cancellation(null, null, "fenced"));
+        // The session refused the write before the cancel reached this agent's socket: the
+        // session's view of the run names the fence.
+        agent.cancellationOf(id).thenAccept(this::stopped);
         return CompletableFuture.completedFuture(null);
       }
       return CompletableFuture.failedFuture(cause);

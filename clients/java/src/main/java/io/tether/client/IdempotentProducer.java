@@ -29,8 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>Batching.</b> {@link #send} queues and returns at once. One request is in flight at a
  * time; whatever queues meanwhile leaves in the next request (up to {@code maxBatchEvents} /
  * {@code maxBatchBytes}), so a model streaming hundreds of tokens a second costs a few requests
- * a second and keeps its order. A batch holds the events of one run only: a cancelled run's
- * fence refuses a whole request, and must not take another run's events with it.
+ * a second and keeps its order. A batch holds the output of one run only: a cancelled run's
+ * fence refuses a whole request, and must not take another run's events (or a
+ * {@code control.*} event, which the session never fences) with it.
  *
  * <p><b>Retries.</b> A batch that fails in transit (connection refused or reset, timeout, 429,
  * 5xx) is sent again with the same sequence number, after {@code Retry-After} or a backoff with
@@ -69,6 +70,7 @@ public final class IdempotentProducer implements AutoCloseable {
     private int maxBatchEvents = 1000;
     private int maxBatchBytes = 512 * 1024;
     private Duration deliveryTimeout = Duration.ofMinutes(2);
+    private Duration closeTimeout = Duration.ofSeconds(10);
     private Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
 
     Builder(TetherClient client, String sessionId) {
@@ -125,6 +127,12 @@ public final class IdempotentProducer implements AutoCloseable {
       return this;
     }
 
+    /** How long {@link IdempotentProducer#close()} waits for what is queued; 10 s. */
+    public Builder closeTimeout(Duration timeout) {
+      this.closeTimeout = timeout;
+      return this;
+    }
+
     /** The wait between retries when the server gives no {@code Retry-After}. */
     public Builder backoff(Backoff backoff) {
       this.backoff = backoff;
@@ -139,7 +147,12 @@ public final class IdempotentProducer implements AutoCloseable {
     }
   }
 
-  private record Item(byte[] json, String run, CompletableFuture<Appended> future, long queuedNanos) {}
+  /**
+   * A queued event. {@code fenceKey} is the run whose fence can refuse it: its run, or null for
+   * events no fence refuses ({@code control.*}, events of no run).
+   */
+  private record Item(byte[] json, String fenceKey, CompletableFuture<Appended> future,
+      long queuedNanos) {}
 
   private final TetherClient client;
   private final String sessionId;
@@ -149,6 +162,7 @@ public final class IdempotentProducer implements AutoCloseable {
   private final int maxBatchEvents;
   private final int maxBatchBytes;
   private final Duration deliveryTimeout;
+  private final Duration closeTimeout;
   private final Backoff backoff;
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong retries = new AtomicLong();
@@ -177,6 +191,7 @@ public final class IdempotentProducer implements AutoCloseable {
     this.maxBatchEvents = b.maxBatchEvents;
     this.maxBatchBytes = b.maxBatchBytes;
     this.deliveryTimeout = b.deliveryTimeout;
+    this.closeTimeout = b.closeTimeout;
     this.backoff = b.backoff;
   }
 
@@ -223,7 +238,8 @@ public final class IdempotentProducer implements AutoCloseable {
   public CompletableFuture<Appended> send(Event event) {
     Envelope e = event.envelope().completed(device, Instant.now().toString());
     byte[] json = Json.write(e.toJson()).getBytes(StandardCharsets.UTF_8);
-    Item item = new Item(json, e.run(), new CompletableFuture<>(), System.nanoTime());
+    String fenceKey = e.type().startsWith("control.") ? null : e.run();
+    Item item = new Item(json, fenceKey, new CompletableFuture<>(), System.nanoTime());
     synchronized (lock) {
       if (failure != null) {
         return CompletableFuture.failedFuture(failure);
@@ -232,8 +248,8 @@ public final class IdempotentProducer implements AutoCloseable {
         return CompletableFuture.failedFuture(
             new TetherException("closed", "the producer is closed; nothing was sent"));
       }
-      if (e.run() != null && fencedRuns.contains(e.run())) {
-        return CompletableFuture.failedFuture(fenced(e.run()));
+      if (fenceKey != null && fencedRuns.contains(fenceKey)) {
+        return CompletableFuture.failedFuture(fenced(fenceKey));
       }
       queue.add(item);
     }
@@ -263,8 +279,8 @@ public final class IdempotentProducer implements AutoCloseable {
   }
 
   /**
-   * Refuses new events, waits up to the delivery timeout for the queued ones, then fails what
-   * is left with {@code closed}. Idempotent.
+   * Refuses new events, waits up to the close timeout (10 s) for the queued ones, then fails
+   * what is left with {@code closed}. Idempotent.
    */
   @Override
   public void close() {
@@ -275,7 +291,7 @@ public final class IdempotentProducer implements AutoCloseable {
       closed = true;
     }
     try {
-      flush().get(deliveryTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      flush().get(closeTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
       // fail what is left below
     } catch (InterruptedException e) {
@@ -314,10 +330,10 @@ public final class IdempotentProducer implements AutoCloseable {
         return;
       }
       batch = new ArrayList<>();
-      String run = queue.peek().run();
+      String run = queue.peek().fenceKey();
       int bytes = 0;
       while (!queue.isEmpty() && batch.size() < maxBatchEvents
-          && Objects.equals(queue.peek().run(), run)
+          && Objects.equals(queue.peek().fenceKey(), run)
           && (batch.isEmpty() || bytes + queue.peek().json().length <= maxBatchBytes)) {
         Item next = queue.poll();
         bytes += next.json().length + 1;
@@ -412,7 +428,7 @@ public final class IdempotentProducer implements AutoCloseable {
       return;
     }
     if (status == 409) {
-      String run = batch.get(0).run();
+      String run = batch.get(0).fenceKey();
       settle(batch, null, run == null ? problem : fenced(run), false);
       return;
     }
@@ -454,12 +470,13 @@ public final class IdempotentProducer implements AutoCloseable {
         failure = error;
         alsoFailed.addAll(queue);
         queue.clear();
-      } else if (error != null && error.code().equals("fenced") && batch.get(0).run() != null) {
-        String run = batch.get(0).run();
+      } else if (error != null && error.code().equals("fenced")
+          && batch.get(0).fenceKey() != null) {
+        String run = batch.get(0).fenceKey();
         fencedRuns.add(run);
         for (Iterator<Item> it = queue.iterator(); it.hasNext(); ) {
           Item i = it.next();
-          if (run.equals(i.run())) {
+          if (run.equals(i.fenceKey())) {
             it.remove();
             alsoFailed.add(i);
           }

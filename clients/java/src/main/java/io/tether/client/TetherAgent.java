@@ -97,6 +97,7 @@ public final class TetherAgent implements AutoCloseable {
   }
 
   private final TetherClient client;
+  private final String sessionId;
   private final String device;
   private final IdempotentProducer producer;
   private final TetherSession session;
@@ -105,6 +106,7 @@ public final class TetherAgent implements AutoCloseable {
 
   private TetherAgent(Builder b) {
     this.client = b.client;
+    this.sessionId = b.sessionId;
     this.device = b.device;
     this.producer = client.producer(b.sessionId).device(b.device)
         .producerId(b.producerId != null ? b.producerId
@@ -177,6 +179,16 @@ public final class TetherAgent implements AutoCloseable {
     client.untrack(this);
   }
 
+  /** How the session stopped {@code run}, from its REST view (the fence; no canceller). */
+  CompletableFuture<AgentRun.Cancellation> cancellationOf(String run) {
+    return client.describe(sessionId).handle((info, error) -> {
+      SessionInfo.RunInfo r = info == null ? null : info.run(run);
+      return r == null ? new AgentRun.Cancellation(null, null, "fenced")
+          : new AgentRun.Cancellation(r.fence(), null,
+              "lost".equals(r.status()) ? "lost" : "cancelled");
+    });
+  }
+
   void forget(AgentRun run) {
     runs.remove(run.id(), run);
     if (run.input() != null) {
@@ -192,7 +204,8 @@ public final class TetherAgent implements AutoCloseable {
       if (e instanceof Event.ControlCancel c) {
         AgentRun run = c.run() != null ? runs.get(c.run())
             : c.message() != null ? byInput.get(c.message()) : null;
-        if (run != null && !run.isCancelled()) {
+        if (run != null) {
+          // The run may already know from a refused write; the cancel is acknowledged anyway.
           run.stopped(new AgentRun.Cancellation(delivered.offset(), c.producer(), "cancelled"));
           if (c.id() != null) {
             run.acknowledge(c.id(), true);

@@ -173,6 +173,22 @@ public final class TetherClient implements AutoCloseable {
         .thenApply(r -> parse(expect(r, 200), SessionInfo.class));
   }
 
+  /**
+   * The sessions listed under the token's subject (those it created with
+   * {@link #createSession}) that it may still subscribe to ({@code GET /v1/sessions}).
+   */
+  public CompletableFuture<java.util.List<SessionInfo>> listSessions() {
+    return send(request("/v1/sessions").GET())
+        .thenApply(r -> parse(expect(r, 200), SessionList.class).sessions());
+  }
+
+  /** The body of {@code GET /v1/sessions}. */
+  private record SessionList(java.util.List<SessionInfo> sessions) {
+    SessionList {
+      sessions = sessions == null ? java.util.List.of() : sessions;
+    }
+  }
+
   /** Closes every session, producer and agent made from this client, then its threads. */
   @Override
   public void close() {

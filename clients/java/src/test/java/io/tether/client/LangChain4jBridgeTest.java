@@ -107,7 +107,8 @@ class LangChain4jBridgeTest {
     CompletableFuture<ChatResponse> answer = TetherStreamingHandler.stream(model,
         ChatRequest.builder().messages(UserMessage.from("talk")).build(), run, true);
     screen.await(e -> e.event() instanceof Event.MessageDelta, WAIT);
-    String fence = phone.cancelRun(run.id()).get(30, TimeUnit.SECONDS).fence();
+    Frames.Cancelled cancel = phone.cancelRun(run.id()).get(30, TimeUnit.SECONDS);
+    String fence = cancel.fence();
 
     ScriptedStreamingChatModel.Call call = model.calls().get(0);
     int streamedAtCancel = call.cancelled().get(30, TimeUnit.SECONDS);
@@ -125,6 +126,10 @@ class LangChain4jBridgeTest {
         .filter(e -> e.event() instanceof Event.MessageDelta && run.id().equals(e.event().run()))
         .filter(e -> SessionEvent.isAfter(e.offset(), fence)).toList();
     assertEquals(List.of(), deltasAfterFence, "nothing of the run after its fence");
+    // The agent was writing when the fence fell: its refused writes must not swallow the
+    // acknowledgement of the cancel.
+    screen.await(e -> e.event() instanceof Event.ControlAck ack
+        && cancel.id().equals(ack.control()) && ack.consumed(), WAIT);
     agent.close();
     phone.close();
   }
