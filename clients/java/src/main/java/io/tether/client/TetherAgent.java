@@ -39,7 +39,7 @@ public final class TetherAgent implements AutoCloseable {
     private TetherSession.Granularity granularity = TetherSession.Granularity.DELTA;
     private Backoff backoff = Backoff.DEFAULT;
     private Duration deliveryTimeout = Duration.ofMinutes(2);
-    private SessionListener listener;
+    private final java.util.List<SessionListener> listeners = new java.util.ArrayList<>();
 
     Builder(TetherClient client, String sessionId) {
       this.client = client;
@@ -82,9 +82,9 @@ public final class TetherAgent implements AutoCloseable {
       return this;
     }
 
-    /** The application's own listener of the session (after the agent's routing). */
+    /** Adds a listener of the session (called after the agent's own routing of controls). */
     public Builder listener(SessionListener listener) {
-      this.listener = listener;
+      this.listeners.add(Objects.requireNonNull(listener, "listener"));
       return this;
     }
 
@@ -115,9 +115,7 @@ public final class TetherAgent implements AutoCloseable {
     TetherSession.Builder s = client.session(b.sessionId).device(b.device)
         .kind(TetherSession.Kind.AGENT).after(b.after).granularity(b.granularity)
         .backoff(b.backoff).listener(new Router());
-    if (b.listener != null) {
-      s.listener(b.listener);
-    }
+    b.listeners.forEach(s::listener);
     this.session = s.open();
   }
 
