@@ -12,7 +12,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class ControlRequest {
 
   /** What the client asked for. */
-  public enum Type { CANCEL, STEER, INTERRUPT }
+  public enum Type {
+    /** Stop the run (acknowledged by {@link AgentRun} itself). */
+    CANCEL,
+    /** Take a text into the run's next step. */
+    STEER,
+    /** Stop the current step and wait for input. */
+    INTERRUPT
+  }
 
   private final AgentRun run;
   private final Type type;
