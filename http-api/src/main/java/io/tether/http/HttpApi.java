@@ -2,6 +2,7 @@ package io.tether.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
+import io.tether.actors.session.SessionStreams;
 import io.tether.http.auth.Authenticator;
 import io.tether.http.auth.RunAccess;
 import io.tether.http.auth.StreamAccess;
@@ -11,8 +12,8 @@ import io.tether.http.console.RunFilesRoutes;
 import io.tether.http.health.HealthRoutes;
 import io.tether.http.ops.MetricsRoutes;
 import io.tether.http.runs.RunRoutes;
-import io.tether.http.sessions.SessionRoutes;
-import io.tether.http.sessions.SessionSocketRoute;
+import io.tether.http.live.SessionRoutes;
+import io.tether.http.live.SessionSocketRoute;
 import io.tether.http.streams.DurableStreamsRoutes;
 import io.tether.http.health.JournalProbe;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -26,8 +27,11 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class HttpApi {
   private HttpApi() {}
 
-  /** All routes of a node; the entities must have been initialised on {@code system}. */
-  public static Route routes(ActorSystem<?> system) {
+  /**
+   * All routes of a node; the entities must have been initialised on {@code system}. Every
+   * route reaches the session entities through the node's one {@code streams}.
+   */
+  public static Route routes(ActorSystem<?> system, SessionStreams streams) {
     Authenticator auth = Authenticator.fromConfig(system);
     MetricsRoutes metrics = new MetricsRoutes(system);
     // Built once: a directive's inner route supplier runs on every request, and building these
@@ -35,13 +39,13 @@ public final class HttpApi {
     // CPU under load (JFR: the route constructors were among the hottest frames).
     Route api = ProblemHandlers.wrap(concat(
         // The hot paths first: a request tries the routes in order, and the paths are disjoint.
-        StreamAccess.guard(auth, new DurableStreamsRoutes(system).route()),
-        new SessionSocketRoute(system, auth).route(),
-        new SessionRoutes(system, auth).route(),
+        StreamAccess.guard(auth, new DurableStreamsRoutes(system, streams).route()),
+        new SessionSocketRoute(system, auth, streams).route(),
+        new SessionRoutes(system, auth, streams).route(),
         new HealthRoutes(system, new JournalProbe(system)).route(),
         metrics.route(),
         new TokenRoutes(system).route(),
-        RunAccess.guard(auth, new RunRoutes(system).route()),
+        RunAccess.guard(auth, new RunRoutes(system, streams).route()),
         new RunFilesRoutes(system, auth).route(),
         new ConsoleRoutes().route()));
     return metrics.instrument(() -> api);

@@ -56,10 +56,10 @@ class HttpApiAuthTest {
     system = ActorSystem.create(Behaviors.empty(), "HttpApiAuthTest", config);
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    Session.init(system);
+    io.tether.actors.session.stream.SessionEntity.init(system);
     SessionDirectory.init(system);
     Harness.init(system);
-    ServerBinding binding = HttpServer.start(system, HttpApi.routes(system), "127.0.0.1", 0)
+    ServerBinding binding = HttpServer.start(system, HttpApi.routes(system, TestNodeConfig.streams(system)), "127.0.0.1", 0)
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     base = HttpServer.baseUrl(binding);
   }

@@ -2,6 +2,8 @@ package io.tether.http;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.tether.actors.session.SessionStreams;
+import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * The configuration every in-process test node shares: a one-node cluster on a free loopback
@@ -10,6 +12,12 @@ import com.typesafe.config.ConfigFactory;
  */
 public final class TestNodeConfig {
   private TestNodeConfig() {}
+
+  /** The node's one client of the session entities, as the composition root builds it. */
+  public static SessionStreams streams(ActorSystem<?> system) {
+    return new SessionStreams(system,
+        system.settings().config().getDuration("tether.http.ask-timeout"));
+  }
 
   /** The shared block; the caller's settings go first, with this as their fallback. */
   public static Config base() {

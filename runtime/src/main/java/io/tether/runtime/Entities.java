@@ -1,7 +1,7 @@
 package io.tether.runtime;
 
 import io.tether.actors.harness.Harness;
-import io.tether.actors.session.Session;
+import io.tether.actors.session.stream.SessionEntity;
 import io.tether.actors.session.SessionDirectory;
 import org.apache.pekko.actor.typed.ActorSystem;
 
@@ -10,7 +10,7 @@ final class Entities {
   private Entities() {}
 
   static void init(ActorSystem<?> system) {
-    Session.init(system);
+    SessionEntity.init(system);
     SessionDirectory.init(system);
     Harness.init(system);
   }

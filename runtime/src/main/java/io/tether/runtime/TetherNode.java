@@ -1,6 +1,7 @@
 package io.tether.runtime;
 
 import com.typesafe.config.Config;
+import io.tether.actors.session.SessionStreams;
 import io.tether.http.HttpApi;
 import io.tether.http.HttpServer;
 import io.tether.persistence.cassandra.CassandraSchema;
@@ -52,7 +53,8 @@ public final class TetherNode {
       }
       join(system, joining);
       Entities.init(system);
-      CompletionStage<ServerBinding> bound = HttpServer.start(system, HttpApi.routes(system));
+      CompletionStage<ServerBinding> bound = HttpServer.start(system, HttpApi.routes(system,
+          new SessionStreams(system, config.getDuration("tether.http.ask-timeout"))));
       ServerBinding binding = bound.toCompletableFuture().get();
       log.info("Tether HTTP API listening on {}", HttpServer.baseUrl(binding));
       return new TetherNode(system, binding);

@@ -6,14 +6,10 @@ import io.tether.actors.harness.session.InMemorySessionWriter;
 import io.tether.actors.harness.session.SessionStreamWriter;
 import io.tether.actors.harness.session.SessionWriter;
 import io.tether.actors.session.SessionStreams;
-import io.tether.actors.harness.workspace.CommandRunner;
-import io.tether.actors.harness.workspace.HttpProbe;
-import io.tether.actors.harness.workspace.ProcessSupervisor;
 import io.tether.actors.harness.workspace.ShardedWorkspaceStore;
 import io.tether.actors.harness.workspace.Workspace;
 import io.tether.actors.harness.workspace.WorkspaceStore;
 import io.tether.actors.harness.workspace.WorkspaceTools;
-import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -51,21 +47,7 @@ public final class Harness implements Extension {
     this.providers = ModelProviders.fromConfig(harness.getConfig("providers"), System::getenv,
         blocking);
     this.workspace = new ShardedWorkspaceStore(system);
-    Config ws = harness.getConfig("workspace");
-    CommandRunner commands = new CommandRunner(ws.getDuration("command-timeout"),
-        (int) ws.getBytes("command-max-output-bytes").longValue(),
-        ws.getString("command-path"),
-        new CommandRunner.Limits(ws.getDuration("command-cpu-limit").toSeconds(),
-            ws.getBytes("command-max-file-bytes"), ws.getInt("command-max-open-files")),
-        CommandRunner.Isolation.fromConfig(ws.getString("command-isolation")));
-    this.tools = new WorkspaceTools(workspace, Path.of(ws.getString("root")), commands,
-        new ProcessSupervisor(commands, ws.getInt("max-processes-per-run"),
-            ws.getDuration("max-process-lifetime"), ws.getDuration("process-start-timeout"),
-            (int) ws.getBytes("command-max-output-bytes").longValue()),
-        new HttpProbe(ws.getDuration("probe-timeout"),
-            (int) ws.getBytes("probe-max-body-bytes").longValue(),
-            ws.getBoolean("probe-loopback-only")),
-        (int) ws.getBytes("max-read-bytes").longValue(), blocking);
+    this.tools = WorkspaceTools.fromConfig(workspace, harness.getConfig("workspace"), blocking);
     this.sessions = sessionWriter(harness.getString("session-writer"), system);
     this.roleServices = new RoleServices(providers, tools, sessions,
         new ShardedRunLink(system, settings.askTimeout()), settings);

@@ -50,7 +50,24 @@ public final class SessionStreams {
   public SessionStreams(ActorSystem<?> system, Duration askTimeout) {
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
-    this.maxReadBytes = SessionSettings.fromConfig(system.settings().config()).maxReadBytes();
+    this.maxReadBytes = system.settings().config().getBytes("tether.session.max-read-bytes")
+        .intValue();
+  }
+
+  private SessionStreams(ClusterSharding sharding, Duration askTimeout, int maxReadBytes) {
+    this.sharding = sharding;
+    this.askTimeout = askTimeout;
+    this.maxReadBytes = maxReadBytes;
+  }
+
+  /** The same client asking with another timeout (the harness has its own). */
+  public SessionStreams withAskTimeout(Duration timeout) {
+    return new SessionStreams(sharding, timeout, maxReadBytes);
+  }
+
+  /** How long each ask waits for the entity. */
+  public Duration askTimeout() {
+    return askTimeout;
   }
 
   /** The payload budget of one read, from {@code tether.session.max-read-bytes}. */
@@ -119,7 +136,7 @@ public final class SessionStreams {
     if (wanted == 0) {
       return CompletableFuture.completedFuture(List.of());
     }
-    boolean json = Session.isJson(granted.contentType());
+    boolean json = MediaTypes.isJson(granted.contentType());
     return nextItems(fork.sourceId(), granted.forkOffset(), json ? wanted : 1, new ArrayList<>(),
         null).thenApply(items -> {
           if (json) {

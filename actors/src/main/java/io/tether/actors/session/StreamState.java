@@ -100,7 +100,7 @@ public record StreamState(
   }
 
   /** The same state, one event later. */
-  StreamState next() {
+  public StreamState next() {
     return withSeq(seqNr + 1);
   }
 
@@ -111,7 +111,7 @@ public record StreamState(
   }
 
   /** A new incarnation begins at this state's sequence number. */
-  StreamState created(Session.StreamCreated e) {
+  public StreamState created(SessionEvent.StreamCreated e) {
     Offset start = e.fork() != null ? e.fork().forkOffset() : Offset.ZERO;
     return new StreamState(seqNr, Lifecycle.ACTIVE, seqNr, e.base(), e.contentType(),
         e.ttlSeconds(), e.expiresAt(), e.expiresAtMillis(), false, null, null, Map.of(),
@@ -119,7 +119,7 @@ public record StreamState(
   }
 
   /** Items persisted at this state's sequence number, with producer-table changes. */
-  StreamState appended(Session.ItemsAppended e, long tailMaxBytes, int tailMaxBatches) {
+  public StreamState appended(SessionEvent.ItemsAppended e, long tailMaxBytes, int tailMaxBatches) {
     TailBatch batch = new TailBatch(base + seqNr, e.items());
     List<TailBatch> nextRecent = new ArrayList<>(recent.size() + 1);
     nextRecent.addAll(recent);
@@ -146,7 +146,7 @@ public record StreamState(
   }
 
   /** The stream closed, possibly by an idempotent producer. */
-  StreamState closedNow(Session.StreamClosed e) {
+  public StreamState closedNow(SessionEvent.StreamClosed e) {
     return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, true, e.closedBy(), lastStreamSeq,
         mergeProducers(e.producers()), fork, forkRefs, tail, recent, recentBytes, recentFrom,
@@ -154,14 +154,14 @@ public record StreamState(
   }
 
   /** The last access as recorded at a graceful stop (null: unknown). */
-  StreamState withRecordedAccess(Long millis) {
+  public StreamState withRecordedAccess(Long millis) {
     return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork, forkRefs,
         tail, recent, recentBytes, recentFrom, millis, ledger);
   }
 
   /** Read cursors moved (coalesced); never backwards. */
-  StreamState withCursors(Map<String, Offset> moved) {
+  public StreamState withCursors(Map<String, Offset> moved) {
     return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork, forkRefs,
         tail, recent, recentBytes, recentFrom, recordedAccess, ledger.withCursors(moved));
@@ -169,7 +169,7 @@ public record StreamState(
 
   /** The ledger after a persisted batch, for JSON sessions (other streams keep it empty). */
   private SessionLedger foldLedger(TailBatch batch) {
-    if (!Session.isJson(contentType)) {
+    if (!MediaTypes.isJson(contentType)) {
       return ledger;
     }
     SessionLedger folded = ledger;
@@ -184,7 +184,7 @@ public record StreamState(
   }
 
   /** The fork reference count moved by {@code delta}. */
-  StreamState withForkRefs(int delta) {
+  public StreamState withForkRefs(int delta) {
     return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
         expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork,
         Math.max(0, forkRefs + delta), tail, recent, recentBytes, recentFrom, recordedAccess,
@@ -192,7 +192,7 @@ public record StreamState(
   }
 
   /** Deleted: soft keeps everything for fork readers, hard forgets the incarnation. */
-  StreamState deleted(Session.StreamDeleted e) {
+  public StreamState deleted(SessionEvent.StreamDeleted e) {
     if (e.soft()) {
       return new StreamState(seqNr, Lifecycle.SOFT_DELETED, incarnationStart, base, contentType,
           ttlSeconds, expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork,

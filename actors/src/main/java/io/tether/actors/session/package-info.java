@@ -1,6 +1,14 @@
 /**
- * The session entity: a durable, ordered, resumable stream of items (the unit of the Durable
- * Streams protocol), one sharded event-sourced entity per stream.
+ * Durable sessions: a durable, ordered, resumable stream of items (the unit of the Durable
+ * Streams protocol), one sharded event-sourced entity per stream. This package is what the rest
+ * of Tether uses: the protocol ({@link io.tether.actors.session.Session}), the events
+ * ({@link io.tether.actors.session.SessionEvent}), the state
+ * ({@link io.tether.actors.session.StreamState}, with the JSON session's
+ * {@link io.tether.actors.session.SessionLedger}), offsets, pushes to live subscribers, and the
+ * client every other module asks through ({@link io.tether.actors.session.SessionStreams}).
+ * The entity itself lives in {@code session.stream}; the JSON-session layer (presence, controls,
+ * cursors) in {@code session.live}. Dependencies point one way: {@code stream} uses {@code live},
+ * both use this package, and this package uses neither.
  *
  * <p>Decisions recorded here:
  *

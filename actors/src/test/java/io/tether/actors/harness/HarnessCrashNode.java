@@ -41,7 +41,7 @@ public final class HarnessCrashNode {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "HarnessCrashNode", config);
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    Session.init(system);
+    io.tether.actors.session.stream.SessionEntity.init(system);
     Harness.init(system);
     var run = ClusterSharding.get(system).entityRefFor(Run.ENTITY_TYPE_KEY, runId);
     Duration timeout = Duration.ofSeconds(30);

@@ -100,7 +100,7 @@ class HarnessFailoverTest {
 
   @Test
   void aRunFollowsItsShardsWhenTheGeneratorsNodeLeaves() throws Exception {
-    work = Files.createTempDirectory("tether-harness-failover");
+    work = io.tether.actors.harness.workspace.Sandboxes.reachable(Files.createTempDirectory("tether-harness-failover"));
     Path scripts = Files.createDirectories(work.resolve("scripts"));
     Files.writeString(scripts.resolve("failover.json"), SCRIPT);
     Config cassandra = TestCassandra.get().configFor("HarnessFailoverTest");
@@ -115,7 +115,7 @@ class HarnessFailoverTest {
       return null;
     });
     for (ActorTestKit kit : List.of(a, b)) {
-      Session.init(kit.system());
+      io.tether.actors.session.stream.SessionEntity.init(kit.system());
       Harness.init(kit.system());
     }
 

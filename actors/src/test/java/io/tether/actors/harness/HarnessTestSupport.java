@@ -80,6 +80,12 @@ final class HarnessTestSupport {
   }
 
   static WorkspaceTools tools(WorkspaceStore store, Path root) {
+    try {
+      // The sandbox mounts a run's workspace by its path, as its own user.
+      io.tether.actors.harness.workspace.Sandboxes.reachable(root);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     return new WorkspaceTools(store, root,
         new CommandRunner(Duration.ofSeconds(20), 32 * 1024, "/usr/local/bin:/usr/bin:/bin"),
         new HttpProbe(Duration.ofSeconds(5), 16 * 1024, true), 64 * 1024, BLOCKING);

@@ -12,9 +12,7 @@ import io.tether.actors.harness.session.InMemorySessionWriter;
 import io.tether.actors.harness.workspace.WorkspaceTools;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -122,7 +120,7 @@ class RoleProcessReleaseTest {
     testKit.<StatusReply<RoleEntity.Accepted>>runCommand(
         r -> new RoleEntity.Perform(task("gated:test"), r));
     run.reports.awaitAssert(WAIT, () -> {
-      assertTrue(accepts(port), "the server is up");
+      assertTrue(tools.accepts(runId, port), "the server is up in the run's network");
       assertEquals(1, testKit.getState().toolCallsCompleted());
       return null;
     });
@@ -138,7 +136,7 @@ class RoleProcessReleaseTest {
   private void awaitGone(int port) {
     String server = "-m http.server " + port + " --bind 127.0.0.1";
     run.reports.awaitAssert(WAIT, () -> {
-      assertTrue(!accepts(port), "the port still accepts");
+      assertTrue(!tools.accepts(runId, port), "the port still accepts");
       assertEquals(List.of(), ProcessHandle.allProcesses()
           .filter(p -> p.info().commandLine().orElse("").matches("\\S*python3\\S* " + server))
           .filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList());
@@ -149,15 +147,6 @@ class RoleProcessReleaseTest {
   private static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
-    }
-  }
-
-  private static boolean accepts(int port) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 }

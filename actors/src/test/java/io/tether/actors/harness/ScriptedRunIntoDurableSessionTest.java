@@ -62,7 +62,7 @@ class ScriptedRunIntoDurableSessionTest {
     kit = ActorTestKit.create("ScriptedRunIntoDurableSessionTest", config);
     Cluster cluster = Cluster.get(kit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    Session.init(kit.system());
+    io.tether.actors.session.stream.SessionEntity.init(kit.system());
     Harness.init(kit.system());
     streams = new SessionStreams(kit.system(), Duration.ofSeconds(10));
   }

@@ -63,8 +63,8 @@ class SessionClusterTest {
     Cluster a = Cluster.get(nodeA.system());
     a.manager().tell(Join.create(a.selfMember().address()));
     Cluster.get(nodeB.system()).manager().tell(Join.create(a.selfMember().address()));
-    Session.init(nodeA.system());
-    Session.init(nodeB.system());
+    io.tether.actors.session.stream.SessionEntity.init(nodeA.system());
+    io.tether.actors.session.stream.SessionEntity.init(nodeB.system());
     long deadline = System.currentTimeMillis() + 20_000;
     while (System.currentTimeMillis() < deadline) {
       long up = 0;

@@ -68,11 +68,11 @@ public final class RunRoutes {
   private final Harness harness;
   private final Duration askTimeout;
 
-  public RunRoutes(ActorSystem<?> system) {
+  public RunRoutes(ActorSystem<?> system, SessionStreams streams) {
     this.sharding = ClusterSharding.get(system);
     this.harness = Harness.get(system);
     this.askTimeout = harness.settings().askTimeout();
-    this.sessions = new SessionStreams(system, askTimeout);
+    this.sessions = streams.withAskTimeout(askTimeout);
   }
 
   /** The routes under {@code /runs}. */

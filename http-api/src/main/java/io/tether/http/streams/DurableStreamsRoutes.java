@@ -9,6 +9,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.reject;
 import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
 
 import com.typesafe.config.Config;
+import io.tether.actors.session.MediaTypes;
 import io.tether.actors.session.Offset;
 import io.tether.actors.session.ProducerTuple;
 import io.tether.actors.session.Session;
@@ -30,6 +31,7 @@ import io.tether.actors.session.Session.ReadSpec;
 import io.tether.actors.session.SessionStreams;
 import io.tether.actors.session.StreamInfo;
 import io.tether.http.Problem;
+import io.tether.http.live.EnvelopeRules;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,10 +84,10 @@ public final class DurableStreamsRoutes {
   private final String dataCacheControl;
   private final int maxNameLength;
 
-  /** Routes on {@code system}; resolves sharding and {@code tether.http.ask-timeout}. */
-  public DurableStreamsRoutes(ActorSystem<?> system) {
+  /** Routes on {@code system}, reaching streams through {@code streams}. */
+  public DurableStreamsRoutes(ActorSystem<?> system, SessionStreams streams) {
     Config config = system.settings().config();
-    this.streams = new SessionStreams(system, config.getDuration("tether.http.ask-timeout"));
+    this.streams = streams;
     this.materializer = Materializer.matFromSystem(system);
     Config c = config.getConfig("tether.streams");
     this.longPollTimeout = c.getDuration("long-poll-timeout");
@@ -209,10 +211,16 @@ public final class DurableStreamsRoutes {
     List<byte[]> items;
     if (body.length == 0) {
       items = List.of();
-    } else if (contentType != null && Session.isJson(contentType)) {
-      Optional<List<byte[]>> messages = JsonMessages.split(body);
+    } else if (contentType != null && MediaTypes.isJson(contentType)) {
+      String[] refusal = new String[1];
+      Optional<List<byte[]>> messages = JsonMessages.split(body, DurableStreamsRoutes::eventRefusal,
+          r -> refusal[0] = r);
       if (messages.isEmpty()) {
         return done(problem(StatusCodes.BAD_REQUEST, "The body is not valid JSON"));
+      }
+      if (refusal[0] != null) {
+        return done(problem(StatusCodes.BAD_REQUEST, "A session event is not valid: "
+            + refusal[0]));
       }
       items = messages.get();
     } else {
@@ -298,10 +306,16 @@ public final class DurableStreamsRoutes {
       if (contentType == null) {
         return done(problem(StatusCodes.BAD_REQUEST, "An append with a body needs Content-Type"));
       }
-      if (Session.isJson(contentType)) {
-        Optional<List<byte[]>> messages = JsonMessages.split(body);
+      if (MediaTypes.isJson(contentType)) {
+        String[] refusal = new String[1];
+        Optional<List<byte[]>> messages = JsonMessages.split(body,
+            DurableStreamsRoutes::eventRefusal, r -> refusal[0] = r);
         if (messages.isEmpty()) {
           return done(problem(StatusCodes.BAD_REQUEST, "The body is not valid JSON"));
+        }
+        if (refusal[0] != null) {
+          return done(problem(StatusCodes.BAD_REQUEST, "A session event is not valid: "
+              + refusal[0]));
         }
         if (messages.get().isEmpty()) {
           return done(problem(StatusCodes.BAD_REQUEST, "An empty JSON array appends nothing"));
@@ -314,7 +328,7 @@ public final class DurableStreamsRoutes {
     Optional<String> streamSeq = header(request, StreamHeaders.SEQ);
     AppendSpec spec = new AppendSpec(contentType, items, producer, streamSeq.orElse(null), close);
     boolean hasData = !items.isEmpty();
-    boolean maybeMissingType = "application/octet-stream".equals(Session.essence(contentType));
+    boolean maybeMissingType = "application/octet-stream".equals(MediaTypes.essence(contentType));
     return streams.append(id, spec).thenApply(reply -> appended(reply, hasData, maybeMissingType));
   }
 
@@ -443,7 +457,7 @@ public final class DurableStreamsRoutes {
     }
     headers.add(RawHeader.create("Cache-Control",
         result.items().isEmpty() ? "no-store" : dataCacheControl));
-    byte[] body = Session.isJson(info.contentType())
+    byte[] body = MediaTypes.isJson(info.contentType())
         ? JsonMessages.asArray(result.items()) : JsonMessages.concat(result.items());
     return HttpResponse.create().withStatus(StatusCodes.OK).addHeaders(headers)
         .withEntity(HttpEntities.create(contentTypeOf(info.contentType()), body));
@@ -562,6 +576,15 @@ public final class DurableStreamsRoutes {
     int port = uri.port();
     String authority = uri.host().address() + (port > 0 ? ":" + port : "");
     return uri.scheme() + "://" + authority + uri.path();
+  }
+
+  /**
+   * Why a JSON item may not enter a stream: only an item claiming a core session event type is
+   * checked, with the rules of a WebSocket publish ({@link EnvelopeRules}).
+   */
+  private static String eventRefusal(com.fasterxml.jackson.databind.JsonNode item) {
+    EnvelopeRules.Problem p = EnvelopeRules.checkAppended(item);
+    return p == null ? null : p.code() + ": " + p.detail();
   }
 
   private static CompletionStage<HttpResponse> done(HttpResponse response) {

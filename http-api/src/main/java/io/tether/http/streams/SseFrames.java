@@ -19,7 +19,7 @@ final class SseFrames {
 
   /** Whether a stream of this content type is sent base64-encoded over SSE. */
   static boolean isBinary(String contentType) {
-    String essence = io.tether.actors.session.Session.essence(contentType);
+    String essence = io.tether.actors.session.MediaTypes.essence(contentType);
     return essence == null
         || !(essence.startsWith("text/") || essence.equals("application/json"));
   }
@@ -43,7 +43,7 @@ final class SseFrames {
       out[at] = '\n';
       return ByteString.fromArrayUnsafe(out);
     }
-    byte[] payload = io.tether.actors.session.Session.isJson(contentType)
+    byte[] payload = io.tether.actors.session.MediaTypes.isJson(contentType)
         ? JsonMessages.asArray(items) : JsonMessages.concat(items);
     if (!validUtf8(payload)) {
       // Text appended as invalid UTF-8 leaves as replacement characters, never as raw bytes.

@@ -13,7 +13,7 @@ import io.tether.http.auth.Authenticator;
 import io.tether.http.auth.StreamAccess;
 import io.tether.http.health.HealthRoutes;
 import io.tether.http.health.JournalProbe;
-import io.tether.http.sessions.SessionSocketRoute;
+import io.tether.http.live.SessionSocketRoute;
 import io.tether.http.streams.DurableStreamsRoutes;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -95,7 +95,7 @@ final class OpsTestServer implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), name, config);
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    Session.init(system);
+    io.tether.actors.session.stream.SessionEntity.init(system);
     SessionDirectory.init(system);
     Authenticator auth = Authenticator.fromConfig(system);
     MetricsRoutes metrics = new MetricsRoutes(system);
@@ -103,8 +103,8 @@ final class OpsTestServer implements AutoCloseable {
         metrics.instrument(() -> ProblemHandlers.wrap(concat(
             new HealthRoutes(system, new JournalProbe(system)).route(),
             metrics.route(),
-            new SessionSocketRoute(system, auth).route(),
-            StreamAccess.guard(auth, new DurableStreamsRoutes(system).route())))),
+            new SessionSocketRoute(system, auth, io.tether.http.TestNodeConfig.streams(system)).route(),
+            StreamAccess.guard(auth, new DurableStreamsRoutes(system, io.tether.http.TestNodeConfig.streams(system)).route())))),
         "127.0.0.1", 0)
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     return new OpsTestServer(system, binding);

@@ -102,7 +102,8 @@ class SoakTest {
           .header("Producer-Id", "soak").header("Producer-Epoch", "0")
           .header("Producer-Seq", Long.toString(seq))
           .POST(HttpRequest.BodyPublishers.ofString(
-              "{\"type\":\"message.delta\",\"data\":{\"n\":" + seq + "}}")));
+              "{\"type\":\"message.delta\",\"data\":{\"id\":\"m\",\"text\":\"t\",\"n\":"
+                  + seq + "}}")));
       if (r.statusCode() == 200 || r.statusCode() == 204) {
         acked.add((int) seq);
         seq++;

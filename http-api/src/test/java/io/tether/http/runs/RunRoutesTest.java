@@ -61,10 +61,11 @@ class RunRoutesTest {
     kit = ActorTestKit.create("RunRoutesTest", config);
     Cluster cluster = Cluster.get(kit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    Session.init(kit.system());
+    io.tether.actors.session.stream.SessionEntity.init(kit.system());
     Harness.init(kit.system());
     binding = Http.get(kit.system()).newServerAt("127.0.0.1", 0)
-        .bind(ProblemHandlers.wrap(new RunRoutes(kit.system()).route()))
+        .bind(ProblemHandlers.wrap(new RunRoutes(kit.system(),
+            new io.tether.actors.session.SessionStreams(kit.system(), java.time.Duration.ofSeconds(10))).route()))
         .toCompletableFuture().get();
   }
 

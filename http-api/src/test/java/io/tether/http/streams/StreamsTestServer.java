@@ -61,9 +61,9 @@ final class StreamsTestServer implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), name, config);
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    Session.init(system);
+    io.tether.actors.session.stream.SessionEntity.init(system);
     ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0)
-        .bind(ProblemHandlers.wrap(new DurableStreamsRoutes(system).route()))
+        .bind(ProblemHandlers.wrap(new DurableStreamsRoutes(system, io.tether.http.TestNodeConfig.streams(system)).route()))
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     return new StreamsTestServer(system, binding);
   }
