@@ -6,22 +6,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One session over the session WebSocket, kept connected until {@link #close()}.
@@ -46,11 +40,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Thread-safe. Closing fails what is still pending with {@code closed}, closes the socket
  * and cancels every timer.
+ *
+ * <p>(Longer than the usual 600 lines: the public API and the connection's state machine share
+ * one lock and one state. The socket ({@link SessionSocket}), the requests waiting for answers
+ * ({@link PendingRequests}), the resume point ({@link ResumePoint}) and the presence view
+ * ({@link PresenceView}) are classes of their own.)
  */
 public final class TetherSession implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(TetherSession.class.getName());
-  /** How long a socket may stay silent after a probe before it is taken for dead. */
-  private static final Duration PROBE = Duration.ofSeconds(5);
 
   /** What kind of device a connection speaks for (presence, agent loss). */
   public enum Kind {
@@ -160,26 +157,6 @@ public final class TetherSession implements AutoCloseable {
     }
   }
 
-  private enum RequestKind { PUBLISH, CANCEL, STEER, INTERRUPT, ACK }
-
-  /** A request waiting for its answer. */
-  private static final class Pending {
-    final String id;
-    final RequestKind kind;
-    final List<String> frames;
-    final String offset;
-    final CompletableFuture<Frames.ServerFrame> future = new CompletableFuture<>();
-    boolean sent;
-    ScheduledFuture<?> timeout;
-
-    Pending(String id, RequestKind kind, List<String> frames, String offset) {
-      this.id = id;
-      this.kind = kind;
-      this.frames = frames;
-      this.offset = offset;
-    }
-  }
-
   private final TetherClient client;
   private final String sessionId;
   private final String device;
@@ -200,14 +177,11 @@ public final class TetherSession implements AutoCloseable {
   private final Object lock = new Object();
   // Guarded by lock.
   private ConnectionState state = ConnectionState.CONNECTING;
-  private Socket current;
-  private String resolvedAfter;
-  private String last;
-  private boolean caughtUpOnce;
-  private Set<String> replayKeys;
+  private SessionSocket current;
+  private final ResumePoint resume;
   private int attempt;
   private long nextId;
-  private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+  private final PendingRequests pending = new PendingRequests();
   private ScheduledFuture<?> retryTimer;
   private TetherException failure;
 
@@ -224,8 +198,7 @@ public final class TetherSession implements AutoCloseable {
     this.maxQueuedFrames = b.maxQueuedFrames;
     this.listeners = new CopyOnWriteArrayList<>(b.listeners);
     this.delivery = new SerialExecutor(client.executor());
-    this.resolvedAfter = initialAfter.equals(Offsets.NOW) ? null : initialAfter;
-    this.replayKeys = granularity == Granularity.MESSAGE ? new HashSet<>() : null;
+    this.resume = new ResumePoint(initialAfter, granularity == Granularity.MESSAGE);
   }
 
   // --- public API ------------------------------------------------------------------------------
@@ -250,7 +223,7 @@ public final class TetherSession implements AutoCloseable {
   /** The offset of the last event delivered (or caught up to), or null before the first. */
   public String lastOffset() {
     synchronized (lock) {
-      return last;
+      return resume.last();
     }
   }
 
@@ -299,14 +272,14 @@ public final class TetherSession implements AutoCloseable {
       throw new IllegalArgumentException("publish needs at least one event");
     }
     String id = nextId("p");
-    return request(id, RequestKind.PUBLISH, null,
+    return request(id, PendingRequests.Kind.PUBLISH, null,
         new Frames.Publish(id, List.copyOf(events))).thenApply(f -> (Frames.Published) f);
   }
 
   /** Cancels a run: completes with its fence, the offset after which its output is refused. */
   public CompletableFuture<Frames.Cancelled> cancelRun(String run) {
     String id = nextId("c");
-    return request(id, RequestKind.CANCEL, null,
+    return request(id, PendingRequests.Kind.CANCEL, null,
         new Frames.Cancel(id, Objects.requireNonNull(run, "run"), null))
         .thenApply(f -> (Frames.Cancelled) f);
   }
@@ -317,7 +290,7 @@ public final class TetherSession implements AutoCloseable {
    */
   public CompletableFuture<Frames.Cancelled> cancelMessage(String messageId) {
     String id = nextId("c");
-    return request(id, RequestKind.CANCEL, null,
+    return request(id, PendingRequests.Kind.CANCEL, null,
         new Frames.Cancel(id, null, Objects.requireNonNull(messageId, "messageId")))
         .thenApply(f -> (Frames.Cancelled) f);
   }
@@ -329,7 +302,7 @@ public final class TetherSession implements AutoCloseable {
    */
   public CompletableFuture<Frames.ControlAccepted> steer(String run, String text) {
     String id = nextId("s");
-    return request(id, RequestKind.STEER, null, new Frames.Steer(id,
+    return request(id, PendingRequests.Kind.STEER, null, new Frames.Steer(id,
         Objects.requireNonNull(run, "run"), Objects.requireNonNull(text, "text")))
         .thenApply(f -> (Frames.ControlAccepted) f);
   }
@@ -337,7 +310,7 @@ public final class TetherSession implements AutoCloseable {
   /** Interrupts a running run's current step; completes like {@link #steer}. */
   public CompletableFuture<Frames.ControlAccepted> interrupt(String run) {
     String id = nextId("i");
-    return request(id, RequestKind.INTERRUPT, null,
+    return request(id, PendingRequests.Kind.INTERRUPT, null,
         new Frames.Interrupt(id, Objects.requireNonNull(run, "run")))
         .thenApply(f -> (Frames.ControlAccepted) f);
   }
@@ -350,7 +323,7 @@ public final class TetherSession implements AutoCloseable {
    */
   public CompletableFuture<Frames.Acked> markRead(String offset) {
     String id = nextId("a");
-    return request(id, RequestKind.ACK, offset, new Frames.Ack(id, device, offset),
+    return request(id, PendingRequests.Kind.ACK, offset, new Frames.Ack(id, device, offset),
         new Frames.Ping("ack:" + id)).thenApply(f -> (Frames.Acked) f);
   }
 
@@ -360,8 +333,8 @@ public final class TetherSession implements AutoCloseable {
    */
   @Override
   public void close() {
-    Socket socket;
-    List<Pending> orphaned;
+    SessionSocket socket;
+    List<PendingRequests.Request> orphaned;
     synchronized (lock) {
       if (state == ConnectionState.CLOSED) {
         return;
@@ -369,7 +342,7 @@ public final class TetherSession implements AutoCloseable {
       transition(ConnectionState.CLOSED);
       socket = current;
       current = null;
-      orphaned = drainPending();
+      orphaned = pending.drain();
       if (retryTimer != null) {
         retryTimer.cancel(false);
       }
@@ -396,7 +369,7 @@ public final class TetherSession implements AutoCloseable {
     }
   }
 
-  private CompletableFuture<Frames.ServerFrame> request(String id, RequestKind kind,
+  private CompletableFuture<Frames.ServerFrame> request(String id, PendingRequests.Kind kind,
       String offset, Frames.ClientFrame... frames) {
     List<String> texts = new ArrayList<>(frames.length);
     for (Frames.ClientFrame f : frames) {
@@ -408,25 +381,25 @@ public final class TetherSession implements AutoCloseable {
       }
       texts.add(text);
     }
-    Pending p = new Pending(id, kind, texts, offset);
+    PendingRequests.Request r = new PendingRequests.Request(id, kind, texts, offset);
     synchronized (lock) {
       if (state == ConnectionState.CLOSED) {
         return CompletableFuture.failedFuture(failure != null ? failure
             : new TetherException("closed", "the session is closed; nothing was sent"));
       }
-      pending.put(id, p);
-      p.timeout = client.timer().schedule(() -> timedOut(id),
+      pending.add(r);
+      r.timeout = client.timer().schedule(() -> timedOut(id),
           client.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      if (current != null && current.resumed) {
-        p.sent = true;
+      if (current != null && current.resumed()) {
+        r.sent = true;
         texts.forEach(current::send);
       }
     }
-    return p.future;
+    return r.future;
   }
 
   private void timedOut(String id) {
-    Pending p;
+    PendingRequests.Request p;
     synchronized (lock) {
       p = pending.remove(id);
     }
@@ -439,14 +412,7 @@ public final class TetherSession implements AutoCloseable {
     }
   }
 
-  private List<Pending> drainPending() {
-    List<Pending> all = new ArrayList<>(pending.values());
-    pending.clear();
-    all.forEach(p -> p.timeout.cancel(false));
-    return all;
-  }
-
-  private void fail(List<Pending> requests, TetherException error) {
+  private void fail(List<PendingRequests.Request> requests, TetherException error) {
     if (!requests.isEmpty()) {
       delivery.execute(() -> requests.forEach(p -> p.future.completeExceptionally(error)));
     }
@@ -455,16 +421,16 @@ public final class TetherSession implements AutoCloseable {
   // --- connection ------------------------------------------------------------------------------
 
   private void connect() {
-    Socket socket;
+    SessionSocket socket;
     boolean resolve;
     synchronized (lock) {
       if (state == ConnectionState.CLOSED) {
         return;
       }
       retryTimer = null;
-      socket = new Socket();
+      socket = new SessionSocket(owner, lock, client, delivery, maxQueuedFrames, pingInterval);
       current = socket;
-      resolve = resolvedAfter == null;
+      resolve = resume.needsTail();
     }
     if (resolve) {
       // "now" is the tail when the session opens, read once, so that a drop before the first
@@ -475,7 +441,7 @@ public final class TetherSession implements AutoCloseable {
           return;
         }
         synchronized (lock) {
-          resolvedAfter = info.tail();
+          resume.resolveTail(info.tail());
         }
         handshake(socket);
       });
@@ -484,7 +450,7 @@ public final class TetherSession implements AutoCloseable {
     }
   }
 
-  private void handshake(Socket socket) {
+  private void handshake(SessionSocket socket) {
     WebSocket.Builder builder = client.webSockets().newWebSocketBuilder()
         .connectTimeout(client.connectTimeout());
     String token = client.token();
@@ -499,7 +465,7 @@ public final class TetherSession implements AutoCloseable {
   }
 
   /** A connection attempt failed before the socket opened. */
-  private void failedAttempt(Socket socket, Throwable error) {
+  private void failedAttempt(SessionSocket socket, Throwable error) {
     int status = error instanceof WebSocketHandshakeException h ? h.getResponse().statusCode()
         : error instanceof TetherException t ? t.status() : 0;
     if (status == 401 || status == 403 || status == 404) {
@@ -514,28 +480,16 @@ public final class TetherSession implements AutoCloseable {
   }
 
   /** The socket opened: resume, then send what waited. */
-  private void opened(Socket socket) {
+  private void opened(SessionSocket socket) {
     synchronized (lock) {
       if (socket != current) {
         socket.shutdown(false);
         return;
       }
-      String after;
-      String gran;
-      if (granularity == Granularity.MESSAGE && !caughtUpOnce) {
-        after = resolvedAfter;
-        gran = "message";
-      } else {
-        after = last != null ? last : resolvedAfter;
-        gran = "delta";
-      }
-      socket.send(Frames.render(new Frames.Resume(after, gran, device, kind.wire())));
-      socket.resumed = true;
-      for (Pending p : pending.values()) {
-        if (!p.sent) {
-          p.sent = true;
-          p.frames.forEach(socket::send);
-        }
+      socket.send(Frames.render(resume.resume(device, kind.wire())));
+      socket.markResumed();
+      for (PendingRequests.Request r : pending.takeUnsent()) {
+        r.frames.forEach(socket::send);
       }
       socket.startPings();
       transition(ConnectionState.CATCHING_UP);
@@ -543,7 +497,7 @@ public final class TetherSession implements AutoCloseable {
   }
 
   /** One whole text frame from the server. */
-  private void received(Socket socket, String text) {
+  private void received(SessionSocket socket, String text) {
     Frames.ServerFrame frame;
     try {
       frame = Frames.parse(text);
@@ -556,7 +510,6 @@ public final class TetherSession implements AutoCloseable {
       if (socket != current) {
         return;
       }
-      socket.lastFrameNanos = System.nanoTime();
       if (frame instanceof Frames.EventFrame ev) {
         onEvent(socket, ev);
       } else if (frame instanceof Frames.UpToDate up) {
@@ -581,18 +534,9 @@ public final class TetherSession implements AutoCloseable {
   }
 
   // Called with the lock held.
-  private void onEvent(Socket socket, Frames.EventFrame ev) {
-    if (replayKeys != null && !caughtUpOnce) {
-      // A rolled-up replay may deliver a message at an offset below one already delivered (an
-      // open message's start is flushed at the catch-up), so a repeated replay skips by identity.
-      if (!replayKeys.add(ev.offset() + "|" + ev.event().type())) {
-        return;
-      }
-    } else if (last != null && !SessionEvent.isAfter(ev.offset(), last)) {
+  private void onEvent(SessionSocket socket, Frames.EventFrame ev) {
+    if (!resume.accept(ev.offset(), ev.event().type())) {
       return;
-    }
-    if (last == null || SessionEvent.isAfter(ev.offset(), last)) {
-      last = ev.offset();
     }
     SessionEvent event = new SessionEvent(ev.offset(), ev.event());
     delivery.execute(() -> {
@@ -608,13 +552,8 @@ public final class TetherSession implements AutoCloseable {
 
   // Called with the lock held.
   private void onUpToDate(Frames.UpToDate up) {
-    if (up.offset() != null && (last == null || SessionEvent.isAfter(up.offset(), last))) {
-      last = up.offset();
-    }
-    caughtUpOnce = true;
-    replayKeys = null;
+    String offset = resume.caughtUp(up.offset());
     attempt = 0;
-    String offset = last;
     transition(ConnectionState.LIVE);
     delivery.execute(() -> {
       firstUpToDate.complete(offset);
@@ -625,16 +564,13 @@ public final class TetherSession implements AutoCloseable {
   }
 
   // Called with the lock held.
-  private void onErrorFrame(Socket socket, Frames.Error err) {
+  private void onErrorFrame(SessionSocket socket, Frames.Error err) {
     TetherException e = new TetherException(err.code() == null ? "error" : err.code(),
         err.detail() == null ? "" : err.detail());
-    if (err.id() != null) {
-      Pending p = pending.remove(err.id());
-      if (p != null) {
-        p.timeout.cancel(false);
-        delivery.execute(() -> p.future.completeExceptionally(e));
-        return;
-      }
+    PendingRequests.Request p = pending.remove(err.id());
+    if (p != null) {
+      delivery.execute(() -> p.future.completeExceptionally(e));
+      return;
     }
     switch (e.code()) {
       // bad-frame without an id answers the resume (ours carry ids): a retry would repeat it.
@@ -646,37 +582,24 @@ public final class TetherSession implements AutoCloseable {
 
   // Called with the lock held.
   private void answer(String id, Frames.ServerFrame frame) {
-    Pending p = id == null ? null : pending.remove(id);
+    PendingRequests.Request p = pending.remove(id);
     if (p == null) {
       return;
     }
-    p.timeout.cancel(false);
     Frames.ServerFrame value = frame != null ? frame : new Frames.Acked(p.id, p.offset);
     delivery.execute(() -> p.future.complete(value));
   }
 
   /** The socket ended (or never opened) without {@link #close()}: reconnect after a backoff. */
-  private void dropped(Socket socket, TetherException reason) {
-    List<Pending> lost = new ArrayList<>();
+  private void dropped(SessionSocket socket, TetherException reason) {
+    List<PendingRequests.Request> lost;
     Duration wait;
     synchronized (lock) {
       if (socket != current || state == ConnectionState.CLOSED) {
         return;
       }
       current = null;
-      for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
-        Pending p = it.next();
-        if (!p.sent) {
-          continue;
-        }
-        if (p.kind == RequestKind.CANCEL || p.kind == RequestKind.ACK) {
-          p.sent = false;
-        } else {
-          it.remove();
-          p.timeout.cancel(false);
-          lost.add(p);
-        }
-      }
+      lost = pending.dropped();
       wait = backoff.delay(attempt++);
       retryTimer = client.timer().schedule(this::connect, wait.toMillis(), TimeUnit.MILLISECONDS);
       transition(ConnectionState.RECONNECTING);
@@ -690,15 +613,15 @@ public final class TetherSession implements AutoCloseable {
   }
 
   /** A refusal no retry can fix: the session closes with it. */
-  private void fatal(Socket socket, TetherException reason) {
-    List<Pending> orphaned;
+  private void fatal(SessionSocket socket, TetherException reason) {
+    List<PendingRequests.Request> orphaned;
     synchronized (lock) {
       if (socket != current || state == ConnectionState.CLOSED) {
         return;
       }
       failure = reason;
       current = null;
-      orphaned = drainPending();
+      orphaned = pending.drain();
       report(reason);
       transition(ConnectionState.CLOSED);
     }
@@ -728,158 +651,26 @@ public final class TetherSession implements AutoCloseable {
     return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
   }
 
-  /**
-   * One WebSocket connection attempt and, once open, its socket: assembles text frames, sends
-   * one frame at a time (the JDK's rule), pings, detects a dead socket, and stops reading while
-   * the listener is behind.
-   */
-  private final class Socket implements WebSocket.Listener {
-    private final StringBuilder partial = new StringBuilder();
-    private final AtomicBoolean paused = new AtomicBoolean();
-    private final CompletableFuture<Void> ended = new CompletableFuture<>();
-    private volatile WebSocket ws;
-    private volatile long lastFrameNanos = System.nanoTime();
-    private CompletableFuture<?> sends = CompletableFuture.completedFuture(null);
-    private ScheduledFuture<?> pings;
-    boolean resumed;
-
+  /** What this session's sockets report, kept off its public API. */
+  private final SessionSocket.Owner owner = new SessionSocket.Owner() {
     @Override
-    public void onOpen(WebSocket webSocket) {
-      ws = webSocket;
-      webSocket.request(1);
-      opened(this);
+    public void opened(SessionSocket socket) {
+      TetherSession.this.opened(socket);
     }
 
     @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean lastPart) {
-      partial.append(data);
-      if (lastPart) {
-        String text = partial.toString();
-        partial.setLength(0);
-        received(this, text);
-      }
-      if (!paused.get()) {
-        webSocket.request(1);
-      }
-      return null;
+    public void received(SessionSocket socket, String text) {
+      TetherSession.this.received(socket, text);
     }
 
     @Override
-    public CompletionStage<?> onBinary(WebSocket webSocket, java.nio.ByteBuffer data, boolean lastPart) {
-      webSocket.request(1);
-      return null;
+    public void dropped(SessionSocket socket, TetherException reason) {
+      TetherSession.this.dropped(socket, reason);
     }
 
     @Override
-    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-      ended.complete(null);
-      dropped(this, new TetherException("connection-lost",
-          "the server closed the socket (" + statusCode + (reason.isEmpty() ? "" : " " + reason) + ")"));
-      return null;
+    public boolean isCurrent(SessionSocket socket) {
+      return socket == current;
     }
-
-    @Override
-    public void onError(WebSocket webSocket, Throwable error) {
-      ended.complete(null);
-      dropped(this, new TetherException("connection-lost", "the socket failed: " + error, 0, error));
-    }
-
-    /** Queues a frame behind the ones being sent. Called with the session's lock held. */
-    void send(String text) {
-      WebSocket w = ws;
-      sends = sends.handle((v, e) -> null).thenCompose(v -> w.sendText(text, true))
-          .whenComplete((v, e) -> {
-            if (e != null) {
-              // A write fails once the peer is gone, even when the end of input went unnoticed.
-              client.executor().execute(() -> dropped(this, new TetherException(
-                  "connection-lost", "a write failed: " + e, 0, e)));
-            }
-          });
-    }
-
-    /** Stops reading after this frame when the listener is too far behind. */
-    void maybePause() {
-      if (delivery.backlog() >= maxQueuedFrames) {
-        paused.set(true);
-        deliveredOne();
-      }
-    }
-
-    /**
-     * Reads on once the listener has caught up by half, and probes the socket: an end of input
-     * that arrived while reading was paused can go unreported by the JDK's WebSocket, so a
-     * socket that answers nothing (not even the ping sent now) within the probe time is
-     * replaced.
-     */
-    void deliveredOne() {
-      if (paused.get() && delivery.backlog() < maxQueuedFrames / 2 && paused.compareAndSet(true, false)) {
-        WebSocket w = ws;
-        if (w == null) {
-          return;
-        }
-        long since = System.nanoTime();
-        synchronized (lock) {
-          if (this != current) {
-            return;
-          }
-          send(Frames.render(new Frames.Ping(null)));
-        }
-        w.request(1);
-        client.timer().schedule(() -> {
-          if (lastFrameNanos < since && !paused.get()) {
-            dropped(this, new TetherException("connection-lost",
-                "no answer to a ping after reading resumed"));
-          }
-        }, PROBE.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    }
-
-    /** Called with the session's lock held. */
-    void startPings() {
-      long every = pingInterval.toMillis();
-      pings = client.timer().scheduleAtFixedRate(this::ping, every, every, TimeUnit.MILLISECONDS);
-    }
-
-    private void ping() {
-      // While paused the socket is not read, so silence says nothing about it.
-      if (!paused.get() && System.nanoTime() - lastFrameNanos > pingInterval.toNanos() * 5 / 2) {
-        dropped(this, new TetherException("connection-lost",
-            "no frame for " + pingInterval.multipliedBy(5).dividedBy(2).toSeconds() + " s"));
-        return;
-      }
-      synchronized (lock) {
-        if (this == current) {
-          send(Frames.render(new Frames.Ping(null)));
-        }
-      }
-    }
-
-    /** Ends the socket: a close handshake (bounded) when {@code graceful}, else an abort. */
-    void shutdown(boolean graceful) {
-      ScheduledFuture<?> p;
-      synchronized (lock) {
-        p = pings;
-      }
-      if (p != null) {
-        p.cancel(false);
-      }
-      WebSocket w = ws;
-      if (w == null) {
-        return;
-      }
-      if (graceful && !w.isOutputClosed()) {
-        CompletableFuture<?> close;
-        synchronized (lock) {
-          close = sends.handle((v, e) -> null)
-              .thenCompose(v -> w.sendClose(WebSocket.NORMAL_CLOSURE, "closed by the client"));
-        }
-        try {
-          close.thenCompose(v -> ended).get(2, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          // the server did not answer the close in time: abort below
-        }
-      }
-      w.abort();
-    }
-  }
+  };
 }

@@ -51,7 +51,7 @@ class ChatAnswererTest {
     }
     long turns = messages.stream().filter(m -> m instanceof UserMessage).count();
     return ScriptedStreamingChatModel.Script.text("echo " + turns + ": " + last + " "
-        + "and some more words to stream ".repeat(last.startsWith("long") ? 40 : 1));
+        + "and some more words to stream ".repeat(last.startsWith("long") ? 30 : 1));
   }
 
   @Test
@@ -67,7 +67,7 @@ class ChatAnswererTest {
     laptop.cancelMessage("m-2").get(30, TimeUnit.SECONDS);
 
     ScriptedStreamingChatModel model = new ScriptedStreamingChatModel(
-        ChatAnswererTest::script, Duration.ofMillis(20));
+        ChatAnswererTest::script, Duration.ofMillis(10));
     BlockingQueue<ChatAnswerer.Outcome> outcomes = new LinkedBlockingQueue<>();
     BlockingQueue<AgentRun> runs = new LinkedBlockingQueue<>();
     ChatAnswerer answerer = new ChatAnswerer(model, 3, t -> UserMessage.from("[steer] " + t),
