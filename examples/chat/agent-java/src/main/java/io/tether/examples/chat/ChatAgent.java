@@ -28,9 +28,13 @@ final class ChatAgent implements AutoCloseable {
 
           @Override
           public void answered(ChatAnswerer.Outcome o) {
-            log.line(o.status().equals("cancelled") ? "model-call-cancelled" : "answered",
-                "session", sessionId, "run", o.run(), "input", o.input(), "status", o.status(),
-                "fence", o.fence(), "error", o.error());
+            if (o.status().equals("cancelled")) {
+              // The same lines as the TypeScript agent's, so either agent can be watched alike.
+              log.line("model-call-aborted", "session", sessionId, "run", o.run(),
+                  "input", o.input());
+            }
+            log.line("answered", "session", sessionId, "run", o.run(), "input", o.input(),
+                "status", o.status(), "fence", o.fence(), "error", o.error());
           }
         });
     SessionListener status = new SessionListener() {
