@@ -43,11 +43,25 @@ public final class Frames {
     }
   }
 
-  /** Append events atomically (one group commit); answered {@code published} or {@code error}. */
-  public record Publish(String id, List<Event> events) implements ClientFrame {
+  /**
+   * Append events atomically (one group commit); answered {@code published} or {@code error}.
+   * With a producer id and sequence the server writes it once however often it is sent (a
+   * resend after a dropped connection is answered {@code published} with {@code duplicate}).
+   */
+  public record Publish(String id, List<Event> events, String producerId, long producerSeq)
+      implements ClientFrame {
+
+    /** A publish without idempotency. */
+    public Publish(String id, List<Event> events) {
+      this(id, events, null, 0);
+    }
+
     @Override
     public ObjectNode toJson() {
       ObjectNode o = frame("publish", id);
+      if (producerId != null) {
+        o.put("producerId", producerId).put("producerEpoch", 0).put("producerSeq", producerSeq);
+      }
       ArrayNode array = o.putArray("events");
       for (Event e : events) {
         array.add(e.envelope().toJson());

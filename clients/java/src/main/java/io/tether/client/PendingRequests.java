@@ -19,11 +19,13 @@ final class PendingRequests {
     PUBLISH, CANCEL, STEER, INTERRUPT, ACK;
 
     /**
-     * Whether sending it again after a drop is safe: the server answers a repeated cancel with
-     * the same fence, and a cursor only moves forward. The others could be applied twice.
+     * Whether sending it again after a drop is safe, which every request is: a publish carries
+     * the session's idempotent producer sequence, the server answers a steer or interrupt sent
+     * again with its first offset (by id) and a repeated cancel with the same fence, and a
+     * cursor only moves forward.
      */
     boolean resendable() {
-      return this == CANCEL || this == ACK;
+      return true;
     }
   }
 

@@ -33,10 +33,11 @@ import java.util.concurrent.TimeUnit;
  * {@link #steer}, {@link #interrupt} and {@link #markRead} return futures of the server's
  * answer; a refusal fails them with a {@link TetherException} carrying the server's code.
  * Requests made while disconnected are sent once the session has resumed. A request in flight
- * when the socket drops: a cancel and a cursor move are sent again (the server answers a
- * repeated cancel with the same fence); a publish, steer or interrupt fails with
- * {@code connection-lost}, since the server may have applied it. Futures complete on the
- * delivery sequence, after the events that arrived before their answer.
+ * when the socket drops is sent again, in order, and the server applies it once: a publish
+ * carries this session's idempotent producer sequence (a resend already written is answered
+ * with the stream's tail as its offset), a steer or interrupt is known by its id, a cancel
+ * answers its run's one fence, a cursor only moves forward. Futures complete on the delivery
+ * sequence, after the events that arrived before their answer.
  *
  * <p>Thread-safe. Closing fails what is still pending with {@code closed}, closes the socket
  * and cancels every timer.
@@ -171,6 +172,12 @@ public final class TetherSession implements AutoCloseable {
   private final SerialExecutor delivery;
   private final PresenceView presence = new PresenceView();
   private final CompletableFuture<String> firstUpToDate = new CompletableFuture<>();
+  /**
+   * This session's idempotent producer: every publish carries it with the next sequence, so a
+   * publish in flight when the connection drops is sent again and written once.
+   */
+  private final String producerId = "jvm-" + java.util.UUID.randomUUID();
+  private long producerSeq;
   private final String idPrefix =
       Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36) + "-";
 
@@ -272,8 +279,13 @@ public final class TetherSession implements AutoCloseable {
       throw new IllegalArgumentException("publish needs at least one event");
     }
     String id = nextId("p");
+    long seq;
+    synchronized (lock) {
+      seq = producerSeq++;
+    }
     return request(id, PendingRequests.Kind.PUBLISH, null,
-        new Frames.Publish(id, List.copyOf(events))).thenApply(f -> (Frames.Published) f);
+        new Frames.Publish(id, List.copyOf(events), producerId, seq))
+        .thenApply(f -> (Frames.Published) f);
   }
 
   /** Cancels a run: completes with its fence, the offset after which its output is refused. */

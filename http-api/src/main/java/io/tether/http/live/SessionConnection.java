@@ -322,7 +322,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       }
     }
     getContext().pipeToSelf(streams.append(sessionId,
-        new Session.AppendSpec("application/json", items, p.producer(), null, false)),
+        new Session.AppendSpec("application/json", items, p.producer(), null, false, true)),
         (reply, error) -> new Published(p.id(), reply, error));
     return this;
   }
