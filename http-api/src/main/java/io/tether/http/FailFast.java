@@ -1,0 +1,124 @@
+package io.tether.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
+import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeout;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.TimeoutAccess;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers 503 with {@code Retry-After} within {@code tether.http.failover.ask-timeout} instead
+ * of holding a request for the whole ask timeout while a cluster member is unreachable.
+ *
+ * <p>Between a node's crash and its removal from the cluster, the shard regions of the
+ * survivors still route its shards' messages to it, and those messages are lost: a request for
+ * one of its sessions would wait the full {@code tether.http.ask-timeout} (5 s) and then get a
+ * 503, while the session may well be available again on a survivor by then. So while any member
+ * is unreachable (this node's view of the cluster), a request that would wait for an entity gets
+ * at most the failover timeout; requests for sessions on healthy nodes answer in milliseconds and
+ * are not affected. Long-polls already waiting when a member becomes unreachable are answered the
+ * same 503 at once (their session may be the moved one; the client re-polls from its offset),
+ * and a long-poll that arrives while a member is unreachable is bounded the same way. Once the
+ * member is removed, requests are held again, and sharding buffers them until the shard is
+ * started on a survivor, so the first request after that is answered as soon as it can be.
+ *
+ * <p>SSE streams and WebSockets are not touched: their connection keeps going and resumes by
+ * offset. This works on the request's {@link TimeoutAccess} (Pekko HTTP's request timeout), so it
+ * needs no knowledge of where a shard lives; the entity's ask itself still runs to its own timeout
+ * and its late reply is dropped.
+ */
+public final class FailFast {
+  private static final Logger log = LoggerFactory.getLogger(FailFast.class);
+
+  private final Cluster cluster;
+  private final Duration timeout;
+  private final String retryAfterSeconds;
+  /** Long-polls in flight and when each arrived (System.nanoTime()). */
+  private final Map<TimeoutAccess, Long> waiting = new ConcurrentHashMap<>();
+  /** Past this a waiting entry is stale (its request timed out, or a route rejected it). */
+  private static final long STALE_NANOS = Duration.ofMinutes(10).toNanos();
+  private volatile boolean settled = true;
+
+  /** Watches {@code system}'s cluster membership every {@code tether.http.failover.check-interval}. */
+  public FailFast(ActorSystem<?> system) {
+    Config config = system.settings().config();
+    this.cluster = Cluster.get(system);
+    this.timeout = config.getDuration("tether.http.failover.ask-timeout");
+    this.retryAfterSeconds = Long.toString(
+        Math.max(1, config.getDuration("tether.streams.retry-after").toSeconds()));
+    Duration interval = config.getDuration("tether.http.failover.check-interval");
+    system.scheduler().scheduleAtFixedRate(interval, interval, this::check, system.executionContext());
+  }
+
+  /** Whether this node sees every member reachable. */
+  public boolean settled() {
+    return cluster.state().getUnreachable().isEmpty();
+  }
+
+  /** {@code inner}, failing fast while a member is unreachable. */
+  public Route guard(Route inner) {
+    return extractRequest(request -> {
+      String live = request.getUri().query().get("live").orElse("");
+      if (live.equals("sse") || request.getHeader("Upgrade").isPresent()) {
+        return inner;
+      }
+      if (!settled()) {
+        return withRequestTimeout(timeout, this::unavailable, () -> inner);
+      }
+      Optional<TimeoutAccess> access = live.isEmpty() ? Optional.empty()
+          : request.getHeader(org.apache.pekko.http.javadsl.model.headers.TimeoutAccess.class)
+              .map(org.apache.pekko.http.javadsl.model.headers.TimeoutAccess::timeoutAccess);
+      if (access.isEmpty()) {
+        return inner;
+      }
+      TimeoutAccess held = access.get();
+      waiting.put(held, System.nanoTime());
+      return mapResponse(response -> {
+        waiting.remove(held);
+        return response;
+      }, () -> inner);
+    });
+  }
+
+  /** On the change to "a member is unreachable", answers every waiting long-poll now. */
+  private void check() {
+    long stale = System.nanoTime() - STALE_NANOS;
+    waiting.values().removeIf(arrived -> arrived < stale);
+    boolean now = settled();
+    if (now == settled) {
+      return;
+    }
+    settled = now;
+    if (now) {
+      log.info("Every cluster member is reachable again; requests wait for entities as usual");
+      return;
+    }
+    log.warn("A cluster member is unreachable: requests that would wait for an entity answer 503 "
+        + "within {} ({} long-polls answered now)", timeout, waiting.size());
+    long nanos = System.nanoTime();
+    waiting.forEach((access, arrived) -> {
+      access.update(Duration.ofNanos(Math.max(1, nanos - arrived)), this::unavailable);
+      waiting.remove(access);
+    });
+  }
+
+  private HttpResponse unavailable(HttpRequest request) {
+    return Problem.response(StatusCodes.SERVICE_UNAVAILABLE,
+            "A cluster member is unreachable and this session may be moving to another node; retry")
+        .addHeader(RawHeader.create("Retry-After", retryAfterSeconds));
+  }
+}
