@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * 503, while the session may well be available again on a survivor by then. So while any member
  * is unreachable (this node's view of the cluster), a request that would wait for an entity gets
  * at most the failover timeout; requests for sessions on healthy nodes answer in milliseconds and
- * are not affected. Long-polls already waiting when a member becomes unreachable are answered the
- * same 503 at once (their session may be the moved one; the client re-polls from its offset),
- * and a long-poll that arrives while a member is unreachable is bounded the same way. Once the
+ * are not affected. Requests already in flight when a member becomes unreachable get the same
+ * bound from their start, and long-polls among them are answered the same 503 at once (their
+ * session may be the moved one; the client re-polls from its offset); a long-poll that arrives
+ * while a member is unreachable is bounded like any request. Once the
  * member is removed, requests are held again, and sharding buffers them until the shard is
  * started on a survivor, so the first request after that is answered as soon as it can be.
  *
@@ -47,8 +48,8 @@ public final class FailFast {
   private final Cluster cluster;
   private final Duration timeout;
   private final String retryAfterSeconds;
-  /** Long-polls in flight and when each arrived (System.nanoTime()). */
-  private final Map<TimeoutAccess, Long> waiting = new ConcurrentHashMap<>();
+  /** Requests in flight that wait for an entity. */
+  private final Map<TimeoutAccess, Waiting> waiting = new ConcurrentHashMap<>();
   /** Past this a waiting entry is stale (its request timed out, or a route rejected it). */
   private static final long STALE_NANOS = Duration.ofMinutes(10).toNanos();
   private volatile boolean settled = true;
@@ -79,14 +80,14 @@ public final class FailFast {
       if (!settled()) {
         return withRequestTimeout(timeout, this::unavailable, () -> inner);
       }
-      Optional<TimeoutAccess> access = live.isEmpty() ? Optional.empty()
-          : request.getHeader(org.apache.pekko.http.javadsl.model.headers.TimeoutAccess.class)
+      Optional<TimeoutAccess> access =
+          request.getHeader(org.apache.pekko.http.javadsl.model.headers.TimeoutAccess.class)
               .map(org.apache.pekko.http.javadsl.model.headers.TimeoutAccess::timeoutAccess);
       if (access.isEmpty()) {
         return inner;
       }
       TimeoutAccess held = access.get();
-      waiting.put(held, System.nanoTime());
+      waiting.put(held, new Waiting(System.nanoTime(), !live.isEmpty()));
       return mapResponse(response -> {
         waiting.remove(held);
         return response;
@@ -94,10 +95,13 @@ public final class FailFast {
     });
   }
 
+  /** A request in flight: when it arrived (System.nanoTime()) and whether it is a long-poll. */
+  private record Waiting(long arrived, boolean longPoll) {}
+
   /** On the change to "a member is unreachable", answers every waiting long-poll now. */
   private void check() {
     long stale = System.nanoTime() - STALE_NANOS;
-    waiting.values().removeIf(arrived -> arrived < stale);
+    waiting.values().removeIf(w -> w.arrived() < stale);
     boolean now = settled();
     if (now == settled) {
       return;
@@ -108,10 +112,13 @@ public final class FailFast {
       return;
     }
     log.warn("A cluster member is unreachable: requests that would wait for an entity answer 503 "
-        + "within {} ({} long-polls answered now)", timeout, waiting.size());
+        + "within {} ({} in flight now)", timeout, waiting.size());
     long nanos = System.nanoTime();
-    waiting.forEach((access, arrived) -> {
-      access.update(Duration.ofNanos(Math.max(1, nanos - arrived)), this::unavailable);
+    waiting.forEach((access, w) -> {
+      Duration elapsed = Duration.ofNanos(Math.max(1, nanos - w.arrived()));
+      // A long-poll is answered now; any other request gets the failover timeout from its start.
+      Duration bound = w.longPoll() || elapsed.compareTo(timeout) > 0 ? elapsed : timeout;
+      access.update(bound, this::unavailable);
       waiting.remove(access);
     });
   }

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Test;
 class ClusterChaosIT {
   private static final int SESSIONS = 24;
   private static final int NUMBER_OF_SHARDS = 100;
-  private static final Duration PRODUCER_INTERVAL = Duration.ofMillis(100);
+  private static final Duration PRODUCER_INTERVAL = Duration.ofMillis(150);
   private static final Duration KILL_BUDGET =
       Duration.ofMillis(Long.getLong("tether.chaos.kill-budget-ms", 5000));
   private static final Path DIR = Path.of(System.getProperty("tether.test.work-dir"), "cluster-chaos");
