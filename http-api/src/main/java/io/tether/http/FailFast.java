@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.TimeoutAccess;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
 public final class FailFast {
   private static final Logger log = LoggerFactory.getLogger(FailFast.class);
 
-  private final Cluster cluster;
+  private final BooleanSupplier allReachable;
   private final Duration timeout;
   private final String retryAfterSeconds;
   /** Requests in flight that wait for an entity. */
@@ -56,8 +57,13 @@ public final class FailFast {
 
   /** Watches {@code system}'s cluster membership every {@code tether.http.failover.check-interval}. */
   public FailFast(ActorSystem<?> system) {
+    this(system, () -> Cluster.get(system).state().getUnreachable().isEmpty());
+  }
+
+  /** With another view of reachability (tests). */
+  FailFast(ActorSystem<?> system, BooleanSupplier allReachable) {
     Config config = system.settings().config();
-    this.cluster = Cluster.get(system);
+    this.allReachable = allReachable;
     this.timeout = config.getDuration("tether.http.failover.ask-timeout");
     this.retryAfterSeconds = Long.toString(
         Math.max(1, config.getDuration("tether.streams.retry-after").toSeconds()));
@@ -67,14 +73,16 @@ public final class FailFast {
 
   /** Whether this node sees every member reachable. */
   public boolean settled() {
-    return cluster.state().getUnreachable().isEmpty();
+    return allReachable.getAsBoolean();
   }
 
   /** {@code inner}, failing fast while a member is unreachable. */
   public Route guard(Route inner) {
     return extractRequest(request -> {
       String live = request.getUri().query().get("live").orElse("");
-      if (live.equals("sse") || request.getHeader("Upgrade").isPresent()) {
+      boolean webSocket = request.getHeader("Upgrade")
+          .map(h -> h.value().toLowerCase(java.util.Locale.ROOT).contains("websocket")).orElse(false);
+      if (live.equals("sse") || webSocket) {
         return inner;
       }
       if (!settled()) {
@@ -95,14 +103,23 @@ public final class FailFast {
     });
   }
 
+  /** How many guarded requests are in flight (tests). */
+  int inFlight() {
+    return waiting.size();
+  }
+
   /** A request in flight: when it arrived (System.nanoTime()) and whether it is a long-poll. */
   private record Waiting(long arrived, boolean longPoll) {}
 
-  /** On the change to "a member is unreachable", answers every waiting long-poll now. */
+  /** Drops stale entries, then acts on a change of reachability. */
   private void check() {
     long stale = System.nanoTime() - STALE_NANOS;
     waiting.values().removeIf(w -> w.arrived() < stale);
-    boolean now = settled();
+    changed(settled());
+  }
+
+  /** Acts on a change of reachability: {@code now} is whether every member is reachable. */
+  void changed(boolean now) {
     if (now == settled) {
       return;
     }
