@@ -53,9 +53,7 @@ class CassandraCrashTest {
       AtomicInteger refusedAfterKill = new AtomicInteger();
       try (OpsTestServer server = OpsTestServer.start("crash", overrides, cassandra.overlay(keyspace))) {
         for (int p = 0; p < PRODUCERS; p++) {
-          assertEquals(201, server.send(HttpRequest.newBuilder(URI.create(server.streamUrl("crash-" + p)))
-              .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.noBody()))
-              .statusCode());
+          LoadFaultsTest.createJson(server, "crash-" + p);
           acked.add(Collections.synchronizedList(new ArrayList<>()));
         }
         AtomicBoolean killed = new AtomicBoolean();
