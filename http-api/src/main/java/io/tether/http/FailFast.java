@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * bound from their start, and long-polls among them are answered the same 503 at once (their
  * session may be the moved one; the client re-polls from its offset); a long-poll that arrives
  * while a member is unreachable is bounded like any request. Once the
- * member is removed, requests are held again, and sharding buffers them until the shard is
- * started on a survivor, so the first request after that is answered as soon as it can be.
+ * member is removed and {@code tether.http.failover.settle-time} has passed (the shard regions
+ * learn of the removal a little after the membership does, and a message sent in between is
+ * lost too), requests are held again, and sharding buffers them until the shard has started on
+ * a survivor, so the first request after that is answered as soon as it can be.
  *
  * <p>SSE streams and WebSockets are not touched: their connection keeps going and resumes by
  * offset. This works on the request's {@link TimeoutAccess} (Pekko HTTP's request timeout), so it
@@ -54,6 +56,9 @@ public final class FailFast {
   /** Past this a waiting entry is stale (its request timed out, or a route rejected it). */
   private static final long STALE_NANOS = Duration.ofMinutes(10).toNanos();
   private volatile boolean settled = true;
+  /** How long after the last unreachable member requests are still bounded. */
+  private final long settleNanos;
+  private volatile long lastUnreachable = Long.MIN_VALUE / 2;
 
   /** Watches {@code system}'s cluster membership every {@code tether.http.failover.check-interval}. */
   public FailFast(ActorSystem<?> system) {
@@ -67,13 +72,19 @@ public final class FailFast {
     this.timeout = config.getDuration("tether.http.failover.ask-timeout");
     this.retryAfterSeconds = Long.toString(
         Math.max(1, config.getDuration("tether.streams.retry-after").toSeconds()));
+    this.settleNanos = config.getDuration("tether.http.failover.settle-time").toNanos();
     Duration interval = config.getDuration("tether.http.failover.check-interval");
     system.scheduler().scheduleAtFixedRate(interval, interval, this::check, system.executionContext());
   }
 
   /** Whether this node sees every member reachable. */
   public boolean settled() {
-    return allReachable.getAsBoolean();
+    long now = System.nanoTime();
+    if (!allReachable.getAsBoolean()) {
+      lastUnreachable = now;
+      return false;
+    }
+    return now - lastUnreachable >= settleNanos;
   }
 
   /** {@code inner}, failing fast while a member is unreachable. */

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
  * routed to a crashed node's shard. While every member is reachable such a request waits (up to
  * the server's request timeout, 60 s here); when a member becomes unreachable, one already in
  * flight is answered 503 + Retry-After within the failover timeout of its start, a waiting
- * long-poll at once, and a new one within the failover timeout; a request that does get its
- * answer is not affected. (The JDK client offers every request an {@code Upgrade: h2c}: only a
+ * long-poll at once, and a new one within the failover timeout, also for the settle time after
+ * every member is reachable again; a request that does get its answer is not affected. (The JDK client offers every request an {@code Upgrade: h2c}: only a
  * WebSocket upgrade is left alone; a first version skipped every request with an Upgrade header
  * and so guarded none of the JDK client's.)
  */
@@ -46,6 +46,7 @@ class FailFastTest {
     system = ActorSystem.create(Behaviors.empty(), "failfast", ConfigFactory.parseString("""
             tether.http.failover.ask-timeout = 1s
             tether.http.failover.check-interval = 1h
+            tether.http.failover.settle-time = 1500ms
             """).withFallback(TestNodeConfig.base())
         .withFallback(ConfigFactory.parseResources("tether-http.conf"))
         .withFallback(ConfigFactory.load()).resolve());
@@ -70,8 +71,6 @@ class FailFastTest {
 
   @Test
   void requestsWaitingForAnUnreachableMembersShardAnswer503Soon() throws Exception {
-    reachable.set(true);
-    failFast.changed(true);
     long start = System.nanoTime();
     CompletableFuture<java.net.http.HttpResponse<String>> plain = get("/hang");
     CompletableFuture<java.net.http.HttpResponse<String>> longPoll = get("/hang?offset=0&live=long-poll");
@@ -103,6 +102,12 @@ class FailFastTest {
 
     reachable.set(true);
     failFast.changed(true);
+    assertUnavailable(get("/hang").get(5, TimeUnit.SECONDS)); // still bounded: within settle-time
+    long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!failFast.settled()) {
+      assertTrue(System.nanoTime() < settle, "never settled");
+      TimeUnit.MILLISECONDS.sleep(10);
+    }
     CompletableFuture<java.net.http.HttpResponse<String>> again = get("/hang");
     TimeUnit.MILLISECONDS.sleep(1500);
     assertTrue(!again.isDone(), "once all are reachable, requests wait for their entity again");

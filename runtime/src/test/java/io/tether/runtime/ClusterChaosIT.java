@@ -125,8 +125,6 @@ class ClusterChaosIT {
     // 1. SIGKILL of the oldest node: the shard coordinator moves along with its sessions.
     ClusterNode oldest = oldest();
     Timeline kill = disrupt("SIGKILL", oldest, producers, readers, ClusterNode::kill);
-    assertTrue(kill.firstAppendMaxMillis() <= KILL_BUDGET.toMillis(),
-        "after SIGKILL the affected sessions must take appends again within " + KILL_BUDGET + ": " + kill);
 
     // 2. The killed node starts again on the same address and joins; shards rebalance onto it.
     long restartMark = System.nanoTime();
@@ -176,6 +174,9 @@ class ClusterChaosIT {
     String text = String.join("\n", report) + "\n";
     System.out.print(text);
     Files.writeString(REPORT, text);
+    // Last, so that a slow failover does not hide what the other phases found.
+    assertTrue(kill.firstAppendMaxMillis() <= KILL_BUDGET.toMillis(),
+        "after SIGKILL the affected sessions must take appends again within " + KILL_BUDGET + ": " + kill);
   }
 
   /** The figures of one disruption, in milliseconds from the signal; -1 where not observed. */

@@ -52,6 +52,7 @@ final class OwnCassandra implements AutoCloseable {
     ProcessHandle process = ProcessHandle.of(running.pid()).orElseThrow();
     process.destroyForcibly();
     process.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    running.stop(); // the process is gone: this only releases the launcher's lock on the home
     running = null;
   }
 
