@@ -127,8 +127,13 @@ class ClusterChaosIT {
     Timeline kill = disrupt("SIGKILL", oldest, producers, readers, ClusterNode::kill);
 
     // 2. The killed node starts again on the same address and joins; shards rebalance onto it.
+    // Its seed nodes are the live members: restarted with itself first in the list, a first seed
+    // node forms a cluster of its own when no other seed answers within seed-node-timeout (5 s),
+    // which a loaded machine can miss (seen here under load 45: two clusters on one journal).
+    Map<String, String> rejoin = new java.util.HashMap<>(env);
+    rejoin.put("TETHER_SEED_NODES", String.join(",", members.stream().map(ClusterNode::address).toList()));
     long restartMark = System.nanoTime();
-    ClusterNode restarted = oldest.start(env, NODE_OPTS);
+    ClusterNode restarted = oldest.start(rejoin, NODE_OPTS);
     restarted.awaitReady(Duration.ofMinutes(3));
     members.add(restarted);
     await(Duration.ofMinutes(1), "three members Up again", () -> upEverywhere(3));
