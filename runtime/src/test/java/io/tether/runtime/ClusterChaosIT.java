@@ -153,8 +153,9 @@ class ClusterChaosIT {
     }
     await(Duration.ofMinutes(1), "readers catching up", () -> readers.stream().allMatch(r ->
         r.lines().size() >= producerOf(producers, r.stream).acked.size()));
+    readers.forEach(StreamTraffic.Reader::stopNow);
     for (StreamTraffic.Reader r : readers) {
-      r.stopAndJoin();
+      r.join();
     }
 
     long total = 0;

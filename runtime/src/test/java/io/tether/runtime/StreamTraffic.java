@@ -179,6 +179,19 @@ final class StreamTraffic {
       thread.join(30_000);
     }
 
+    /**
+     * Stops without waiting for the long-poll in flight (interrupting it); call {@link #join}
+     * after stopping every reader, so many readers stop in one long-poll's time, not one each.
+     */
+    void stopNow() {
+      stop.set(true);
+      thread.interrupt();
+    }
+
+    void join() throws InterruptedException {
+      thread.join(30_000);
+    }
+
     /** From now on, remember when the first data arrives (failover latency). */
     void mark(long nanos) {
       firstDataAfterMark.set(null);
