@@ -1,7 +1,7 @@
 package io.tether.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
-import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
+import static org.apache.pekko.http.javadsl.server.Directives.mapRouteResultFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeout;
 
 import com.typesafe.config.Config;
@@ -53,7 +53,7 @@ public final class FailFast {
   private final String retryAfterSeconds;
   /** Requests in flight that wait for an entity. */
   private final Map<TimeoutAccess, Waiting> waiting = new ConcurrentHashMap<>();
-  /** Past this a waiting entry is stale (its request timed out, or a route rejected it). */
+  /** Past this a waiting entry is stale (a safety net: every route result removes its entry). */
   private static final long STALE_NANOS = Duration.ofMinutes(10).toNanos();
   private volatile boolean settled = true;
   /** How long after the last unreachable member requests are still bounded. */
@@ -107,10 +107,9 @@ public final class FailFast {
       }
       TimeoutAccess held = access.get();
       waiting.put(held, new Waiting(System.nanoTime(), !live.isEmpty()));
-      return mapResponse(response -> {
-        waiting.remove(held);
-        return response;
-      }, () -> inner);
+      // Completed, rejected (another route's path) or failed: it no longer waits here.
+      return mapRouteResultFuture(result -> result.whenComplete((r, e) -> waiting.remove(held)),
+          () -> inner);
     });
   }
 

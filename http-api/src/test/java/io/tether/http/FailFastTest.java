@@ -99,6 +99,7 @@ class FailFastTest {
     assertUnavailable(fresh);
     assertTrue(freshMillis >= 900 && freshMillis < 3000, "a new request gets 1 s: " + freshMillis + " ms");
     assertEquals(200, get("/fine").get(5, TimeUnit.SECONDS).statusCode(), "answered requests are untouched");
+    assertEquals(0, failFast.inFlight(), "answered requests are not remembered");
 
     reachable.set(true);
     failFast.changed(true);
@@ -112,6 +113,8 @@ class FailFastTest {
     TimeUnit.MILLISECONDS.sleep(1500);
     assertTrue(!again.isDone(), "once all are reachable, requests wait for their entity again");
     again.cancel(true);
+    assertEquals(404, get("/elsewhere").get(5, TimeUnit.SECONDS).statusCode());
+    assertEquals(1, failFast.inFlight(), "a request no guarded route takes is not remembered");
   }
 
   private static void assertUnavailable(java.net.http.HttpResponse<String> response) {
