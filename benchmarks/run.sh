@@ -16,12 +16,13 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 
-echo "bench: building the load generator ..." >&2
-mvn -B -q -f "$HERE/pom.xml" package -DskipTests
+LOAD="$HERE/load"
+echo "bench: building the load generator (benchmarks/load) ..." >&2
+mvn -B -q ${MVN_ARGS:-} -f "$LOAD/pom.xml" package -DskipTests
 
 # The connections scenario holds 10,000 sockets in this JVM and in the server it starts.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 exec java ${BENCH_JAVA_OPTS:--Xms512m -Xmx2g} \
-  -cp "$HERE/target/classes:$HERE/target/lib/*" \
-  io.tether.benchmarks.BenchmarkMain --repo "$ROOT" "$@"
+  -cp "$LOAD/target/classes:$LOAD/target/lib/*" \
+  io.tether.benchmarks.load.BenchmarkMain --repo "$ROOT" "$@"

@@ -12,7 +12,7 @@
 # benchmarks/results/jmh), --note TEXT (printed in bold at the top of jmh.md, e.g. "the machine
 # was shared"). MVN_ARGS is added to the mvn command (e.g. MVN_ARGS=-o for offline). Forks run
 # with -Xms1g -Xmx1g unless -jvmArgs is given after --.
-# See "JMH microbenchmarks" in benchmarks/README.md for what each benchmark measures.
+# See benchmarks/jmh/README.md for what each benchmark measures.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -52,9 +52,12 @@ public final class TetherNode {
             config.getDuration("tether.persistence.migrate-timeout").toMillis(), TimeUnit.MILLISECONDS);
       }
       join(system, joining);
-      Entities.init(system);
+      // The node's one client of the session entities, for the routes and the harness.
+      SessionStreams streams =
+          new SessionStreams(system, config.getDuration("tether.http.ask-timeout"));
+      Entities.init(system, streams);
       CompletionStage<ServerBinding> bound = HttpServer.start(system, HttpApi.routes(system,
-          new SessionStreams(system, config.getDuration("tether.http.ask-timeout"))));
+          streams));
       ServerBinding binding = bound.toCompletableFuture().get();
       log.info("Tether HTTP API listening on {}", HttpServer.baseUrl(binding));
       return new TetherNode(system, binding);

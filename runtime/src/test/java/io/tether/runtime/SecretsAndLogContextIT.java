@@ -133,11 +133,11 @@ class SecretsAndLogContextIT {
       assertEquals(ANTHROPIC_KEY, call.apiKey(), "a " + call.role() + " call without the key");
     }
     assertEquals("completed", finalRun.path("phase").asText(), finalRun.toString());
-    // The Generator's command ran with a scrubbed environment, in its own PID namespace (so
-    // /proc holds only its own processes), and its output went back to the model: the tool
-    // result the stub received shows the empty variable.
-    assertTrue(nodeLog.contains("Commands run in their own PID namespace"),
-        "commands ran without isolation on this machine");
+    // The Generator's command ran with a scrubbed environment, in the bubblewrap sandbox (its
+    // own PID namespace, so /proc holds only its own processes), and its output went back to
+    // the model: the tool result the stub received shows the empty variable.
+    assertTrue(nodeLog.contains("Tools run in a bubblewrap sandbox"),
+        "tools ran unconfined on this machine");
     assertTrue(calls.stream().anyMatch(c -> c.body().contains("leak-probe-done")
         && c.body().contains("anthropic=[]")), "the command's output never reached the model");
     // The tempting errors were recorded, so their (redacted) text was really written.

@@ -2,18 +2,25 @@ package io.tether.actors.harness;
 
 import com.typesafe.config.Config;
 import io.tether.actors.harness.model.ModelProviders;
-import io.tether.actors.harness.session.InMemorySessionWriter;
-import io.tether.actors.harness.session.SessionStreamWriter;
-import io.tether.actors.harness.session.SessionWriter;
+import io.tether.actors.harness.output.InMemorySessionWriter;
+import io.tether.actors.harness.output.SessionStreamWriter;
+import io.tether.actors.harness.output.SessionWriter;
 import io.tether.actors.session.SessionStreams;
-import io.tether.actors.harness.workspace.CommandRunner;
-import io.tether.actors.harness.workspace.HttpProbe;
-import io.tether.actors.harness.workspace.ProcessSupervisor;
+import io.tether.actors.harness.role.Evaluator;
+import io.tether.actors.harness.role.Generator;
+import io.tether.actors.harness.role.Planner;
+import io.tether.actors.harness.role.RoleEntity;
+import io.tether.actors.harness.role.RoleServices;
+import io.tether.actors.harness.role.ShardedRoleDispatch;
+import io.tether.actors.harness.run.Pricing;
+import io.tether.actors.harness.run.Run;
+import io.tether.actors.harness.run.RunIndex;
+import io.tether.actors.harness.run.RunServices;
+import io.tether.actors.harness.run.ShardedRunLink;
 import io.tether.actors.harness.workspace.ShardedWorkspaceStore;
 import io.tether.actors.harness.workspace.Workspace;
 import io.tether.actors.harness.workspace.WorkspaceStore;
 import io.tether.actors.harness.workspace.WorkspaceTools;
-import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -21,86 +28,116 @@ import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 
 /**
- * The harness's per-node services, built once per ActorSystem from {@code tether.harness}: model
- * providers, the workspace tools on this node, the session writer, and the sharded links
- * between the Run and its roles. {@link #init} registers every harness entity with sharding.
+ * The harness on one node: its services, built once per ActorSystem from {@code tether.harness}
+ * (model providers, the workspace tools of this node, the session writer, the sharded links
+ * between the Run and its roles), and the registration of every harness entity with cluster
+ * sharding, each given the services it needs. The wiring goes one way: {@link #init} builds and
+ * registers, and nothing in the harness asks for the Harness back; the HTTP API reads {@link
+ * #settings()} and {@link #providers()} through {@link #get}.
  */
-public final class Harness implements Extension {
+public final class Harness {
 
-  private static final ExtensionId<Harness> ID = new ExtensionId<>() {
+  private static final ExtensionId<Started> STARTED = new ExtensionId<>() {
     @Override
-    public Harness createExtension(ActorSystem<?> system) {
-      return new Harness(system);
+    public Started createExtension(ActorSystem<?> system) {
+      return new Started();
     }
   };
 
+  /** The harness started on an ActorSystem, if any. */
+  private static final class Started implements Extension {
+    private Harness harness;
+  }
+
   private final HarnessSettings settings;
   private final ModelProviders providers;
-  private final WorkspaceStore workspace;
   private final WorkspaceTools tools;
   private final SessionWriter sessions;
   private final RoleServices roleServices;
-  private final Run.Services runServices;
+  private final RunServices runServices;
 
-  private Harness(ActorSystem<?> system) {
-    Config root = system.settings().config();
-    Config harness = root.getConfig("tether.harness");
-    this.settings = HarnessSettings.fromConfig(root);
+  private Harness(ActorSystem<?> system, HarnessSettings settings, SessionStreams streams) {
+    Config harness = system.settings().config().getConfig("tether.harness");
+    this.settings = settings;
     Executor blocking = system.dispatchers()
         .lookup(DispatcherSelector.fromConfig("tether.harness.tool-dispatcher"));
     this.providers = ModelProviders.fromConfig(harness.getConfig("providers"), System::getenv,
         blocking);
-    this.workspace = new ShardedWorkspaceStore(system);
-    Config ws = harness.getConfig("workspace");
-    CommandRunner commands = new CommandRunner(ws.getDuration("command-timeout"),
-        (int) ws.getBytes("command-max-output-bytes").longValue(),
-        ws.getString("command-path"),
-        new CommandRunner.Limits(ws.getDuration("command-cpu-limit").toSeconds(),
-            ws.getBytes("command-max-file-bytes"), ws.getInt("command-max-open-files")),
-        CommandRunner.Isolation.fromConfig(ws.getString("command-isolation")));
-    this.tools = new WorkspaceTools(workspace, Path.of(ws.getString("root")), commands,
-        new ProcessSupervisor(commands, ws.getInt("max-processes-per-run"),
-            ws.getDuration("max-process-lifetime"), ws.getDuration("process-start-timeout"),
-            (int) ws.getBytes("command-max-output-bytes").longValue()),
-        new HttpProbe(ws.getDuration("probe-timeout"),
-            (int) ws.getBytes("probe-max-body-bytes").longValue(),
-            ws.getBoolean("probe-loopback-only")),
-        (int) ws.getBytes("max-read-bytes").longValue(), blocking);
-    this.sessions = sessionWriter(harness.getString("session-writer"), system);
+    WorkspaceStore workspace = new ShardedWorkspaceStore(system);
+    this.tools = WorkspaceTools.fromConfig(workspace, harness.getConfig("workspace"), blocking);
+    this.sessions = sessionWriter(settings.sessionWriter(), streams);
     this.roleServices = new RoleServices(providers, tools, sessions,
-        new ShardedRunLink(system, settings.askTimeout()), settings);
-    this.runServices = new Run.Services(new ShardedRoleDispatch(system, settings.askTimeout()),
-        workspace, sessions, new Pricing(harness), settings,
-        harness.getString("session-writer").equals("session-entity"));
+        new ShardedRunLink(system, settings.askTimeout()), settings.role());
+    this.runServices = new RunServices(new ShardedRoleDispatch(system, settings.askTimeout()),
+        workspace, sessions, new Pricing(harness), settings.run(),
+        settings.sessionWriter().equals("session-entity"));
   }
 
-  private static SessionWriter sessionWriter(String kind, ActorSystem<?> system) {
+  private static SessionWriter sessionWriter(String kind, SessionStreams streams) {
     if (kind.equals("in-memory")) {
       return new InMemorySessionWriter();
     }
     if (kind.equals("session-entity")) {
-      return new SessionStreamWriter(new SessionStreams(system,
-          system.settings().config().getDuration("tether.harness.ask-timeout")));
+      return new SessionStreamWriter(streams);
     }
     throw new IllegalArgumentException("unknown tether.harness.session-writer: " + kind);
   }
 
-  /** The harness of {@code system}. */
-  public static Harness get(ActorSystem<?> system) {
-    return system.registerExtension(ID);
+  /**
+   * Starts the harness on {@code system}, writing into sessions through a {@link SessionStreams}
+   * of its own (asking with {@code tether.harness.ask-timeout}).
+   *
+   * @see #init(ActorSystem, SessionStreams)
+   */
+  public static Harness init(ActorSystem<?> system) {
+    HarnessSettings settings = HarnessSettings.fromConfig(system.settings().config());
+    return init(system, settings, new SessionStreams(system, settings.askTimeout()));
   }
 
   /**
-   * Registers Run, RunIndex, Planner, Generator, Evaluator and Workspace with cluster sharding.
-   * The Session entity, which the harness writes into, is registered by its own {@code init}.
+   * Starts the harness on {@code system}, writing into sessions through {@code streams} (asking
+   * with {@code tether.harness.ask-timeout}): builds
+   * its services and registers Workspace, RunIndex, Run, Planner, Generator and Evaluator with
+   * cluster sharding. The Session entity, which the harness writes into, is registered by its
+   * own {@code init}. A second call returns the harness already started.
    */
-  public static void init(ActorSystem<?> system) {
+  public static Harness init(ActorSystem<?> system, SessionStreams streams) {
+    HarnessSettings settings = HarnessSettings.fromConfig(system.settings().config());
+    return init(system, settings, streams.withAskTimeout(settings.askTimeout()));
+  }
+
+  private static Harness init(ActorSystem<?> system, HarnessSettings settings,
+      SessionStreams streams) {
+    Started started = system.registerExtension(STARTED);
+    synchronized (started) {
+      if (started.harness == null) {
+        Harness harness = new Harness(system, settings, streams);
+        harness.register(system);
+        started.harness = harness;
+      }
+      return started.harness;
+    }
+  }
+
+  private void register(ActorSystem<?> system) {
     Workspace.init(system);
-    RunIndex.init(system);
-    Run.init(system);
-    Planner.init(system);
-    Generator.init(system);
-    Evaluator.init(system);
+    RunIndex.init(system, settings.runIndexSize());
+    Run.init(system, runServices, settings.rememberRuns());
+    RoleEntity.init(system, Planner.ENTITY_TYPE_KEY, Planner.PROFILE, roleServices);
+    RoleEntity.init(system, Generator.ENTITY_TYPE_KEY, Generator.PROFILE, roleServices);
+    RoleEntity.init(system, Evaluator.ENTITY_TYPE_KEY, Evaluator.PROFILE, roleServices);
+  }
+
+  /** The harness {@link #init} started on {@code system}. */
+  public static Harness get(ActorSystem<?> system) {
+    Started started = system.registerExtension(STARTED);
+    synchronized (started) {
+      if (started.harness == null) {
+        throw new IllegalStateException(
+            "no harness on " + system.name() + ": Harness.init was not called");
+      }
+      return started.harness;
+    }
   }
 
   /** The settings. */
@@ -121,13 +158,5 @@ public final class Harness implements Extension {
   /** The workspace tools of this node. */
   public WorkspaceTools tools() {
     return tools;
-  }
-
-  RoleServices roleServices() {
-    return roleServices;
-  }
-
-  Run.Services runServices() {
-    return runServices;
   }
 }

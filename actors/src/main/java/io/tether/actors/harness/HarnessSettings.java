@@ -1,33 +1,43 @@
 package io.tether.actors.harness;
 
 import com.typesafe.config.Config;
+import io.tether.actors.harness.role.RoleSettings;
+import io.tether.actors.harness.run.RunPolicy;
+import io.tether.actors.harness.run.RunSettings;
 import java.time.Duration;
 
 /**
- * The {@code tether.harness} settings the entities use; every key is documented in the actors
- * module's {@code reference.conf}.
+ * The {@code tether.harness} settings; every key is documented in the actors module's {@code
+ * reference.conf}.
+ *
+ * @param askTimeout every ask between harness entities, and from the REST API
+ * @param rememberRuns whether sharding remembers runs while they run
+ * @param runIndexSize how many of the most recent runs the run index keeps
+ * @param sessionWriter where the harness writes its output: {@code session-entity} or {@code
+ *     in-memory}
+ * @param defaultPolicy the policy of a run whose request names none
+ * @param run what the Run entity uses
+ * @param role what the role entities use
  */
 public record HarnessSettings(
     Duration askTimeout,
-    Duration redeliverAfter,
-    Duration taskCheckInterval,
-    int modelCallRetries,
-    int maxOutputTokens,
-    int maxCallsPerTask,
-    int snapshotEvery,
-    RunPolicy defaultPolicy) {
+    boolean rememberRuns,
+    int runIndexSize,
+    String sessionWriter,
+    RunPolicy defaultPolicy,
+    RunSettings run,
+    RoleSettings role) {
 
   /** Reads {@code tether.harness} from the root configuration. */
   public static HarnessSettings fromConfig(Config root) {
     Config c = root.getConfig("tether.harness");
     return new HarnessSettings(
         c.getDuration("ask-timeout"),
-        c.getDuration("redeliver-after"),
-        c.getDuration("task-check-interval"),
-        c.getInt("model-call-retries"),
-        c.getInt("max-output-tokens"),
-        c.getInt("max-calls-per-task"),
-        c.getInt("snapshot-every"),
-        RunPolicy.fromConfig(c.getConfig("default-policy")));
+        c.getBoolean("remember-runs"),
+        c.getInt("run-index-size"),
+        c.getString("session-writer"),
+        RunPolicy.fromConfig(c.getConfig("default-policy")),
+        RunSettings.fromConfig(root),
+        RoleSettings.fromConfig(root));
   }
 }

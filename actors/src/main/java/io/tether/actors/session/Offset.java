@@ -88,6 +88,14 @@ public record Offset(long position, long index) implements Comparable<Offset> {
     return compareTo(other) < 0;
   }
 
+  /**
+   * The offset a read must start after to include the item at this offset (index 0 of the same
+   * position: it sorts before every item of the event).
+   */
+  public Offset justBefore() {
+    return index > 0 ? new Offset(position, index - 1) : this;
+  }
+
   @Override
   public String toString() {
     return encode();

@@ -128,6 +128,12 @@ public final class Session {
   public record Replay(Offset from, int maxBytes, ActorRef<SessionPush> replyTo)
       implements Command {}
 
+  /**
+   * Where a replay at message granularity that resumes after {@code after} must start so that
+   * the messages it delivers are whole: answered with {@link SessionPush.Rewound}.
+   */
+  public record Rewind(Offset after, ActorRef<SessionPush> replyTo) implements Command {}
+
   /** Returns the stream's metadata with its session ledger. */
   public record DescribeSession(ActorRef<SessionSummary> replyTo) implements Command {}
 

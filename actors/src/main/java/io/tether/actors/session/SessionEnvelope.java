@@ -9,9 +9,9 @@ import java.util.Optional;
 
 /**
  * The fields of a JSON session item that session semantics act on: the event envelope
- * {@code {type, run, step, producer, time, data}} of {@code docs/protocol.md} (event envelope). The item's bytes stay
- * exactly as appended; this is only a read-only view of them, and items that are not envelopes
- * (any JSON that is not an object with a string {@code type}) have none.
+ * {@code {type, run, step, producer, time, data}} of {@code docs/protocol.md}. The item's bytes
+ * stay exactly as appended; this is only a read-only view of them, and items that are not
+ * envelopes (any JSON that is not an object with a string {@code type}) have none.
  *
  * @param type the event type, e.g. {@code message.delta}
  * @param run the run id, or null
@@ -30,6 +30,23 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
   public String dataText(String field) {
     JsonNode value = data.get(field);
     return value != null && value.isTextual() ? value.asText() : null;
+  }
+
+  /** Whether the type is part of a message: {@code message} or {@code message.*}. */
+  public static boolean isMessage(String type) {
+    return type.equals("message") || type.startsWith("message.");
+  }
+
+  /**
+   * The key of the message a {@code message}/{@code message.*} event belongs to:
+   * {@code id:<data.id>}, or (events written before ids were required) run, producer and role.
+   */
+  public String messageKey() {
+    String id = dataText("id");
+    if (id != null) {
+      return "id:" + id;
+    }
+    return run + "|" + producer + "|" + dataText("role");
   }
 
   /** Whether only the session itself may write this type (presence and control requests). */
@@ -84,21 +101,41 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
 
   /** The types whose {@code data} the session's ledger reads. */
   private static final java.util.Set<String> LEDGER_DATA_TYPES = java.util.Set.of(
-      "run.start", "run.end", "control.cancel", "presence.joined", "presence.left");
+      "run.start", "run.end", "control.cancel", "control.steer", "control.interrupt",
+      "presence.joined", "presence.left");
+  // Message events are the most frequent (deltas): only their key is read, in the same pass.
 
   /**
    * The envelope as the session's ledger needs it: type, run and producer from one streaming
    * pass over the item, without building its tree; {@code data} is parsed only for the types
-   * whose data the ledger reads (empty otherwise). Every JSON item of a session goes through
+   * whose data the ledger reads; for messages it holds only {@code id} and {@code role} (their
+   * key), and it is empty otherwise. Every JSON item of a session goes through
    * this on append and again when persisted, and nearly all are deltas. Never throws.
    */
   public static Optional<SessionEnvelope> forLedger(byte[] item) {
+    return scan(item, false);
+  }
+
+  /**
+   * The envelope as a message rollup needs it: {@link #forLedger} plus, for message events, the
+   * {@code text} and {@code status} of their data, read in the same single pass (a replay at
+   * message granularity folds every delta of a long session).
+   */
+  public static Optional<SessionEnvelope> forRollup(byte[] item) {
+    return scan(item, true);
+  }
+
+  private static Optional<SessionEnvelope> scan(byte[] item, boolean messageText) {
     if (!looksLikeEnvelope(item)) {
       return Optional.empty();
     }
     String type = null;
     String run = null;
     String producer = null;
+    String id = null;
+    String role = null;
+    String messageTextValue = null;
+    String status = null;
     boolean typeTextual = false;
     try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(item)) {
       if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
@@ -115,6 +152,33 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
           }
           case "run" -> run = text ? p.getText() : null;
           case "producer" -> producer = text ? p.getText() : null;
+          case "data" -> {
+            // Only the message key (id, role) is read here; the full data of the types the
+            // ledger needs is parsed below. Duplicates: the last wins, as in a tree.
+            id = null;
+            role = null;
+            messageTextValue = null;
+            status = null;
+            if (value == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+              while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                String inner = p.currentName();
+                boolean innerText =
+                    p.nextToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING;
+                if (inner.equals("id")) {
+                  id = innerText ? p.getText() : null;
+                } else if (inner.equals("role")) {
+                  role = innerText ? p.getText() : null;
+                } else if (messageText && inner.equals("text")) {
+                  messageTextValue = innerText ? p.getText() : null;
+                } else if (messageText && inner.equals("status")) {
+                  status = innerText ? p.getText() : null;
+                }
+                p.skipChildren();
+              }
+            } else {
+              p.skipChildren();
+            }
+          }
           default -> p.skipChildren();
         }
       }
@@ -127,7 +191,22 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
     if (LEDGER_DATA_TYPES.contains(type)) {
       return of(item);
     }
-    return Optional.of(new SessionEnvelope(type, run, producer, JSON.createObjectNode()));
+    ObjectNode data = JSON.createObjectNode();
+    if (isMessage(type)) {
+      if (id != null) {
+        data.put("id", id);
+      }
+      if (role != null) {
+        data.put("role", role);
+      }
+      if (messageTextValue != null) {
+        data.put("text", messageTextValue);
+      }
+      if (status != null) {
+        data.put("status", status);
+      }
+    }
+    return Optional.of(new SessionEnvelope(type, run, producer, data));
   }
 
   /** Cheap pre-check so that large non-envelope payloads are never parsed. */

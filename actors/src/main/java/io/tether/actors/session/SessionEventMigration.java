@@ -8,7 +8,7 @@ import org.apache.pekko.serialization.jackson.JacksonMigration;
  * they were nested in {@link Session}, so their manifest is {@code ...session.Session$<Event>}.
  * Registered for each old name in the actors module's {@code reference.conf}
  * ({@code pekko.serialization.jackson.migrations}); the fields did not change, only the class
- * name. {@code JournalCompatibilityTest} reads golden bytes of every old event through it.
+ * name. {@code SessionJournalCompatibilityTest} reads golden bytes of every old event through it.
  */
 public final class SessionEventMigration extends JacksonMigration {
   private static final String OLD_PREFIX = Session.class.getName() + "$";

@@ -22,9 +22,16 @@ import java.util.Map;
  * @param present the attached devices and their kind ({@code client} or {@code agent})
  * @param cursors the read cursor of each device
  * @param messageEnds the offsets of the most recent {@code message.end} events, oldest first
+ * @param messages the messages seen, by {@link SessionEnvelope#messageKey()}, in start order:
+ *     every open one (at most {@link #MAX_OPEN_MESSAGES}) and the {@link #MAX_ENDED_MESSAGES}
+ *     most recently ended; what the fence and a resume at message granularity need
+ * @param controls the request id of each recent steer and interrupt and the offset of its
+ *     control event (at most {@link #MAX_CONTROLS}): a request sent again after a dropped
+ *     connection is answered with its first offset instead of being applied twice
  */
 public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> cancelledInputs,
-    Map<String, String> present, Map<String, Offset> cursors, List<Offset> messageEnds) {
+    Map<String, String> present, Map<String, Offset> cursors, List<Offset> messageEnds,
+    Map<String, MessageSpan> messages, Map<String, Offset> controls) {
 
   /** Missing collections (older snapshots) read as empty. */
   public SessionLedger {
@@ -33,12 +40,20 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
     present = present == null ? Map.of() : present;
     cursors = cursors == null ? Map.of() : cursors;
     messageEnds = messageEnds == null ? List.of() : messageEnds;
+    messages = messages == null ? Map.of() : messages;
+    controls = controls == null ? Map.of() : controls;
   }
 
   /** Ended runs and cancelled inputs remembered. */
   public static final int MAX_ENDED = 1000;
   /** Message ends remembered for unread counts. */
   public static final int MAX_MESSAGE_ENDS = 1000;
+  /** Ended messages whose span is remembered (resume at message granularity). */
+  public static final int MAX_ENDED_MESSAGES = 256;
+  /** Steer and interrupt request ids remembered (a resend within them is applied once). */
+  public static final int MAX_CONTROLS = 256;
+  /** Open messages remembered (a producer that never ends its messages cannot grow this). */
+  public static final int MAX_OPEN_MESSAGES = 1000;
 
   /**
    * One run.
@@ -49,9 +64,36 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
    * @param fence the offset of the cancel (or loss) after which its output is refused, or null
    * @param attached whether its producer was a present device when it started (only such runs
    *     can be lost: an HTTP-only producer has no presence)
+   * @param start the offset of its {@code run.start}, or null (before it started, or recorded
+   *     before starts were kept)
    */
   public record RunEntry(String producer, String input, String status, Offset fence,
-      boolean attached) {}
+      boolean attached, Offset start) {
+
+    RunEntry withStatus(String status, Offset fence) {
+      return new RunEntry(producer, input, status, fence, attached, start);
+    }
+
+    RunEntry withFence(Offset fence) {
+      return new RunEntry(producer, input, status, fence, attached, start);
+    }
+  }
+
+  /**
+   * One message: from its {@code message.start} (or a whole {@code message}) to its end.
+   *
+   * @param id its {@code data.id}, or null for a message written without one
+   * @param run the run it belongs to, or null
+   * @param start the offset of its start
+   * @param end the offset of its end, or null while it is open
+   */
+  public record MessageSpan(String id, String run, Offset start, Offset end) {
+
+    /** Whether it has not ended. */
+    public boolean open() {
+      return end == null;
+    }
+  }
 
   /** The ledger of a session with no events. */
   public static SessionLedger empty() {
@@ -60,7 +102,8 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
 
   /** Shared: immutable. */
   private static final SessionLedger EMPTY =
-      new SessionLedger(Map.of(), Map.of(), Map.of(), Map.of(), List.of());
+      new SessionLedger(Map.of(), Map.of(), Map.of(), Map.of(), List.of(), Map.of(),
+          Map.of());
 
   /** Why an item may not be appended now, or null when it may. */
   public String refusal(SessionEnvelope e) {
@@ -75,12 +118,18 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
       }
       return null;
     }
-    if (e.run() == null || e.type().startsWith("control.") || e.type().startsWith("presence.")) {
+    String runId = e.run();
+    if (runId == null && SessionEnvelope.isMessage(e.type())) {
+      // A delta or end that names no run still belongs to its message's run.
+      MessageSpan message = messages.get(e.messageKey());
+      runId = message == null ? null : message.run();
+    }
+    if (runId == null || e.type().startsWith("control.") || e.type().startsWith("presence.")) {
       return null;
     }
-    RunEntry run = runs.get(e.run());
+    RunEntry run = runs.get(runId);
     if (run != null && run.fence() != null) {
-      return "run " + e.run() + " was " + (run.status() == null ? "cancelled" : run.status())
+      return "run " + runId + " was " + (run.status() == null ? "cancelled" : run.status())
           + " at " + run.fence() + "; its output is refused";
     }
     return null;
@@ -134,6 +183,34 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
     return unread;
   }
 
+  /** The open messages of {@code run}, in start order. */
+  public List<MessageSpan> openMessagesOf(String run) {
+    List<MessageSpan> out = new ArrayList<>();
+    for (MessageSpan m : messages.values()) {
+      if (m.open() && run.equals(m.run())) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Where a replay at message granularity that resumes after {@code after} must start so that
+   * every message it delivers is whole: the offset just before the earliest start of a
+   * remembered message that began at or before {@code after} and had not ended by then; or
+   * {@code after} itself.
+   */
+  public Offset messageRewind(Offset after) {
+    Offset earliest = null;
+    for (MessageSpan m : messages.values()) {
+      boolean straddles = !m.start().isAfter(after) && (m.open() || m.end().isAfter(after));
+      if (straddles && (earliest == null || m.start().isBefore(earliest))) {
+        earliest = m.start();
+      }
+    }
+    return earliest == null ? after : earliest.justBefore();
+  }
+
   /** The ledger after one persisted item at {@code offset}. */
   public SessionLedger fold(Offset offset, SessionEnvelope e) {
     switch (e.type()) {
@@ -143,7 +220,7 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
         }
         Map<String, RunEntry> next = copy(runs);
         next.put(e.run(), new RunEntry(e.producer(), e.dataText("input"), null, null,
-            e.producer() != null && present.containsKey(e.producer())));
+            e.producer() != null && present.containsKey(e.producer()), offset));
         return withRuns(next);
       }
       case "run.end": {
@@ -154,8 +231,8 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
         String status = e.dataText("status") == null ? "complete" : e.dataText("status");
         boolean fences = status.equals("lost") || status.equals("cancelled");
         Map<String, RunEntry> next = copy(runs);
-        next.put(e.run(), new RunEntry(run.producer(), run.input(), status,
-            run.fence() != null ? run.fence() : fences ? offset : null, run.attached()));
+        next.put(e.run(), run.withStatus(status,
+            run.fence() != null ? run.fence() : fences ? offset : null));
         return withRuns(next);
       }
       case "control.cancel": {
@@ -174,14 +251,29 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
         if (target != null) {
           RunEntry run = next.get(target);
           if (run == null) {
-            next.put(target, new RunEntry(null, message, null, offset, false));
+            next.put(target, new RunEntry(null, message, null, offset, false, null));
           } else if (run.fence() == null) {
-            next.put(target, new RunEntry(run.producer(), run.input(), run.status(), offset,
-                run.attached()));
+            next.put(target, run.withFence(offset));
           }
         }
         return new SessionLedger(trimRuns(next), Collections.unmodifiableMap(inputs), present,
-            cursors, messageEnds);
+            cursors, messageEnds, messages, controls);
+      }
+      case "control.steer":
+      case "control.interrupt": {
+        String id = e.dataText("id");
+        if (id == null) {
+          return this;
+        }
+        Map<String, Offset> next = copy(controls);
+        next.putIfAbsent(id, offset);
+        var it = next.keySet().iterator();
+        while (next.size() > MAX_CONTROLS && it.hasNext()) {
+          it.next();
+          it.remove();
+        }
+        return new SessionLedger(runs, cancelledInputs, present, cursors, messageEnds, messages,
+            Collections.unmodifiableMap(next));
       }
       case "presence.joined": {
         String device = e.dataText("device");
@@ -191,7 +283,7 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
         Map<String, String> next = copy(present);
         next.put(device, e.dataText("kind") == null ? "client" : e.dataText("kind"));
         return new SessionLedger(runs, cancelledInputs, Collections.unmodifiableMap(next),
-            cursors, messageEnds);
+            cursors, messageEnds, messages, controls);
       }
       case "presence.left": {
         String device = e.dataText("device");
@@ -201,16 +293,32 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
         Map<String, String> next = copy(present);
         next.remove(device);
         return new SessionLedger(runs, cancelledInputs, Collections.unmodifiableMap(next),
-            cursors, messageEnds);
+            cursors, messageEnds, messages, controls);
       }
-      case "message.end": {
-        List<Offset> next = new ArrayList<>(messageEnds);
-        next.add(offset);
-        while (next.size() > MAX_MESSAGE_ENDS) {
-          next.remove(0);
+      case "message.start": {
+        Map<String, MessageSpan> next = copy(messages);
+        next.remove(e.messageKey()); // a restarted message moves to the end of start order
+        next.put(e.messageKey(), new MessageSpan(e.dataText("id"), e.run(), offset, null));
+        return new SessionLedger(runs, cancelledInputs, present, cursors, messageEnds,
+            trimMessages(next), controls);
+      }
+      case "message.end":
+      case "message": {
+        List<Offset> ends = new ArrayList<>(messageEnds);
+        ends.add(offset);
+        while (ends.size() > MAX_MESSAGE_ENDS) {
+          ends.remove(0);
+        }
+        Map<String, MessageSpan> next = copy(messages);
+        MessageSpan span = next.get(e.messageKey());
+        if (e.type().equals("message") || span == null) {
+          next.remove(e.messageKey());
+          next.put(e.messageKey(), new MessageSpan(e.dataText("id"), e.run(), offset, offset));
+        } else {
+          next.put(e.messageKey(), new MessageSpan(span.id(), span.run(), span.start(), offset));
         }
         return new SessionLedger(runs, cancelledInputs, present, cursors,
-            Collections.unmodifiableList(next));
+            Collections.unmodifiableList(ends), trimMessages(next), controls);
       }
       default:
         return this;
@@ -223,11 +331,37 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
     moved.forEach((device, offset) -> next.merge(device, offset,
         (a, b) -> a.isAfter(b) ? a : b));
     return new SessionLedger(runs, cancelledInputs, present, Collections.unmodifiableMap(next),
-        messageEnds);
+        messageEnds, messages, controls);
   }
 
   private SessionLedger withRuns(Map<String, RunEntry> next) {
-    return new SessionLedger(trimRuns(next), cancelledInputs, present, cursors, messageEnds);
+    return new SessionLedger(trimRuns(next), cancelledInputs, present, cursors, messageEnds,
+        messages, controls);
+  }
+
+  /** At most MAX_ENDED_MESSAGES ended and MAX_OPEN_MESSAGES open spans, the oldest go first. */
+  private static Map<String, MessageSpan> trimMessages(Map<String, MessageSpan> next) {
+    int ended = 0;
+    int open = 0;
+    for (MessageSpan m : next.values()) {
+      if (m.open()) {
+        open++;
+      } else {
+        ended++;
+      }
+    }
+    var it = next.values().iterator();
+    while ((ended > MAX_ENDED_MESSAGES || open > MAX_OPEN_MESSAGES) && it.hasNext()) {
+      MessageSpan m = it.next();
+      if (m.open() && open > MAX_OPEN_MESSAGES) {
+        it.remove();
+        open--;
+      } else if (!m.open() && ended > MAX_ENDED_MESSAGES) {
+        it.remove();
+        ended--;
+      }
+    }
+    return Collections.unmodifiableMap(next);
   }
 
   private static Map<String, RunEntry> trimRuns(Map<String, RunEntry> next) {

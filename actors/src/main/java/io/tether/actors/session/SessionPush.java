@@ -47,6 +47,14 @@ public sealed interface SessionPush extends TetherSerializable {
       boolean closed, Offset tail) implements SessionPush {}
 
   /**
+   * The answer to {@link Session.Rewind}.
+   *
+   * @param after the offset the client resumes after
+   * @param from where the replay starts: {@code after}, or earlier when a message was open there
+   */
+  record Rewound(Offset after, Offset from) implements SessionPush {}
+
+  /**
    * The subscription ended (the stream does not exist, was deleted or expired).
    *
    * @param reason {@code not-found} or {@code gone}

@@ -3,6 +3,10 @@ package io.tether.actors.harness;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.tether.actors.harness.run.Run;
+import io.tether.actors.harness.run.RunCommand;
+import io.tether.actors.harness.run.RunPolicy;
+import io.tether.actors.harness.run.RunSummary;
 import io.tether.actors.session.Offset;
 import io.tether.actors.session.Session;
 import io.tether.actors.session.SessionStreams;
@@ -48,7 +52,7 @@ public final class HarnessCrashNode {
 
     if (mode.equals("start")) {
       RunPolicy defaults = Harness.get(system).settings().defaultPolicy();
-      run.<Run.Summary>askWithStatus(r -> new Run.Start("Crash me in the middle of a build.",
+      run.<RunSummary>askWithStatus(r -> new RunCommand.Start("Crash me in the middle of a build.",
               Map.of("planner", "scripted:crash", "generator", "scripted:crash",
                   "evaluator", "scripted:crash"),
               new RunPolicy(false, RunPolicy.EvaluatorMode.PER_SPRINT,
@@ -60,11 +64,11 @@ public final class HarnessCrashNode {
       return;
     }
 
-    Run.Summary summary = null;
+    RunSummary summary = null;
     long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
     while (System.nanoTime() < deadline) {
       try {
-        summary = run.<Run.Summary>askWithStatus(Run.Describe::new, timeout)
+        summary = run.<RunSummary>askWithStatus(RunCommand.Describe::new, timeout)
             .toCompletableFuture().get();
         if (summary.phase().terminal()) {
           break;

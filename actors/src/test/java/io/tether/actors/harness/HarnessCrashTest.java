@@ -61,7 +61,7 @@ class HarnessCrashTest {
   @Test
   void aRunKilledMidBuildContinuesFromItsLastPersistedStepWithoutRepeatingATool()
       throws Exception {
-    Path work = Files.createTempDirectory("tether-harness-crash");
+    Path work = io.tether.actors.harness.workspace.Sandboxes.reachable(Files.createTempDirectory("tether-harness-crash"));
     Path scripts = Files.createDirectories(work.resolve("scripts"));
     Files.writeString(scripts.resolve("crash.json"), SCRIPT);
     Path workspaces = Files.createDirectories(work.resolve("workspaces"));

@@ -6,6 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.tether.actors.harness.role.Generator;
+import io.tether.actors.harness.role.RoleCommand;
+import io.tether.actors.harness.role.RoleState;
+import io.tether.actors.harness.run.Phase;
+import io.tether.actors.harness.run.Run;
+import io.tether.actors.harness.run.RunCommand;
+import io.tether.actors.harness.run.RunPolicy;
+import io.tether.actors.harness.run.RunSummary;
 import io.tether.actors.session.Session;
 import io.tether.persistence.testkit.TestCassandra;
 import java.nio.file.Files;
@@ -100,7 +108,7 @@ class HarnessFailoverTest {
 
   @Test
   void aRunFollowsItsShardsWhenTheGeneratorsNodeLeaves() throws Exception {
-    work = Files.createTempDirectory("tether-harness-failover");
+    work = io.tether.actors.harness.workspace.Sandboxes.reachable(Files.createTempDirectory("tether-harness-failover"));
     Path scripts = Files.createDirectories(work.resolve("scripts"));
     Files.writeString(scripts.resolve("failover.json"), SCRIPT);
     Config cassandra = TestCassandra.get().configFor("HarnessFailoverTest");
@@ -121,7 +129,7 @@ class HarnessFailoverTest {
 
     RunPolicy defaults = Harness.get(a.system()).settings().defaultPolicy();
     ClusterSharding.get(a.system()).entityRefFor(Run.ENTITY_TYPE_KEY, "failover-1")
-        .<Run.Summary>askWithStatus(r -> new Run.Start("Survive a node leaving.",
+        .<RunSummary>askWithStatus(r -> new RunCommand.Start("Survive a node leaving.",
             Map.of("planner", "scripted:failover", "generator", "scripted:failover",
                 "evaluator", "scripted:failover"),
             new RunPolicy(false, RunPolicy.EvaluatorMode.PER_SPRINT, RunPolicy.ContextMode.RESET,
@@ -157,16 +165,16 @@ class HarnessFailoverTest {
 
     ActorSystem<?> system = staying.system();
     survivor.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
-      Run.Summary summary = ClusterSharding.get(system)
+      RunSummary summary = ClusterSharding.get(system)
           .entityRefFor(Run.ENTITY_TYPE_KEY, "failover-1")
-          .<Run.Summary>askWithStatus(Run.Describe::new, Duration.ofSeconds(10))
+          .<RunSummary>askWithStatus(RunCommand.Describe::new, Duration.ofSeconds(10))
           .toCompletableFuture().get();
-      assertEquals(Run.Phase.COMPLETED, summary.phase(), summary.outcome());
+      assertEquals(Phase.COMPLETED, summary.phase(), summary.outcome());
       return null;
     });
-    RoleEntity.State generator = ClusterSharding.get(system)
+    RoleState generator = ClusterSharding.get(system)
         .entityRefFor(Generator.ENTITY_TYPE_KEY, "failover-1")
-        .<RoleEntity.State>ask(RoleEntity.GetState::new, Duration.ofSeconds(10))
+        .<RoleState>ask(RoleCommand.GetState::new, Duration.ofSeconds(10))
         .toCompletableFuture().get();
     assertEquals(3, generator.toolCallsCompleted());
     assertTrue(generator.messages().stream().anyMatch(m ->

@@ -6,7 +6,16 @@ import io.tether.actors.harness.model.ModelProvider;
 import io.tether.actors.harness.model.ModelProviders;
 import io.tether.actors.harness.model.ScriptedProvider;
 import io.tether.actors.harness.model.TokenUsage;
-import io.tether.actors.harness.session.SessionWriter;
+import io.tether.actors.harness.output.SessionWriter;
+import io.tether.actors.harness.role.RoleSettings;
+import io.tether.actors.harness.task.Accepted;
+import io.tether.actors.harness.task.Ack;
+import io.tether.actors.harness.task.BudgetDecision;
+import io.tether.actors.harness.task.Role;
+import io.tether.actors.harness.task.RoleDispatch;
+import io.tether.actors.harness.task.RoleTask;
+import io.tether.actors.harness.task.RunLink;
+import io.tether.actors.harness.task.TaskOutcome;
 import io.tether.actors.harness.workspace.CommandRunner;
 import io.tether.actors.harness.workspace.HttpProbe;
 import io.tether.actors.harness.workspace.Workspace;
@@ -32,18 +41,18 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 
 /** Shared fixtures of the harness tests: configuration and real collaborators. */
-final class HarnessTestSupport {
+public final class HarnessTestSupport {
 
   private HarnessTestSupport() {}
 
-  static final Executor BLOCKING = Executors.newCachedThreadPool(r -> {
+  public static final Executor BLOCKING = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "harness-test-blocking");
     t.setDaemon(true);
     return t;
   });
 
   /** The event-sourced test kit's in-memory journal with the project's serialization. */
-  static Config testKitConfig() {
+  public static Config testKitConfig() {
     return ConfigFactory.parseString("""
             pekko.loglevel = INFO
             pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
@@ -56,12 +65,12 @@ final class HarnessTestSupport {
         .resolve();
   }
 
-  static HarnessSettings settings(Config config) {
-    return HarnessSettings.fromConfig(config);
+  public static RoleSettings roleSettings(Config config) {
+    return RoleSettings.fromConfig(config);
   }
 
   /** Writes a script document into a directory the scripted provider reads. */
-  static Path writeScript(Path dir, String name, String json) {
+  public static Path writeScript(Path dir, String name, String json) {
     try {
       Files.writeString(dir.resolve(name + ".json"), json);
       return dir;
@@ -70,7 +79,7 @@ final class HarnessTestSupport {
     }
   }
 
-  static ModelProviders providers(Path scriptDir, ModelProvider... extra) {
+  public static ModelProviders providers(Path scriptDir, ModelProvider... extra) {
     Map<String, ModelProvider> byName = new ConcurrentHashMap<>();
     byName.put(ScriptedProvider.NAME, new ScriptedProvider(scriptDir, BLOCKING));
     for (ModelProvider p : extra) {
@@ -79,18 +88,24 @@ final class HarnessTestSupport {
     return new ModelProviders(byName);
   }
 
-  static WorkspaceTools tools(WorkspaceStore store, Path root) {
+  public static WorkspaceTools tools(WorkspaceStore store, Path root) {
+    try {
+      // The sandbox mounts a run's workspace by its path, as its own user.
+      io.tether.actors.harness.workspace.Sandboxes.reachable(root);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     return new WorkspaceTools(store, root,
         new CommandRunner(Duration.ofSeconds(20), 32 * 1024, "/usr/local/bin:/usr/bin:/bin"),
         new HttpProbe(Duration.ofSeconds(5), 16 * 1024, true), 64 * 1024, BLOCKING);
   }
 
   /** A workspace store over real {@link Workspace} entities spawned in the test kit. */
-  static final class SpawnedWorkspaces implements WorkspaceStore {
+  public static final class SpawnedWorkspaces implements WorkspaceStore {
     private final ActorTestKit kit;
     private final Map<String, ActorRef<Workspace.Command>> refs = new ConcurrentHashMap<>();
 
-    SpawnedWorkspaces(ActorTestKit kit) {
+    public SpawnedWorkspaces(ActorTestKit kit) {
       this.kit = kit;
     }
 
@@ -119,63 +134,63 @@ final class HarnessTestSupport {
    * The Run side of a role, for testing a role alone: grants budget until told otherwise,
    * records settlements, and hands every report to a probe.
    */
-  static final class RecordingRunLink implements RunLink {
-    final TestProbe<Run.TaskOutcome> reports;
-    final List<String> reservations = new CopyOnWriteArrayList<>();
-    final List<TokenUsage> settled = new CopyOnWriteArrayList<>();
-    volatile String refusal;
+  public static final class RecordingRunLink implements RunLink {
+    public final TestProbe<TaskOutcome> reports;
+    public final List<String> reservations = new CopyOnWriteArrayList<>();
+    public final List<TokenUsage> settled = new CopyOnWriteArrayList<>();
+    public volatile String refusal;
 
-    RecordingRunLink(ActorTestKit kit) {
+    public RecordingRunLink(ActorTestKit kit) {
       this.reports = kit.createTestProbe();
     }
 
     @Override
-    public CompletionStage<Run.BudgetDecision> reserve(String runId, String callId, Role role,
+    public CompletionStage<BudgetDecision> reserve(String runId, String callId, Role role,
         String model) {
       reservations.add(callId);
       return CompletableFuture.completedFuture(refusal == null
-          ? new Run.BudgetDecision(true, null) : new Run.BudgetDecision(false, refusal));
+          ? new BudgetDecision(true, null) : new BudgetDecision(false, refusal));
     }
 
     @Override
-    public CompletionStage<Run.Ack> settle(String runId, String callId, Role role, String model,
+    public CompletionStage<Ack> settle(String runId, String callId, Role role, String model,
         TokenUsage usage) {
       settled.add(usage);
-      return CompletableFuture.completedFuture(Run.Ack.INSTANCE);
+      return CompletableFuture.completedFuture(Ack.INSTANCE);
     }
 
     @Override
-    public CompletionStage<Run.Ack> report(String runId, Run.TaskOutcome outcome) {
+    public CompletionStage<Ack> report(String runId, TaskOutcome outcome) {
       reports.getRef().tell(outcome);
-      return CompletableFuture.completedFuture(Run.Ack.INSTANCE);
+      return CompletableFuture.completedFuture(Ack.INSTANCE);
     }
   }
 
   /** The roles side of a Run, for testing the Run alone: every task and cancel goes to a probe. */
-  static final class RecordingRoleDispatch implements RoleDispatch {
-    final TestProbe<RoleTask> tasks;
-    final TestProbe<String> cancels;
+  public static final class RecordingRoleDispatch implements RoleDispatch {
+    public final TestProbe<RoleTask> tasks;
+    public final TestProbe<String> cancels;
 
-    RecordingRoleDispatch(ActorTestKit kit) {
+    public RecordingRoleDispatch(ActorTestKit kit) {
       this.tasks = kit.createTestProbe();
       this.cancels = kit.createTestProbe();
     }
 
     @Override
-    public CompletionStage<RoleEntity.Accepted> perform(RoleTask task) {
+    public CompletionStage<Accepted> perform(RoleTask task) {
       tasks.getRef().tell(task);
-      return CompletableFuture.completedFuture(new RoleEntity.Accepted(task.taskId()));
+      return CompletableFuture.completedFuture(new Accepted(task.taskId()));
     }
 
     @Override
-    public CompletionStage<RoleEntity.Accepted> cancel(Role role, String runId, String taskId) {
+    public CompletionStage<Accepted> cancel(Role role, String runId, String taskId) {
       cancels.getRef().tell(role.wireName() + ":" + taskId);
-      return CompletableFuture.completedFuture(new RoleEntity.Accepted(taskId));
+      return CompletableFuture.completedFuture(new Accepted(taskId));
     }
   }
 
   /** A session writer for tests that only need somewhere to write. */
-  static SessionWriter sessions() {
-    return new io.tether.actors.harness.session.InMemorySessionWriter();
+  public static SessionWriter sessions() {
+    return new io.tether.actors.harness.output.InMemorySessionWriter();
   }
 }

@@ -7,7 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.tether.actors.harness.session.InMemorySessionWriter;
+import io.tether.actors.harness.output.InMemorySessionWriter;
+import io.tether.actors.harness.run.Phase;
+import io.tether.actors.harness.run.Run;
+import io.tether.actors.harness.run.RunCommand;
+import io.tether.actors.harness.run.RunPolicy;
+import io.tether.actors.harness.run.RunState;
+import io.tether.actors.harness.run.RunSummary;
 import io.tether.actors.harness.workspace.CommandRunner;
 import io.tether.actors.harness.workspace.ShardedWorkspaceStore;
 import java.nio.file.Files;
@@ -83,7 +89,7 @@ class ScriptedRunEndToEndTest {
     Map<String, String> models = Map.of("planner", "scripted:demo", "generator",
         "scripted:demo", "evaluator", "scripted:demo");
     var run = ClusterSharding.get(kit.system()).entityRefFor(Run.ENTITY_TYPE_KEY, "demo-1");
-    Run.Summary started = run.<Run.Summary>askWithStatus(r -> new Run.Start(
+    RunSummary started = run.<RunSummary>askWithStatus(r -> new RunCommand.Start(
             "A command-line tool that turns titles into URL slugs.", models, policy,
             "demo-1-session", r), Duration.ofSeconds(30))
         .toCompletableFuture().get();
@@ -92,18 +98,19 @@ class ScriptedRunEndToEndTest {
     watcher.fishForMessage(Duration.ofSeconds(90), e ->
         e.path("type").asText().equals("run.end") ? FishingOutcomes.complete()
             : FishingOutcomes.continueAndIgnore());
-    Run.Summary end = run.<Run.Summary>askWithStatus(Run.Describe::new, Duration.ofSeconds(10))
+    RunSummary end = run.<RunSummary>askWithStatus(RunCommand.Describe::new, Duration.ofSeconds(10))
         .toCompletableFuture().get();
-    assertEquals(Run.Phase.COMPLETED, end.phase(), end.outcome());
+    assertEquals(Phase.COMPLETED, end.phase(), end.outcome());
     // The operator's meters moved with the run (TetherMetrics, scraped at GET /metrics).
     String scrape = io.tether.actors.metrics.TetherMetrics.get(kit.system()).scrape();
     assertTrue(scrape.contains("tether_harness_runs_started_total 1.0"), scrape);
     assertTrue(scrape.contains("tether_harness_runs_ended_total{outcome=\"completed\"} 1.0"),
         scrape);
     assertTrue(scrape.contains("tether_harness_tokens_total{direction=\"output\"}"), scrape);
-    assertEquals(List.of(1, 1, 2), end.results().stream().map(Run.SprintResult::sprint).toList());
+    assertEquals(List.of(1, 1, 2),
+        end.results().stream().map(RunState.SprintResult::sprint).toList());
     assertEquals(List.of(false, true, true),
-        end.results().stream().map(Run.SprintResult::passed).toList());
+        end.results().stream().map(RunState.SprintResult::passed).toList());
 
     // Every scripted answer was one model call: planner 2, generator 13, evaluator 9.
     watcher.awaitAssert(Duration.ofSeconds(10), () -> {

@@ -7,6 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.tether.actors.harness.role.Generator;
+import io.tether.actors.harness.role.RoleCommand;
+import io.tether.actors.harness.role.RoleState;
+import io.tether.actors.harness.run.Phase;
+import io.tether.actors.harness.run.Run;
+import io.tether.actors.harness.run.RunCommand;
+import io.tether.actors.harness.run.RunPolicy;
+import io.tether.actors.harness.run.RunSummary;
+import io.tether.actors.harness.task.TaskKind;
 import io.tether.actors.session.Offset;
 import io.tether.actors.session.Session;
 import io.tether.actors.session.SessionStreams;
@@ -72,20 +81,20 @@ class ScriptedRunIntoDurableSessionTest {
     kit.shutdownTestKit();
   }
 
-  private static EntityRef<Run.Command> start(String runId) throws Exception {
+  private static EntityRef<RunCommand> start(String runId) throws Exception {
     RunPolicy defaults = Harness.get(kit.system()).settings().defaultPolicy();
     RunPolicy policy = new RunPolicy(true, RunPolicy.EvaluatorMode.PER_SPRINT,
         RunPolicy.ContextMode.RESET, 2, 3, defaults.rubric(), defaults.budget());
     var run = ClusterSharding.get(kit.system()).entityRefFor(Run.ENTITY_TYPE_KEY, runId);
-    run.<Run.Summary>askWithStatus(r -> new Run.Start("Slugs from titles.",
+    run.<RunSummary>askWithStatus(r -> new RunCommand.Start("Slugs from titles.",
             Map.of("planner", "scripted:demo", "generator", "scripted:demo", "evaluator",
                 "scripted:demo"), policy, runId + "-session", r), Duration.ofSeconds(30))
         .toCompletableFuture().get();
     return run;
   }
 
-  private static Run.Summary describe(EntityRef<Run.Command> run) throws Exception {
-    return run.<Run.Summary>askWithStatus(Run.Describe::new, Duration.ofSeconds(10))
+  private static RunSummary describe(EntityRef<RunCommand> run) throws Exception {
+    return run.<RunSummary>askWithStatus(RunCommand.Describe::new, Duration.ofSeconds(10))
         .toCompletableFuture().get();
   }
 
@@ -109,10 +118,10 @@ class ScriptedRunIntoDurableSessionTest {
 
   @Test
   void aClientReadingTheSessionSeesEveryRoleInOrder() throws Exception {
-    EntityRef<Run.Command> run = start("durable-1");
+    EntityRef<RunCommand> run = start("durable-1");
     TestProbe<Object> probe = kit.createTestProbe();
     probe.awaitAssert(Duration.ofSeconds(90), Duration.ofMillis(200), () -> {
-      assertEquals(Run.Phase.COMPLETED, describe(run).phase());
+      assertEquals(Phase.COMPLETED, describe(run).phase());
       return null;
     });
     probe.awaitAssert(Duration.ofSeconds(10), () -> {
@@ -154,25 +163,25 @@ class ScriptedRunIntoDurableSessionTest {
 
   @Test
   void cancelInTheMiddleOfABuildStopsTheRunWithinOneModelTurn() throws Exception {
-    EntityRef<Run.Command> run = start("durable-2");
+    EntityRef<RunCommand> run = start("durable-2");
     TestProbe<Object> probe = kit.createTestProbe();
     probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(20), () -> {
       assertEquals(TaskKind.BUILD.name().toLowerCase(), describe(run).activeTask());
       return null;
     });
-    Run.Summary cancelled = run.<Run.Summary>askWithStatus(
-            r -> new Run.Cancel("stop, please", null, r), Duration.ofSeconds(10))
+    RunSummary cancelled = run.<RunSummary>askWithStatus(
+            r -> new RunCommand.Cancel("stop, please", null, r), Duration.ofSeconds(10))
         .toCompletableFuture().get();
-    assertEquals(Run.Phase.CANCELLED, cancelled.phase());
+    assertEquals(Phase.CANCELLED, cancelled.phase());
 
     probe.awaitAssert(Duration.ofSeconds(10), () -> {
-      RoleEntity.State generator = ClusterSharding.get(kit.system())
+      RoleState generator = ClusterSharding.get(kit.system())
           .entityRefFor(Generator.ENTITY_TYPE_KEY, "durable-2")
-          .<RoleEntity.State>ask(RoleEntity.GetState::new, Duration.ofSeconds(5))
+          .<RoleState>ask(RoleCommand.GetState::new, Duration.ofSeconds(5))
           .toCompletableFuture().get();
       // Cancelled, or its build had just finished when the cancel arrived: never still going.
-      assertTrue(generator.status() == RoleEntity.Status.CANCELLED
-          || generator.status() == RoleEntity.Status.COMPLETED, generator.status().name());
+      assertTrue(generator.status() == RoleState.Status.CANCELLED
+          || generator.status() == RoleState.Status.COMPLETED, generator.status().name());
       assertTrue(generator.reported());
       return null;
     });
@@ -208,8 +217,8 @@ class ScriptedRunIntoDurableSessionTest {
 
   @Test
   void aClientSteersAndCancelsTheRunThroughTheSession() throws Exception {
-    EntityRef<Run.Command> run = start("durable-3");
-    run.<Run.Summary>askWithStatus(Run.Pause::new, Duration.ofSeconds(10))
+    EntityRef<RunCommand> run = start("durable-3");
+    run.<RunSummary>askWithStatus(RunCommand.Pause::new, Duration.ofSeconds(10))
         .toCompletableFuture().get();
     TestProbe<Object> probe = kit.createTestProbe();
     // As a WebSocket client would: the session persists the steer; the run follows the session.
@@ -226,7 +235,7 @@ class ScriptedRunIntoDurableSessionTest {
               && e.path("data").path("control").asText().equals("steer-1")));
       return null;
     });
-    run.<Run.Summary>askWithStatus(Run.Resume::new, Duration.ofSeconds(10))
+    run.<RunSummary>askWithStatus(RunCommand.Resume::new, Duration.ofSeconds(10))
         .toCompletableFuture().get();
     probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
       assertTrue(read("durable-3-session").stream().anyMatch(e ->
@@ -236,15 +245,15 @@ class ScriptedRunIntoDurableSessionTest {
               && e.path("data").path("consumed").asBoolean()));
       return null;
     });
-    run.<Run.Summary>askWithStatus(Run.Pause::new, Duration.ofSeconds(10))
+    run.<RunSummary>askWithStatus(RunCommand.Pause::new, Duration.ofSeconds(10))
         .toCompletableFuture().get();
 
     Session.ControlReply cancel = control("durable-3-session", new Session.ControlSpec(
         "cancel", "cancel-1", "durable-3", null, null, "alice", "phone"));
     assertTrue(cancel instanceof Session.ControlAccepted, cancel.toString());
     probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
-      Run.Summary summary = describe(run);
-      assertEquals(Run.Phase.CANCELLED, summary.phase());
+      RunSummary summary = describe(run);
+      assertEquals(Phase.CANCELLED, summary.phase());
       assertTrue(summary.outcome().contains("cancelled through the session"),
           summary.outcome());
       return null;

@@ -22,7 +22,11 @@ class SessionEnvelopeTest {
         "{\"type\":\"presence.left\",\"data\":{\"device\":\"d\"}}",
         "{\"type\":42,\"run\":\"r\"}", "{\"type\":\"a\",\"type\":\"b\",\"run\":7}",
         "{\"run\":\"r\"}", "[1,2]", "\"type\"", "{\"type\":\"x\",\"data\":{\"unclosed\":[}",
-        "{\"type\":\"x\"} trailing", "  {\"type\":\"spaced\",\"run\":null}");
+        "{\"type\":\"x\"} trailing", "  {\"type\":\"spaced\",\"run\":null}",
+        "{\"type\":\"message.delta\",\"data\":{\"text\":\"t\",\"id\":\"m1\",\"id\":\"m2\"}}",
+        "{\"data\":{\"role\":\"user\",\"x\":{\"id\":\"no\"}},\"type\":\"message.start\",\"run\":\"r\"}",
+        "{\"type\":\"message\",\"producer\":\"p\",\"data\":{\"id\":7,\"role\":\"user\"}}",
+        "{\"type\":\"control.steer\",\"run\":\"r\",\"data\":{\"id\":\"s1\",\"text\":\"go\"}}");
     for (String text : items) {
       byte[] item = text.getBytes(StandardCharsets.UTF_8);
       Optional<SessionEnvelope> full = SessionEnvelope.of(item);
@@ -33,9 +37,17 @@ class SessionEnvelopeTest {
         assertEquals(full.get().run(), ledger.get().run(), text);
         assertEquals(full.get().producer(), ledger.get().producer(), text);
         boolean ledgerReadsData = List.of("run.start", "run.end", "control.cancel",
+            "control.steer", "control.interrupt",
             "presence.joined", "presence.left").contains(full.get().type());
         if (ledgerReadsData) {
           assertEquals(full.get().data(), ledger.get().data(), text);
+        }
+        if (SessionEnvelope.isMessage(full.get().type())) {
+          assertEquals(full.get().messageKey(), ledger.get().messageKey(), text);
+          assertEquals(full.get().messageKey(),
+              SessionEnvelope.forRollup(item).orElseThrow().messageKey(), text);
+          assertEquals(full.get().dataText("text"),
+              SessionEnvelope.forRollup(item).orElseThrow().dataText("text"), text);
         }
       }
     }

@@ -67,11 +67,23 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   /** What the connection handles; local messages only, except the entity's pushes. */
   interface Command {}
 
+  /** One frame from the client as the socket read it. */
+  sealed interface InFrame {
+    /** A text frame (the protocol's frames are JSON text). */
+    record Text(String text) implements InFrame {}
+
+    /** A binary frame, drained and refused with an error frame. */
+    record Binary() implements InFrame {}
+
+    /** A text frame over {@code tether.sessions.ws.max-frame-bytes}: refused, socket closed. */
+    record TooLarge(long limit) implements InFrame {}
+  }
+
   /**
    * Frames from the client, in order, batched while the connection is busy; acknowledged at
-   * once (inbound back-pressure). A binary frame is an empty text: refused with an error frame.
+   * once (inbound back-pressure).
    */
-  record Inbound(List<Optional<String>> frames, ActorRef<Done> ack) implements Command {}
+  record Inbound(List<InFrame> frames, ActorRef<Done> ack) implements Command {}
 
   /** The client's side of the socket ended. */
   enum InboundClosed implements Command { INSTANCE }
@@ -118,7 +130,21 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   private Mode mode = Mode.WAITING_RESUME;
   private String device;
   private String kind = "client";
+  /** The last offset consumed: delivered, or folded into a message being rolled up. */
   private Offset last;
+  /** A resume at message granularity waits for where its replay must start. */
+  private boolean rewinding;
+  private Offset resumedAfter;
+  /**
+   * Frames built but not queued yet (what a rollup released at once, batches, and the replies
+   * behind them): they leave before anything else, so order holds.
+   */
+  private final java.util.ArrayDeque<String> overflow = new java.util.ArrayDeque<>();
+  /** Whether the client takes several events to a frame ({@code resume} with batch). */
+  private boolean batching;
+  private final SessionFrames.Batch batch = new SessionFrames.Batch();
+  /** Replies waiting until the events they answer for have been delivered (offset order). */
+  private final List<HeldReply> heldReplies = new ArrayList<>();
   private boolean replayInFlight;
   private boolean throttled;
   private final List<SessionPush.Items> pending = new ArrayList<>();
@@ -177,8 +203,18 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   private Behavior<Command> onInbound(Inbound in) {
     in.ack().tell(Done.getInstance());
     lastInbound = System.currentTimeMillis();
-    for (Optional<String> text : in.frames()) {
-      Behavior<Command> next = text.isPresent() ? onFrame(text.get()) : onBinary();
+    for (InFrame frame : in.frames()) {
+      Behavior<Command> next;
+      if (frame instanceof InFrame.Text text) {
+        next = onFrame(text.text());
+      } else if (frame instanceof InFrame.TooLarge tooLarge) {
+        reply(SessionFrames.error(null, "too-large", "a frame may have at most "
+            + tooLarge.limit() + " characters (tether.sessions.ws.max-frame-bytes); "
+            + "the socket closes, reconnect and resume from your last offset"));
+        return close();
+      } else {
+        next = onBinary();
+      }
       if (next != this) {
         return next;
       }
@@ -243,13 +279,25 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     }
     kind = r.kind();
     last = after;
-    rollup = r.granularity().equals("message") ? new MessageRollup() : null;
+    boolean messages = r.granularity().equals("message");
+    rollup = messages ? new MessageRollup(after == null ? Offset.ZERO : after) : null;
+    batching = r.batch();
     clearPending();
+    overflow.clear();
+    batch.take();
     replayInFlight = false;
     mode = Mode.CATCHING_UP;
     subscribe();
     timers.startTimerWithFixedDelay(Tick.HEARTBEAT, Tick.HEARTBEAT, settings.heartbeat());
-    startReplay();
+    // Resuming inside a message at message granularity: the replay starts at that message's
+    // start so it arrives whole (the rollup sends nothing at or below 'after').
+    rewinding = messages && after != null && after.isAfter(Offset.ZERO);
+    resumedAfter = after;
+    if (rewinding) {
+      rewind();
+    } else {
+      startReplay();
+    }
     return this;
   }
 
@@ -260,9 +308,10 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     List<byte[]> items = new ArrayList<>(p.events().size());
     for (int i = 0; i < p.events().size(); i++) {
       JsonNode event = p.events().get(i);
-      String problem = EnvelopeRules.problem(event);
+      EnvelopeRules.Problem problem = EnvelopeRules.check(event);
       if (problem != null) {
-        reply(SessionFrames.error(p.id(), "invalid-event", "events[" + i + "]: " + problem));
+        reply(SessionFrames.error(p.id(), problem.code(),
+            "events[" + i + "]: " + problem.detail()));
         return this;
       }
       try {
@@ -273,7 +322,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       }
     }
     getContext().pipeToSelf(streams.append(sessionId,
-        new Session.AppendSpec("application/json", items, null, null, false)),
+        new Session.AppendSpec("application/json", items, p.producer(), null, false)),
         (reply, error) -> new Published(p.id(), reply, error));
     return this;
   }
@@ -299,6 +348,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       return this;
     }
     session.tell(new Session.AckCursor(a.device() != null ? a.device() : device, offset.get()));
+    reply(SessionFrames.acked(a.id(), offset.get()));
     return this;
   }
 
@@ -316,7 +366,9 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       reply(SessionFrames.error(p.id(), "unavailable", "the session did not answer in time; "
           + "the events may or may not have been appended"));
     } else if (p.reply() instanceof Session.Appended appended) {
-      reply(SessionFrames.published(p.id(), appended.next()));
+      replyAfter(appended.next(), appended.duplicate()
+          ? SessionFrames.publishedDuplicate(p.id(), appended.next())
+          : SessionFrames.published(p.id(), appended.next()));
     } else {
       reply(SessionFrames.appendRefused(p.id(), (Session.AppendRejected) p.reply()));
     }
@@ -327,7 +379,8 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     if (c.error() != null) {
       reply(SessionFrames.error(c.id(), "unavailable", "the session did not answer in time"));
     } else if (c.reply() instanceof Session.ControlAccepted accepted) {
-      reply(c.kind().equals("cancel") ? SessionFrames.cancelled(c.id(), accepted.offset())
+      replyAfter(accepted.offset(), c.kind().equals("cancel")
+          ? SessionFrames.cancelled(c.id(), accepted.offset())
           : SessionFrames.controlAccepted(c.id(), accepted.offset()));
     } else {
       Session.ControlRejected rejected = (Session.ControlRejected) c.reply();
@@ -365,6 +418,13 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       onItems(items);
     } else if (push instanceof SessionPush.Replayed replayed) {
       onReplayed(replayed);
+    } else if (push instanceof SessionPush.Rewound rewound) {
+      if (rewinding && rewound.after().equals(resumedAfter) && mode == Mode.CATCHING_UP) {
+        rewinding = false;
+        timers.cancel(Tick.REPLAY_TIMEOUT);
+        last = rewound.from();
+        startReplay();
+      }
     } else if (push instanceof SessionPush.Ended ended) {
       if (ended.reason().equals("offset-beyond-tail")
           || ended.reason().equals("fork-history-unsupported")) {
@@ -398,9 +458,12 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     mode = Mode.WAITING_RESUME;
     last = null;
     replayInFlight = false;
+    rewinding = false;
     throttled = false;
     rollup = null;
+    overflow.clear();
     clearPending();
+    releaseReplies();
   }
 
   private void onItems(SessionPush.Items items) {
@@ -444,8 +507,13 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     startReplay();
   }
 
+  private void rewind() {
+    session.tell(new Session.Rewind(resumedAfter, pushRef));
+    timers.startSingleTimer(Tick.REPLAY_TIMEOUT, Tick.REPLAY_TIMEOUT, settings.askTimeout());
+  }
+
   private void startReplay() {
-    if (replayInFlight || throttled || last == null || mode != Mode.CATCHING_UP) {
+    if (replayInFlight || throttled || rewinding || last == null || mode != Mode.CATCHING_UP) {
       return;
     }
     replayInFlight = true;
@@ -468,14 +536,20 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
         return;
       }
     }
-    mode = Mode.LIVE;
     if (rollup != null) {
-      for (String frame : rollup.flush()) {
-        reply(frame);
+      for (MessageRollup.Emitted e : rollup.flush()) {
+        emit(e.offset(), e.event());
       }
       rollup = null;
     }
+    endBatch();
+    if (!drainOverflow()) {
+      throttle();
+      return;
+    }
+    mode = Mode.LIVE;
     reply(SessionFrames.upToDate(last));
+    releaseReplies();
   }
 
   /**
@@ -483,28 +557,119 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
    * then throttled and continues by replay once the queue has drained).
    */
   private boolean deliver(List<Offset> offsets, List<byte[]> items) {
-    int room = settings.outboundBuffer() - RESERVED_FRAMES;
+    int room = room();
     for (int i = 0; i < offsets.size(); i++) {
       Offset offset = offsets.get(i);
       if (!offset.isAfter(last)) {
         continue;
       }
-      if (out.size() >= room) {
+      if (!overflow.isEmpty() || out.size() >= room) {
+        endBatch();
         throttle();
         return false;
       }
-      List<String> frames = rollup != null && mode != Mode.LIVE
-          ? rollup.accept(offset, items.get(i))
-          : List.of(SessionFrames.event(offset, items.get(i)));
-      for (String frame : frames) {
-        if (out.offer(TextMessage.create(frame)) != QueueOfferResult.enqueued()) {
+      if (rollup != null && mode != Mode.LIVE) {
+        // Consumed now; what the rollup releases leaves in order.
+        for (MessageRollup.Emitted e : rollup.accept(offset, items.get(i))) {
+          emit(e.offset(), e.event());
+        }
+        last = offset;
+      } else if (batching) {
+        emit(offset, new String(items.get(i), java.nio.charset.StandardCharsets.UTF_8));
+        last = offset;
+      } else {
+        // One frame per event, shared by every connection of the node that gets the same push.
+        if (out.offer(TextMessage.create(SessionFrames.event(offset, items.get(i))))
+            != QueueOfferResult.enqueued()) {
           throttle();
           return false;
         }
+        last = offset;
       }
-      last = offset;
+      if (!drainOverflow()) {
+        endBatch();
+        throttle();
+        return false;
+      }
     }
+    endBatch();
+    if (!drainOverflow()) {
+      throttle();
+      return false;
+    }
+    releaseReplies();
     return true;
+  }
+
+  /** The largest batch frame, in characters; a page of events becomes a few such frames. */
+  private static final int BATCH_CHARS = 64 * 1024;
+
+  /** Frames the queue may hold: batch frames are counted against the pending-bytes bound. */
+  private int room() {
+    int frames = settings.outboundBuffer() - RESERVED_FRAMES;
+    return batching
+        ? (int) Math.max(4, Math.min(frames, settings.maxPendingBytes() / BATCH_CHARS)) : frames;
+  }
+
+  /** Sends one event: into the current batch, or as a frame of its own, through the overflow. */
+  private void emit(Offset offset, String event) {
+    if (!batching) {
+      overflow.add(SessionFrames.event(offset, event));
+      return;
+    }
+    batch.add(offset, event);
+    if (batch.length() >= BATCH_CHARS) {
+      overflow.add(batch.take());
+    }
+  }
+
+  /** Closes the current batch frame, if any. */
+  private void endBatch() {
+    if (!batch.isEmpty()) {
+      overflow.add(batch.take());
+    }
+  }
+
+  /** Queues the overflow while the queue has room; true when it is empty. */
+  private boolean drainOverflow() {
+    int room = room();
+    while (!overflow.isEmpty() && out.size() < room) {
+      if (out.offer(TextMessage.create(overflow.peekFirst())) != QueueOfferResult.enqueued()) {
+        return false;
+      }
+      overflow.pollFirst();
+    }
+    return overflow.isEmpty();
+  }
+
+  /** A reply that waits until the connection has delivered up to {@code offset}. */
+  private record HeldReply(Offset offset, String frame) {}
+
+  /**
+   * Sends a reply once this connection has delivered the reply's own events (up to
+   * {@code offset}), so a client that reads {@code published} or {@code cancelled} already has
+   * what it answers for; at once when the connection is not subscribed.
+   */
+  private void replyAfter(Offset offset, String frame) {
+    if (mode == Mode.WAITING_RESUME || (last != null && !offset.isAfter(last))) {
+      reply(frame);
+    } else {
+      heldReplies.add(new HeldReply(offset, frame));
+    }
+  }
+
+  private void releaseReplies() {
+    if (heldReplies.isEmpty()) {
+      return;
+    }
+    var it = heldReplies.iterator();
+    while (it.hasNext()) {
+      HeldReply held = it.next();
+      if (mode == Mode.WAITING_RESUME || (last != null && !held.offset().isAfter(last))) {
+        reply(held.frame());
+        it.remove();
+      }
+    }
   }
 
   private void clearPending() {
@@ -551,13 +716,17 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
         }
         return this;
       case DRAIN:
-        if (out.size() <= settings.outboundBuffer() / 2) {
+        if (out.size() <= settings.outboundBuffer() / 2 && drainOverflow()) {
           timers.cancel(Tick.DRAIN);
           throttled = false;
           startReplay();
         }
         return this;
       case REPLAY_TIMEOUT:
+        if (rewinding) {
+          rewind();
+          return this;
+        }
         replayInFlight = false;
         startReplay();
         return this;
@@ -577,11 +746,19 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     }
   }
 
-  /** Queues a reply frame; replies use the reserved part of the queue. */
+  /**
+   * Queues a reply frame; replies use the reserved part of the queue, behind any event frame
+   * built before them.
+   */
   private void reply(String frame) {
-    if (!out.isCompleted()) {
-      out.offer(TextMessage.create(frame));
+    if (out.isCompleted()) {
+      return;
     }
+    if (!overflow.isEmpty()) {
+      overflow.add(frame);
+      return;
+    }
+    out.offer(TextMessage.create(frame));
   }
 
   private Behavior<Command> close() {

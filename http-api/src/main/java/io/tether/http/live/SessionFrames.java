@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tether.actors.session.Offset;
+import io.tether.actors.session.ProducerTuple;
 import io.tether.actors.session.Session;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,7 +19,8 @@ import java.util.List;
  * <p>Client to server: {@code resume}, {@code publish}, {@code cancel}, {@code steer},
  * {@code interrupt}, {@code ack}, {@code ping}. Server to client: {@code event},
  * {@code up-to-date}, {@code published}, {@code cancelled}, {@code control-accepted},
- * {@code error}, {@code pong}, {@code presence}. Every frame is an object with a {@code type}.
+ * {@code acked}, {@code error}, {@code pong}. Every frame is an object with a {@code type};
+ * {@code docs/protocol.md} is the reference.
  */
 final class SessionFrames {
   private SessionFrames() {}
@@ -35,12 +37,18 @@ final class SessionFrames {
    * @param granularity {@code delta} (raw) or {@code message} (history rolled up)
    * @param device the device this connection speaks for
    * @param kind {@code client} or {@code agent}
+   * @param batch whether events may come several to a frame ({@code events} frames)
    */
-  record Resume(String after, String granularity, String device, String kind)
+  record Resume(String after, String granularity, String device, String kind, boolean batch)
       implements ClientFrame {}
 
-  /** Append events (envelopes) to the session. */
-  record Publish(String id, List<JsonNode> events) implements ClientFrame {}
+  /**
+   * Append events (envelopes) to the session; with {@code producer}, idempotently: a publish
+   * sent again with the same producer id, epoch and sequence (after a dropped connection) is
+   * acknowledged as a duplicate and not written twice.
+   */
+  record Publish(String id, List<JsonNode> events, ProducerTuple producer)
+      implements ClientFrame {}
 
   /** Cancel a run, or the run answering an input message. */
   record Cancel(String id, String run, String message) implements ClientFrame {}
@@ -51,8 +59,8 @@ final class SessionFrames {
   /** Ask a running run to stop its current step and wait for input. */
   record Interrupt(String id, String run) implements ClientFrame {}
 
-  /** Move a device's read cursor. */
-  record Ack(String device, String offset) implements ClientFrame {}
+  /** Move a device's read cursor; answered with {@code acked} (naming {@code id} if given). */
+  record Ack(String id, String device, String offset) implements ClientFrame {}
 
   /** Application-level liveness check; answered with {@code pong}. */
   record Ping(String id) implements ClientFrame {}
@@ -94,7 +102,12 @@ final class SessionFrames {
         if (!kind.equals("client") && !kind.equals("agent")) {
           throw new BadFrame(id, "kind is 'client' or 'agent'");
         }
-        return new Resume(after, granularity, optText(node, "device"), kind);
+        JsonNode batch = node.get("batch");
+        if (batch != null && !batch.isBoolean()) {
+          throw new BadFrame(id, "batch is true or false");
+        }
+        return new Resume(after, granularity, optText(node, "device"), kind,
+            batch != null && batch.asBoolean());
       }
       case "publish": {
         JsonNode events = node.get("events");
@@ -103,7 +116,7 @@ final class SessionFrames {
         }
         List<JsonNode> list = new ArrayList<>();
         events.forEach(list::add);
-        return new Publish(id, list);
+        return new Publish(id, list, producer(node, id));
       }
       case "cancel": {
         String run = optText(node, "run");
@@ -118,7 +131,7 @@ final class SessionFrames {
       case "interrupt":
         return new Interrupt(id, required(node, "run", id));
       case "ack":
-        return new Ack(optText(node, "device"), required(node, "offset", id));
+        return new Ack(id, optText(node, "device"), required(node, "offset", id));
       case "ping":
         return new Ping(id);
       default:
@@ -151,9 +164,42 @@ final class SessionFrames {
 
   private record SharedFrame(byte[] item, Offset offset, String frame) {}
 
-  /** An event rolled up from several items, at the offset of the last one. */
-  static String event(Offset offset, JsonNode event) {
-    return render(new EventFrame("event", offset.encode(), event));
+  /** An event given as JSON text (a rolled-up message, or an item already decoded). */
+  static String event(Offset offset, String event) {
+    return "{\"type\":\"event\",\"offset\":\"" + offset.encode() + "\",\"event\":" + event + "}";
+  }
+
+  /**
+   * Several events in one frame, for connections that resumed with {@code batch: true}:
+   * {@code {"type":"events","events":[{"offset":..,"event":..},..]}}, in offset order. Built
+   * incrementally so a replay page becomes a few frames instead of one per event.
+   */
+  static final class Batch {
+    private final StringBuilder json = new StringBuilder(1024);
+    private int count;
+
+    void add(Offset offset, String event) {
+      json.append(count == 0 ? "{\"type\":\"events\",\"events\":[" : ",")
+          .append("{\"offset\":\"").append(offset.encode()).append("\",\"event\":")
+          .append(event).append('}');
+      count++;
+    }
+
+    boolean isEmpty() {
+      return count == 0;
+    }
+
+    int length() {
+      return json.length();
+    }
+
+    /** The frame, and an empty batch again. */
+    String take() {
+      String frame = json.append("]}").toString();
+      json.setLength(0);
+      count = 0;
+      return frame;
+    }
   }
 
   static String upToDate(Offset offset) {
@@ -164,12 +210,21 @@ final class SessionFrames {
     return render(new OffsetFrame("published", id, offset.encode()));
   }
 
+  /** A publish sent again that was already written: nothing new, the stream's tail then. */
+  static String publishedDuplicate(String id, Offset tail) {
+    return render(new DuplicateFrame("published", id, tail.encode(), true));
+  }
+
   static String cancelled(String id, Offset fence) {
     return render(new FenceFrame("cancelled", id, fence.encode()));
   }
 
   static String controlAccepted(String id, Offset offset) {
     return render(new OffsetFrame("control-accepted", id, offset.encode()));
+  }
+
+  static String acked(String id, Offset offset) {
+    return render(new OffsetFrame("acked", id, offset.encode()));
   }
 
   static String pong(String id) {
@@ -193,18 +248,24 @@ final class SessionFrames {
       case OVERLOADED -> error(id, "overloaded", "the session is busy; retry shortly");
       case JOURNAL_UNAVAILABLE -> error(id, "unavailable",
           "the session could not persist the batch; nothing of it was stored; retry shortly");
+      case SEQUENCE_GAP -> error(id, "sequence-gap", "producerSeq " + rejected.receivedSeq()
+          + " skips ahead; the next is " + rejected.expectedSeq());
+      case STALE_EPOCH -> error(id, "stale-epoch", "producerEpoch is older than "
+          + rejected.producerEpoch() + ": a newer writer took over this producer id");
+      case INVALID_EPOCH_SEQ -> error(id, "invalid-epoch-seq",
+          "a new producerEpoch starts at producerSeq 0");
       default -> error(id, "refused", "append refused: " + rejected.failure());
     };
   }
-
-  @JsonInclude(JsonInclude.Include.NON_NULL)
-  record EventFrame(String type, String offset, JsonNode event) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record OffsetFrame(String type, String id, String offset) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record FenceFrame(String type, String id, String fence) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record DuplicateFrame(String type, String id, String offset, boolean duplicate) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record ErrorFrame(String type, String id, String code, String detail) {}
@@ -215,6 +276,24 @@ final class SessionFrames {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("frames always serialize", e);
     }
+  }
+
+  /** The idempotent producer of a publish: all of producerId, producerEpoch, producerSeq, or none. */
+  private static ProducerTuple producer(JsonNode node, String id) throws BadFrame {
+    JsonNode producerId = node.get("producerId");
+    JsonNode epoch = node.get("producerEpoch");
+    JsonNode seq = node.get("producerSeq");
+    if (producerId == null && epoch == null && seq == null) {
+      return null;
+    }
+    if (producerId == null || !producerId.isTextual() || producerId.asText().isEmpty()
+        || epoch == null || !epoch.canConvertToLong() || !epoch.isIntegralNumber()
+        || epoch.asLong() < 0 || seq == null || !seq.isIntegralNumber()
+        || !seq.canConvertToLong() || seq.asLong() < 0) {
+      throw new BadFrame(id, "producerId (a non-empty string), producerEpoch and producerSeq "
+          + "(non-negative integers) go together");
+    }
+    return new ProducerTuple(producerId.asText(), epoch.asLong(), seq.asLong());
   }
 
   private static String optText(JsonNode node, String field) {

@@ -14,7 +14,6 @@ import io.tether.http.auth.Principal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -82,7 +81,7 @@ public final class SessionSocketRoute {
         .mapAsync(1, message -> toText(message, maxFrameChars, mat))
         // One hand-over per frame while the connection keeps up, batches while it is busy.
         .batch(MAX_BATCH, first -> {
-          List<Optional<String>> batch = new ArrayList<>();
+          List<SessionConnection.InFrame> batch = new ArrayList<>();
           batch.add(first);
           return batch;
         }, (batch, next) -> {
@@ -108,30 +107,50 @@ public final class SessionSocketRoute {
     return Flow.fromSinkAndSourceCoupled(in, out);
   }
 
-  /** A text frame's text; empty for a binary frame (drained and refused by the connection). */
-  private static CompletionStage<Optional<String>> toText(Message message, long maxChars,
+  /**
+   * A frame as the connection takes it: its text, a binary frame (drained, refused by the
+   * connection), or a text frame over the limit (refused with {@code too-large}; the connection
+   * then closes the socket, so the rest of an oversized streamed frame is never read).
+   */
+  private static CompletionStage<SessionConnection.InFrame> toText(Message message, long maxChars,
       Materializer mat) {
     if (message.isText() && message.asTextMessage().isStrict()) {
       // Most frames arrive whole: no stream to run for them.
       String text = message.asTextMessage().getStrictText();
-      if (text.length() > maxChars) {
-        return CompletableFuture.failedFuture(new IllegalStateException(
-            "a text frame of " + text.length() + " characters exceeds the limit of " + maxChars));
-      }
-      return CompletableFuture.completedFuture(Optional.of(text));
+      return CompletableFuture.completedFuture(text.length() > maxChars
+          ? new SessionConnection.InFrame.TooLarge(maxChars)
+          : new SessionConnection.InFrame.Text(text));
     }
     if (message.isText()) {
-      // Collected up to a bound: a larger frame fails the socket (closed with 1011) instead of
-      // growing the heap by whatever a client sends.
-      return message.asTextMessage().getStreamedText()
-          .limitWeighted(maxChars, text -> (long) text.length())
+      // Collected up to a bound, never more: a larger frame is refused, not buffered.
+      CompletableFuture<SessionConnection.InFrame> frame = new CompletableFuture<>();
+      StringBuilder text = new StringBuilder();
+      java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+      message.asTextMessage().getStreamedText()
+          .takeWhile(part -> !over.get())
           .completionTimeout(FRAME_READ_TIMEOUT)
-          .runFold(new StringBuilder(), StringBuilder::append, mat)
-          .thenApply(text -> Optional.of(text.toString()));
+          .runForeach(part -> {
+            if (text.length() + part.length() <= maxChars) {
+              text.append(part);
+            } else {
+              over.set(true);
+              text.setLength(0);
+            }
+          }, mat)
+          .whenComplete((done, error) -> {
+            if (over.get()) {
+              frame.complete(new SessionConnection.InFrame.TooLarge(maxChars));
+            } else if (error != null) {
+              frame.completeExceptionally(error); // a frame that never finishes fails the socket
+            } else {
+              frame.complete(new SessionConnection.InFrame.Text(text.toString()));
+            }
+          });
+      return frame;
     }
-    CompletableFuture<Optional<String>> binary = new CompletableFuture<>();
+    CompletableFuture<SessionConnection.InFrame> binary = new CompletableFuture<>();
     message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), mat)
-        .whenComplete((d, e) -> binary.complete(Optional.empty()));
+        .whenComplete((d, e) -> binary.complete(new SessionConnection.InFrame.Binary()));
     return binary;
   }
 }

@@ -30,9 +30,13 @@ final class SessionViews {
   /** A device's read cursor and how many messages it has not read. */
   record CursorView(String device, String offset, int unread) {}
 
-  /** A run the session knows. */
+  /**
+   * A run the session knows; {@code startOffset} is where its {@code run.start} is, so a client
+   * that reloads mid-answer resumes just before it instead of replaying the whole session.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record RunView(String run, String producer, String input, String status, String fence) {}
+  record RunView(String run, String producer, String input, String status, String fence,
+      String startOffset) {}
 
   /** A session. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -59,7 +63,8 @@ final class SessionViews {
     List<RunView> runs = new ArrayList<>();
     ledger.runs().forEach((run, e) -> runs.add(new RunView(run, e.producer(), e.input(),
         e.producer() == null ? "cancelled-before-start" : e.status() == null ? "running"
-            : e.status(), e.fence() == null ? null : e.fence().encode())));
+            : e.status(), e.fence() == null ? null : e.fence().encode(),
+        e.start() == null ? null : e.start().encode())));
     return new SessionView(id, summary.info().contentType(), summary.info().tail().encode(),
         summary.info().closed(), present, cursors, runs, createdAt);
   }

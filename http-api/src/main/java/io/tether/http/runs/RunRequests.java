@@ -1,10 +1,10 @@
 package io.tether.http.runs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tether.actors.harness.Role;
-import io.tether.actors.harness.RunPolicy;
 import io.tether.actors.harness.model.ModelProviders;
 import io.tether.actors.harness.model.ModelRef;
+import io.tether.actors.harness.run.RunPolicy;
+import io.tether.actors.harness.task.Role;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

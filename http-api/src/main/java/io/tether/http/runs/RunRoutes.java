@@ -14,8 +14,10 @@ import static org.apache.pekko.http.javadsl.server.Directives.post;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tether.actors.harness.Harness;
-import io.tether.actors.harness.Run;
-import io.tether.actors.harness.RunIndex;
+import io.tether.actors.harness.run.Run;
+import io.tether.actors.harness.run.RunCommand;
+import io.tether.actors.harness.run.RunIndex;
+import io.tether.actors.harness.run.RunSummary;
 import io.tether.actors.session.Session;
 import io.tether.actors.session.SessionStreams;
 import io.tether.http.Problem;
@@ -90,17 +92,17 @@ public final class RunRoutes {
             })))),
         pathPrefix(PathMatchers.segment(), id -> concat(
             pathEnd(() -> get(() -> completeWithFuture(
-                control(id, Run.Describe::new, StatusCodes.OK)))),
+                control(id, RunCommand.Describe::new, StatusCodes.OK)))),
             path("cancel", () -> post(() -> entity(Unmarshaller.entityToString(), body ->
-                completeWithFuture(control(id, r -> new Run.Cancel(
-                    field(body, "reason"), null, r), StatusCodes.OK))))),
+                completeWithFuture(control(id, r -> RunCommand.Cancel.direct(
+                    field(body, "reason"), r), StatusCodes.OK))))),
             path("steer", () -> post(() -> entity(Unmarshaller.entityToString(), body ->
-                completeWithFuture(control(id, r -> new Run.SteerRun(
-                    field(body, "text"), null, r), StatusCodes.ACCEPTED))))),
+                completeWithFuture(control(id, r -> RunCommand.SteerRun.direct(
+                    field(body, "text"), r), StatusCodes.ACCEPTED))))),
             path("pause", () -> post(() -> completeWithFuture(
-                control(id, Run.Pause::new, StatusCodes.OK)))),
+                control(id, RunCommand.Pause::new, StatusCodes.OK)))),
             path("resume", () -> post(() -> completeWithFuture(
-                control(id, Run.Resume::new, StatusCodes.OK))))))));
+                control(id, RunCommand.Resume::new, StatusCodes.OK))))))));
   }
 
   private static Integer parseLimit(String text) {
@@ -137,12 +139,12 @@ public final class RunRoutes {
     String sessionId = "run-" + runId;
     RunIndex.Entry entry = new RunIndex.Entry(runId, sessionId, request.prompt(),
         System.currentTimeMillis());
-    CompletionStage<Run.Summary> started = sharding
+    CompletionStage<RunSummary> started = sharding
         .entityRefFor(RunIndex.ENTITY_TYPE_KEY, RunIndex.ALL)
         .<RunIndex.Entry>ask(r -> new RunIndex.Register(entry, r), askTimeout)
         .thenCompose(e -> sessions.create(sessionId, JSON_SESSION))
         .thenCompose(created -> sharding.entityRefFor(Run.ENTITY_TYPE_KEY, runId)
-            .askWithStatus(r -> new Run.Start(request.prompt(), request.models(),
+            .askWithStatus(r -> new RunCommand.Start(request.prompt(), request.models(),
                 request.policy(), sessionId, r), askTimeout));
     return started.thenApply(summary -> json(StatusCodes.CREATED, RunView.of(summary))
             .addHeader(Location.create("/runs/" + runId)))
@@ -156,7 +158,7 @@ public final class RunRoutes {
         .thenCompose(entries -> {
           List<CompletableFuture<RunView>> views = entries.entries().stream()
               .map(e -> sharding.entityRefFor(Run.ENTITY_TYPE_KEY, e.runId())
-                  .askWithStatus(Run.Describe::new, askTimeout)
+                  .askWithStatus(RunCommand.Describe::new, askTimeout)
                   .thenApply(RunView::of)
                   .exceptionally(error -> null)
                   .toCompletableFuture())
@@ -170,7 +172,7 @@ public final class RunRoutes {
   }
 
   private CompletionStage<HttpResponse> control(String runId,
-      Function<ActorRef<StatusReply<Run.Summary>>, Run.Command> command, StatusCode ok) {
+      Function<ActorRef<StatusReply<RunSummary>>, RunCommand> command, StatusCode ok) {
     return sharding.entityRefFor(Run.ENTITY_TYPE_KEY, runId)
         .askWithStatus(command::apply, askTimeout)
         .thenApply(summary -> json(ok, RunView.of(summary)))

@@ -1,6 +1,6 @@
 package io.tether.http.runs;
 
-import io.tether.actors.harness.Run;
+import io.tether.actors.harness.run.RunSummary;
 import java.util.List;
 import java.util.Map;
 
@@ -39,7 +39,7 @@ public record RunView(String runId, String sessionId, String prompt, String phas
   public record Budget(long inputTokens, long outputTokens, double usd) {}
 
   /** Maps the entity's summary to the wire. */
-  public static RunView of(Run.Summary s) {
+  public static RunView of(RunSummary s) {
     return new RunView(s.runId(), s.sessionId(), s.prompt(), s.phase().name().toLowerCase(),
         s.sprint(), s.attempt(), s.round(), s.paused(), s.sprints(),
         s.results().stream().map(r -> new Result(r.sprint(), r.attempt(), r.scores(),

@@ -31,6 +31,7 @@ import io.tether.actors.session.Session.ReadSpec;
 import io.tether.actors.session.SessionStreams;
 import io.tether.actors.session.StreamInfo;
 import io.tether.http.Problem;
+import io.tether.http.live.EnvelopeRules;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -211,9 +212,15 @@ public final class DurableStreamsRoutes {
     if (body.length == 0) {
       items = List.of();
     } else if (contentType != null && MediaTypes.isJson(contentType)) {
-      Optional<List<byte[]>> messages = JsonMessages.split(body);
+      String[] refusal = new String[1];
+      Optional<List<byte[]>> messages = JsonMessages.split(body, DurableStreamsRoutes::eventRefusal,
+          r -> refusal[0] = r);
       if (messages.isEmpty()) {
         return done(problem(StatusCodes.BAD_REQUEST, "The body is not valid JSON"));
+      }
+      if (refusal[0] != null) {
+        return done(problem(StatusCodes.BAD_REQUEST, "A session event is not valid: "
+            + refusal[0]));
       }
       items = messages.get();
     } else {
@@ -300,9 +307,15 @@ public final class DurableStreamsRoutes {
         return done(problem(StatusCodes.BAD_REQUEST, "An append with a body needs Content-Type"));
       }
       if (MediaTypes.isJson(contentType)) {
-        Optional<List<byte[]>> messages = JsonMessages.split(body);
+        String[] refusal = new String[1];
+        Optional<List<byte[]>> messages = JsonMessages.split(body,
+            DurableStreamsRoutes::eventRefusal, r -> refusal[0] = r);
         if (messages.isEmpty()) {
           return done(problem(StatusCodes.BAD_REQUEST, "The body is not valid JSON"));
+        }
+        if (refusal[0] != null) {
+          return done(problem(StatusCodes.BAD_REQUEST, "A session event is not valid: "
+              + refusal[0]));
         }
         if (messages.get().isEmpty()) {
           return done(problem(StatusCodes.BAD_REQUEST, "An empty JSON array appends nothing"));
@@ -563,6 +576,15 @@ public final class DurableStreamsRoutes {
     int port = uri.port();
     String authority = uri.host().address() + (port > 0 ? ":" + port : "");
     return uri.scheme() + "://" + authority + uri.path();
+  }
+
+  /**
+   * Why a JSON item may not enter a stream: only an item claiming a core session event type is
+   * checked, with the rules of a WebSocket publish ({@link EnvelopeRules}).
+   */
+  private static String eventRefusal(com.fasterxml.jackson.databind.JsonNode item) {
+    EnvelopeRules.Problem p = EnvelopeRules.checkAppended(item);
+    return p == null ? null : p.code() + ": " + p.detail();
   }
 
   private static CompletionStage<HttpResponse> done(HttpResponse response) {

@@ -23,6 +23,33 @@ final class JsonMessages {
 
   private JsonMessages() {}
 
+  /**
+   * The messages of {@code body}, or empty when it is not exactly one JSON value; with the
+   * first refusal of {@code check} (applied to each message) instead when there is one.
+   */
+  static Optional<List<byte[]>> split(byte[] body,
+      java.util.function.Function<JsonNode, String> check, java.util.function.Consumer<String> refused) {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(body);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    if (root == null || root.isMissingNode()) {
+      return Optional.empty();
+    }
+    int i = 0;
+    for (JsonNode element : root.isArray() ? root : List.of(root)) {
+      String refusal = check.apply(element);
+      if (refusal != null) {
+        refused.accept((root.isArray() ? "[" + i + "]: " : "") + refusal);
+        return Optional.of(List.of());
+      }
+      i++;
+    }
+    return split(root);
+  }
+
   /** The messages of {@code body}, or empty when it is not exactly one JSON value. */
   static Optional<List<byte[]>> split(byte[] body) {
     JsonNode root;
@@ -34,6 +61,10 @@ final class JsonMessages {
     if (root == null || root.isMissingNode()) {
       return Optional.empty();
     }
+    return split(root);
+  }
+
+  private static Optional<List<byte[]>> split(JsonNode root) {
     try {
       List<byte[]> messages = new ArrayList<>();
       if (root.isArray()) {

@@ -71,7 +71,7 @@ class SessionFanOutMeasurementTest {
           LockSupport.parkNanos(wait);
         }
         agent.send("{\"type\":\"publish\",\"id\":\"d" + i + "\",\"events\":[{\"type\":"
-            + "\"message.delta\",\"run\":\"r1\",\"data\":{\"i\":" + i + ",\"sent\":"
+            + "\"message.delta\",\"run\":\"r1\",\"data\":{\"id\":\"m\",\"i\":" + i + ",\"sent\":"
             + System.nanoTime() + ",\"text\":\"tok \"}}]}");
       }
       long sendSeconds = System.nanoTime() - start;

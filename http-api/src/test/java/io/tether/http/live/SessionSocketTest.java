@@ -240,7 +240,7 @@ class SessionSocketTest {
       for (int i = 0; i < deltas; i += 20) {
         List<ObjectNode> batch = new ArrayList<>();
         for (int j = i; j < i + 20; j++) {
-          batch.add(event("message.delta", "r1", "text", j + ":" + big));
+          batch.add(event("message.delta", "r1", "id", "m-big", "text", j + ":" + big));
         }
         assertEquals("published", publishAndWait(agent, "d" + i,
             batch.toArray(ObjectNode[]::new)).path("type").asText());
@@ -296,7 +296,7 @@ class SessionSocketTest {
       agent.await("up-to-date");
       client.await("up-to-date");
       publishAndWait(agent, "a", event("run.start", "r1"),
-          event("message.delta", "r1", "text", "before"));
+          event("message.delta", "r1", "id", "m1", "text", "before"));
       client.awaitEvent("message.delta");
       org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(server.system)
           .entityRefFor(io.tether.actors.session.Session.ENTITY_TYPE_KEY, s)
@@ -304,7 +304,7 @@ class SessionSocketTest {
       awaitSessionAnswers(s);
       for (int i = 0; i < 20; i++) {
         JsonNode answer = publishAndWait(agent, "b" + i,
-            event("message.delta", "r1", "text", "after-" + i));
+            event("message.delta", "r1", "id", "m1", "text", "after-" + i));
         assertEquals("published", answer.path("type").asText(), answer.toString());
       }
       publishAndWait(agent, "c", event("run.end", "r1", "status", "complete"));
@@ -413,7 +413,7 @@ class SessionSocketTest {
       client.awaitEvent("run.start");
       client.abort();
       agent.awaitEvent("presence.left");
-      JsonNode more = publishAndWait(agent, "p2", event("message.delta", "r1", "text", "still"),
+      JsonNode more = publishAndWait(agent, "p2", event("message.delta", "r1", "id", "m1", "text", "still"),
           event("run.end", "r1", "status", "complete"));
       assertEquals("published", more.path("type").asText(), more.toString());
       try (WsClient reader = join(s, all("erin", s), "laptop", "client", "-1")) {

@@ -243,7 +243,7 @@ class LoadFaultsTest {
       StringBuilder body = new StringBuilder("[");
       for (int i = 0; i < 20; i++) {
         int n = batch * 20 + i;
-        body.append(i == 0 ? "" : ",").append("{\"type\":\"message.delta\",\"data\":{\"n\":")
+        body.append(i == 0 ? "" : ",").append("{\"type\":\"message.delta\",\"data\":{\"id\":\"m\",\"text\":\"t\",\"n\":")
             .append(n).append(",\"pad\":\"").append(pad).append("\"}}");
       }
       HttpResponse<String> response = server.send(HttpRequest.newBuilder(

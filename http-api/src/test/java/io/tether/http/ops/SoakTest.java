@@ -145,7 +145,8 @@ class SoakTest {
           .header("Producer-Id", "soak-" + producer).header("Producer-Epoch", "0")
           .header("Producer-Seq", Long.toString(seq))
           .POST(HttpRequest.BodyPublishers.ofString(
-              "{\"type\":\"message.delta\",\"data\":{\"n\":" + n + "}}")));
+              "{\"type\":\"message.delta\",\"data\":{\"id\":\"m" + producer
+                  + "\",\"text\":\"t\",\"n\":" + n + "}}")));
       if (r.statusCode() == 200 || r.statusCode() == 204) {
         own.add(n);
         acked.add(n);

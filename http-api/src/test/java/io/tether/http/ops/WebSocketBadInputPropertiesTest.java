@@ -79,7 +79,7 @@ class WebSocketBadInputPropertiesTest {
     String id = "wsbad-" + System.nanoTime();
     assertEquals(201, server.send(HttpRequest.newBuilder(URI.create(server.streamUrl(id)))
         .header("Content-Type", "application/json")
-        .PUT(HttpRequest.BodyPublishers.ofString("[{\"type\":\"message.delta\",\"data\":{}}]")))
+        .PUT(HttpRequest.BodyPublishers.ofString("[{\"type\":\"message.delta\",\"data\":{\"id\":\"m\",\"text\":\"\"}}]")))
         .statusCode());
     return id;
   }

@@ -724,6 +724,10 @@ public final class LocalCassandra implements AutoCloseable {
 
         # What an acknowledged write means on this single node: see tether.cassandra.local.commitlog-sync.
         %s
+        # A journal write (one group commit of a stream: up to tether.session.max-buffered-bytes
+        # plus one append of up to tether.streams.max-append-bytes) is one mutation, and a
+        # mutation may take half a segment: 64 MiB segments allow 32 MiB.
+        commitlog_segment_size: 64MiB
         authenticator: AllowAllAuthenticator
         authorizer: AllowAllAuthorizer
         """.formatted(

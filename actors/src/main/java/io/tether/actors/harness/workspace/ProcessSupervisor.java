@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The long-lived processes of runs on this node ({@code start_process}, {@code stop_process}):
  * an app a role starts so that it can probe it over HTTP in later tool calls. Each is started by
- * {@link CommandRunner#start} (the same PID namespace, scrubbed environment and kernel limits as
- * {@code run_command}) in the run's workspace, and runs until the first of: {@code
+ * {@link CommandRunner#start} (the same sandbox, scrubbed environment and kernel limits as
+ * {@code run_command}) in the run's workspace and the run's network namespace, where the run's
+ * later commands and probes reach it and nothing else does, and runs until the first of: {@code
  * stop_process}, the end of the task of the role that started it ({@link #stopOwnedBy}, called by
  * the role entity when a task completes, fails, is cancelled or superseded, and when the entity
  * stops), the lifetime cap, or the JVM's end. A run holds at most a fixed number of live
@@ -33,10 +34,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Dying with the node: every process is started from one thread that lives as long as the
  * JVM, under {@code setpriv --pdeathsig KILL}, so if the JVM dies in any way (SIGKILL included)
- * the kernel kills the wrapper and {@code unshare --kill-child} takes the namespace with it; a
- * JVM shutdown hook also kills them on an orderly exit. Without isolation ({@code
- * command-isolation = none}) the parent-death signal is not set and a process that daemonized
- * itself can outlive the node.
+ * the kernel kills bwrap and {@code --die-with-parent} takes its PID namespace with it; a JVM
+ * shutdown hook also kills them on an orderly exit. Unconfined ({@code sandbox.mode =
+ * dangerously-unconfined}) a process that daemonized itself can outlive the node.
  *
  * <p>Blocking ({@link #start} waits for readiness, stopping waits for the exit): call it on the
  * tool dispatcher, never on an actor's thread.
@@ -109,7 +109,7 @@ public final class ProcessSupervisor {
     }
     Duration bounded = wait.compareTo(maxStartWait) > 0 ? maxStartWait
         : wait.isNegative() ? Duration.ZERO : wait;
-    if (port != null && accepts(port)) {
+    if (port != null && accepts(runId, port)) {
       throw new IllegalStateException("port " + port + " on 127.0.0.1 is already in use"
           + describeRunning(runId) + "; stop what holds it or pick another port");
     }
@@ -124,7 +124,7 @@ public final class ProcessSupervisor {
       }
       Process process;
       try {
-        process = runner.startFromLauncher(dir, command);
+        process = runner.start(runId, dir, command).process();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       } catch (InterruptedException e) {
@@ -233,7 +233,7 @@ public final class ProcessSupervisor {
             + " ready" + (managed.port == null ? "" : " (port " + managed.port + ")")
             + "; for a command that finishes, use run_command";
       }
-      if (managed.port != null && accepts(managed.port)) {
+      if (managed.port != null && accepts(managed.runId, managed.port)) {
         return null;
       }
       long left = deadline - System.nanoTime();
@@ -251,7 +251,15 @@ public final class ProcessSupervisor {
     }
   }
 
-  private static boolean accepts(int port) {
+  /**
+   * Whether something of run {@code runId} listens on {@code port}: in the run's network
+   * namespace when sandboxed (the node's own ports are not the run's), on the node's loopback
+   * when unconfined.
+   */
+  private boolean accepts(String runId, int port) {
+    if (!runner.sandbox().unconfined()) {
+      return runner.sandbox().networks().listening(runId, port);
+    }
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
           (int) CONNECT_TIMEOUT.toMillis());

@@ -2,6 +2,7 @@ package io.tether.actors.harness.workspace;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
 import io.tether.actors.harness.model.ToolCall;
 import io.tether.actors.harness.model.ToolSpec;
 import io.tether.actors.harness.model.ToolSpec.Param;
@@ -22,10 +23,13 @@ import java.util.concurrent.Executor;
  * is started with {@code start_process} ({@link ProcessSupervisor}) and stopped by {@code
  * stop_process}, by {@link #releaseProcesses} when the role's task ends, or by its lifetime cap.
  * Before a tool runs, the durable
- * workspace is materialized into this node's local directory; {@code write_file} writes the
- * durable workspace first and the local copy after, so a write that completed survives any
- * node. Tools run on the given (blocking) executor and never throw: failures come back as an
- * error outcome the model can read.
+ * workspace is materialized into this node's local directory; a file that cannot be put there
+ * is reported in the tool's output and the tool runs anyway, so no workspace content can stop a
+ * run. {@code write_file} checks the local path first (a path through a link is refused before
+ * anything is recorded), then writes the durable workspace, then the local copy, so a write that
+ * completed survives any node. Every process a tool starts, and every access to the local
+ * directory, is confined by the {@link Sandbox}. Tools run on the given (blocking) executor and
+ * never throw: failures come back as an error outcome the model can read.
  */
 public final class WorkspaceTools {
 
@@ -71,8 +75,8 @@ public final class WorkspaceTools {
       List.of(new Param("id", Type.STRING, "the id start_process returned, e.g. p1", true)));
   /** Probes HTTP on loopback. */
   public static final ToolSpec HTTP_PROBE = new ToolSpec("http_probe",
-      "HTTP GET a URL on this machine (loopback only); returns the status and body. Probe a"
-          + " server started with start_process.",
+      "HTTP GET a URL from this run's own network (loopback: the processes this run started);"
+          + " returns the status and body. Probe a server started with start_process.",
       List.of(new Param("url", Type.STRING, "e.g. http://127.0.0.1:8000/health", true)));
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -120,9 +124,74 @@ public final class WorkspaceTools {
     this.executor = executor;
   }
 
+  /**
+   * The tools as configured under {@code tether.harness.workspace}: the sandbox, the command
+   * runner, the process supervisor and the probe.
+   */
+  public static WorkspaceTools fromConfig(WorkspaceStore store, Config ws, Executor executor) {
+    Sandbox sandbox = new Sandbox(Sandbox.Settings.fromConfig(ws.getConfig("sandbox")));
+    CommandRunner commands = new CommandRunner(ws.getDuration("command-timeout"),
+        (int) ws.getBytes("command-max-output-bytes").longValue(),
+        ws.getString("command-path"),
+        new CommandRunner.Limits(ws.getDuration("command-cpu-limit").toSeconds(),
+            ws.getBytes("command-max-file-bytes"), ws.getInt("command-max-open-files")),
+        sandbox);
+    return new WorkspaceTools(store, Path.of(ws.getString("root")), commands,
+        new ProcessSupervisor(commands, ws.getInt("max-processes-per-run"),
+            ws.getDuration("max-process-lifetime"), ws.getDuration("process-start-timeout"),
+            (int) ws.getBytes("command-max-output-bytes").longValue()),
+        new HttpProbe(ws.getDuration("probe-timeout"),
+            (int) ws.getBytes("probe-max-body-bytes").longValue(),
+            ws.getBoolean("probe-loopback-only"), sandbox),
+        (int) ws.getBytes("max-read-bytes").longValue(), executor);
+  }
+
   /** The local directory of a run's workspace on this node. */
   public LocalWorkspace local(String runId) {
-    return locals.computeIfAbsent(runId, id -> new LocalWorkspace(root, id));
+    return locals.computeIfAbsent(runId, id -> new LocalWorkspace(root, id, commands.sandbox()));
+  }
+
+  /** What confines the tools on this node. */
+  public Sandbox sandbox() {
+    return commands.sandbox();
+  }
+
+  /**
+   * Whether {@code 127.0.0.1:port} accepts a TCP connection made from inside run {@code runId}'s
+   * network on this node (sandboxed: its own namespace; unconfined: the node's loopback). Blocking.
+   */
+  public boolean accepts(String runId, int port) {
+    Sandbox sandbox = commands.sandbox();
+    List<String> connect =
+        List.of("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/$0", Integer.toString(port));
+    try {
+      if (sandbox.unconfined()) {
+        return new ProcessBuilder(connect).start().waitFor() == 0;
+      }
+      try (RunNetworks.Lease lease = sandbox.networks().acquire(runId)) {
+        ProcessBuilder pb = new ProcessBuilder(sandbox.argv(sandbox.emptyDir(), lease.network(),
+            Map.of("PATH", "/usr/bin:/bin"), connect));
+        pb.environment().clear();
+        Process p = Launcher.start(pb.redirectErrorStream(true));
+        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        return p.waitFor() == 0;
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Whether run {@code runId}'s processes on this node may reach addresses beyond their own
+   * loopback (a run policy's decision; off unless set).
+   */
+  public void allowEgress(String runId, boolean allowed) {
+    if (!commands.sandbox().unconfined()) {
+      commands.sandbox().networks().allowEgress(runId, allowed);
+    }
   }
 
   /** The long-lived processes of this node. */
@@ -153,33 +222,37 @@ public final class WorkspaceTools {
       case "write_file" -> {
         String path = args.path("path").asText("");
         String content = args.path("content").asText("");
-        outcome = validated(path)
-            .thenCompose(p -> store.write(runId, p, content, author))
-            .thenCompose(w -> materialized(runId).thenApplyAsync(local -> {
-              local.writeFile(path, content);
-              return new Outcome("wrote " + path + " (" + content.length()
-                  + " characters, workspace version " + w.version() + ")", false);
-            }, executor));
+        // Checked against the local directory before anything is recorded durably: a refused
+        // write must never become a file that every later materialization trips over.
+        outcome = materialized(runId).thenComposeAsync(m -> {
+          m.local().checkWritable(path);
+          return store.write(runId, path, content, author).thenApplyAsync(w -> {
+            m.local().writeFile(path, content);
+            return m.outcome("wrote " + path + " (" + content.length()
+                + " characters, workspace version " + w.version() + ")");
+          }, executor);
+        }, executor);
       }
-      case "read_file" -> outcome = materialized(runId).thenApplyAsync(local ->
-          new Outcome(local.readFile(args.path("path").asText(""), maxReadBytes), false), executor);
-      case "list_files" -> outcome = materialized(runId).thenApplyAsync(local ->
-          new Outcome(String.join("\n", local.list()), false), executor);
-      case "run_command" -> outcome = materialized(runId).thenApplyAsync(local -> {
-        CommandRunner.Result r = commands.run(local.dir(), args.path("command").asText(""));
-        return new Outcome(r.render(), false);
+      case "read_file" -> outcome = materialized(runId).thenApplyAsync(m ->
+          m.outcome(m.local().readFile(args.path("path").asText(""), maxReadBytes)), executor);
+      case "list_files" -> outcome = materialized(runId).thenApplyAsync(m ->
+          m.outcome(String.join("\n", m.local().list())), executor);
+      case "run_command" -> outcome = materialized(runId).thenApplyAsync(m -> {
+        CommandRunner.Result r = commands.run(runId, m.local().dir(),
+            args.path("command").asText(""));
+        return m.outcome(r.render());
       }, executor);
-      case "start_process" -> outcome = materialized(runId).thenApplyAsync(local -> {
+      case "start_process" -> outcome = materialized(runId).thenApplyAsync(m -> {
         Integer port = args.hasNonNull("port") ? args.get("port").asInt() : null;
         Duration wait = Duration.ofSeconds(args.hasNonNull("wait_seconds")
             ? args.get("wait_seconds").asLong() : port != null ? 30 : 2);
-        return new Outcome(processes.start(runId, author, local.dir(),
-            args.path("command").asText(""), port, wait), false);
+        return m.outcome(processes.start(runId, author, m.local().dir(),
+            args.path("command").asText(""), port, wait));
       }, executor);
       case "stop_process" -> outcome = CompletableFuture.supplyAsync(
           () -> new Outcome(processes.stop(runId, args.path("id").asText("")), false), executor);
       case "http_probe" -> outcome = CompletableFuture.supplyAsync(
-          () -> new Outcome(probe.get(args.path("url").asText("")), false), executor);
+          () -> new Outcome(probe.get(runId, args.path("url").asText("")), false), executor);
       default -> outcome = CompletableFuture.completedFuture(
           new Outcome("unknown tool: " + call.name(), true));
     }
@@ -189,19 +262,30 @@ public final class WorkspaceTools {
     });
   }
 
-  private static CompletionStage<String> validated(String path) {
-    try {
-      return CompletableFuture.completedFuture(WorkspacePaths.validate(path));
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
+  /** The local workspace after materializing, and what could not be materialized. */
+  private record Materialized(LocalWorkspace local, List<String> problems) {
+    /** A successful outcome, preceded by a note on the files that could not be restored. */
+    Outcome outcome(String output) {
+      if (problems.isEmpty()) {
+        return new Outcome(output, false);
+      }
+      return new Outcome("[workspace: " + problems.size() + " durable file(s) could not be"
+          + " restored here and were skipped: " + String.join("; ", problems) + "]\n" + output,
+          false);
     }
   }
 
-  private CompletionStage<LocalWorkspace> materialized(String runId) {
+  private CompletionStage<Materialized> materialized(String runId) {
     return store.files(runId).thenApplyAsync(files -> {
       LocalWorkspace local = local(runId);
-      local.materialize(files.files());
-      return local;
+      List<String> problems;
+      try {
+        problems = local.materialize(files.files());
+      } catch (RuntimeException e) {
+        // Never fatal: the tool still runs, on what the directory holds.
+        problems = List.of("the workspace could not be brought up to date: " + e.getMessage());
+      }
+      return new Materialized(local, problems);
     }, executor);
   }
 }

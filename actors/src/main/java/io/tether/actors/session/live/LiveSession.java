@@ -59,7 +59,8 @@ public final class LiveSession {
   private final SessionLiveSettings settings;
   private final Writer writer;
   private final SubscriberRegistry subscribers = new SubscriberRegistry();
-  private final Map<String, Offset> pendingCursors = new HashMap<>();
+  /** Allocated on the first ack (an idle entity has none). */
+  private Map<String, Offset> pendingCursors = Map.of();
   private long recoveredAtMillis = System.currentTimeMillis();
 
   public LiveSession(ActorContext<Session.Command> ctx, TimerScheduler<Session.Command> timers,
@@ -185,8 +186,9 @@ public final class LiveSession {
       data.put("status", "lost");
       data.put("reason", "producer " + run.producer() + " did not come back within "
           + settings.lossGrace().toSeconds() + "s");
-      writer.appendServer(state, List.of(SessionEnvelope.mint("run.end", runId,
-          SessionEnvelope.SERVER_PRODUCER, data)));
+      List<byte[]> ends = closeMessages(ledger, runId, "lost");
+      ends.add(SessionEnvelope.mint("run.end", runId, SessionEnvelope.SERVER_PRODUCER, data));
+      writer.appendServer(state, ends);
     }
   }
 
@@ -240,6 +242,16 @@ public final class LiveSession {
     if (!spec.kind().equals("steer") && !spec.kind().equals("interrupt")) {
       return Optional.of(new ControlRejected("invalid", "unknown control " + spec.kind()));
     }
+    Offset earlier = spec.id() == null ? null : ledger.controls().get(spec.id());
+    if (earlier != null && earlier.index() > 0) {
+      return Optional.of(new ControlAccepted(earlier)); // the same request, sent again
+    }
+    if (earlier != null) {
+      // The same request is in the write being made: ask again once it is durable, when its
+      // offset is known (the entity stashes commands while a write is in flight).
+      ctx.getSelf().tell(new Session.Control(spec, replyTo));
+      return Optional.empty();
+    }
     if (spec.run() == null || (spec.kind().equals("steer") && spec.text() == null)) {
       return Optional.of(new ControlRejected("invalid",
           spec.kind() + " needs a run" + (spec.kind().equals("steer") ? " and a text" : "")));
@@ -263,6 +275,11 @@ public final class LiveSession {
     }
     String run = spec.run() != null ? spec.run() : ledger.runForInput(spec.message());
     SessionLedger.RunEntry entry = run == null ? null : ledger.runs().get(run);
+    if (spec.run() != null && entry == null) {
+      return Optional.of(new ControlRejected("unknown-run", "run " + spec.run()
+          + " never started in this session (to cancel an answer before it starts, cancel its"
+          + " input message)"));
+    }
     if (entry != null && entry.fence() != null && entry.fence().index() > 0) {
       return Optional.of(new ControlAccepted(entry.fence()));
     }
@@ -280,6 +297,7 @@ public final class LiveSession {
     }
     List<byte[]> ends = new ArrayList<>();
     if (ledger.running(run)) {
+      ends.addAll(closeMessages(ledger, run, "cancelled"));
       ObjectNode end = SessionEnvelope.JSON.createObjectNode();
       end.put("status", "cancelled");
       end.put("by", spec.by());
@@ -290,12 +308,36 @@ public final class LiveSession {
     return Optional.empty();
   }
 
+  /**
+   * The {@code message.end} events that close every open message of {@code run} at its fence
+   * (status {@code cancelled}; {@code reason} says whether by a cancel or a loss), so no client
+   * keeps a message open after its run was stopped. Messages written without a {@code data.id}
+   * cannot be named and stay as they are.
+   */
+  private static List<byte[]> closeMessages(SessionLedger ledger, String run, String reason) {
+    List<byte[]> ends = new ArrayList<>();
+    for (SessionLedger.MessageSpan message : ledger.openMessagesOf(run)) {
+      if (message.id() == null) {
+        continue;
+      }
+      ObjectNode data = SessionEnvelope.JSON.createObjectNode();
+      data.put("id", message.id());
+      data.put("status", "cancelled");
+      data.put("reason", reason);
+      ends.add(SessionEnvelope.mint("message.end", run, SessionEnvelope.SERVER_PRODUCER, data));
+    }
+    return ends;
+  }
+
   // --- read cursors ---------------------------------------------------------------------------
 
   /** Moves {@code device}'s cursor (never backwards); persisted coalesced. */
   public void ackCursor(StreamState state, String device, Offset offset) {
     if (!state.active() || offset.isAfter(state.tail())) {
       return;
+    }
+    if (pendingCursors.isEmpty()) {
+      pendingCursors = new HashMap<>(4);
     }
     pendingCursors.merge(device, offset, (a, b) -> a.isAfter(b) ? a : b);
     if (!timers.isTimerActive(CURSOR_TIMER)) {
@@ -307,11 +349,11 @@ public final class LiveSession {
   /** The cursors moved since the last flush, as the event to persist; empty when none. */
   public Optional<SessionEvent.CursorsMoved> flushCursors(StreamState state) {
     if (pendingCursors.isEmpty() || !state.active()) {
-      pendingCursors.clear();
+      pendingCursors = Map.of();
       return Optional.empty();
     }
     Map<String, Offset> moved = Map.copyOf(pendingCursors);
-    pendingCursors.clear();
+    pendingCursors = Map.of();
     return Optional.of(new SessionEvent.CursorsMoved(moved));
   }
 

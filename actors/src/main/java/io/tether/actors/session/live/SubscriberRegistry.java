@@ -26,16 +26,20 @@ final class SubscriberRegistry {
    */
   record Subscriber(String device, String kind, long lastSeen) {}
 
-  private final Map<ActorRef<SessionPush>, Subscriber> subscribers = new HashMap<>();
+  /** Allocated on the first subscriber (an idle entity has none). */
+  private Map<ActorRef<SessionPush>, Subscriber> subscribers = Map.of();
 
   /** Registers or refreshes {@code ref}; true when it was not registered before. */
   boolean attach(ActorRef<SessionPush> ref, String device, String kind, long now) {
+    if (subscribers.isEmpty()) {
+      subscribers = new HashMap<>(4);
+    }
     return subscribers.put(ref, new Subscriber(device, kind, now)) == null;
   }
 
   /** Removes {@code ref}; the device it spoke for when that device has no connection left. */
   String detach(ActorRef<SessionPush> ref) {
-    Subscriber gone = subscribers.remove(ref);
+    Subscriber gone = subscribers.isEmpty() ? null : subscribers.remove(ref);
     if (gone == null || attached(gone.device())) {
       return null;
     }
@@ -80,6 +84,6 @@ final class SubscriberRegistry {
 
   /** Forgets everyone. */
   void clear() {
-    subscribers.clear();
+    subscribers = Map.of();
   }
 }

@@ -36,7 +36,8 @@ final class GroupCommitBuffer {
       boolean duplicate, boolean close, long ackEpoch, long ackSeq) {}
 
   private final List<Entry> entries = new ArrayList<>();
-  private final Map<String, ProducerState> producers = new HashMap<>();
+  /** Allocated on the first producer update: most entities are idle, and idle costs memory. */
+  private Map<String, ProducerState> producers = Map.of();
   private String streamSeq;
   private boolean closing;
   private ProducerTuple closedBy;
@@ -70,6 +71,9 @@ final class GroupCommitBuffer {
       bytes += item.length;
     }
     if (producerUpdate != null) {
+      if (producers.isEmpty()) {
+        producers = new HashMap<>(4);
+      }
       producers.put(entry.producer().producerId(), producerUpdate);
     }
     if (newStreamSeq != null) {
@@ -124,7 +128,7 @@ final class GroupCommitBuffer {
   /** Forgets everything; called once the batch has been handed to the journal. */
   void clear() {
     entries.clear();
-    producers.clear();
+    producers = Map.of();
     streamSeq = null;
     closing = false;
     closedBy = null;

@@ -247,6 +247,14 @@ public final class SessionEntity
       return Effect().noReply();
     } else if (cmd instanceof Session.Replay c) {
       return onReplay(state, c);
+    } else if (cmd instanceof Session.Rewind c) {
+      if (!liveable(state)) {
+        c.replyTo().tell(new SessionPush.Ended(endReason(state)));
+      } else {
+        c.replyTo().tell(new SessionPush.Rewound(c.after(),
+            c.after().isAfter(state.tail()) ? c.after() : state.ledger().messageRewind(c.after())));
+      }
+      return Effect().noReply();
     } else if (cmd instanceof Session.Subscribe c) {
       return onSubscribe(state, c);
     } else if (cmd instanceof Session.AckCursor c) {

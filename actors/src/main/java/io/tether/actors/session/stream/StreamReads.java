@@ -36,7 +36,8 @@ final class StreamReads {
   private final JournalReader reader;
   private final TimerScheduler<Session.Command> timers;
   private final Logger log;
-  private final Map<Long, Waiter> waiters = new HashMap<>();
+  /** Allocated on the first waiter (an idle entity has none). */
+  private Map<Long, Waiter> waiters = Map.of();
   private long nextWaiterId;
 
   StreamReads(String streamId, String persistenceId, JournalReader reader,
@@ -69,6 +70,9 @@ final class StreamReads {
   /** Registers a long-poll reader at the tail, answered as timed out after {@code waitMillis}. */
   void await(ActorRef<ReadReply> replyTo, Offset from, int maxBytes, long waitMillis) {
     long id = nextWaiterId++;
+    if (waiters.isEmpty()) {
+      waiters = new HashMap<>(4);
+    }
     waiters.put(id, new Waiter(replyTo, from, maxBytes));
     timers.startSingleTimer(waiterKey(id), new Session.WaiterExpired(id),
         Duration.ofMillis(waitMillis));
@@ -76,7 +80,7 @@ final class StreamReads {
 
   /** A waiter's time is up: it gets an empty, timed-out result. */
   void expire(StreamState state, long waiterId) {
-    Waiter waiter = waiters.remove(waiterId);
+    Waiter waiter = waiters.isEmpty() ? null : waiters.remove(waiterId);
     if (waiter != null) {
       waiter.replyTo().tell(new ReadResult(List.of(), waiter.from(), true, state.closed(), true,
           state.info()));
@@ -85,6 +89,9 @@ final class StreamReads {
 
   /** After a write: every waiter that now has data (or a closed stream) is answered. */
   void notifyWaiters(StreamState state) {
+    if (waiters.isEmpty()) {
+      return;
+    }
     Iterator<Map.Entry<Long, Waiter>> it = waiters.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<Long, Waiter> entry = it.next();
@@ -108,7 +115,7 @@ final class StreamReads {
       timers.cancel(waiterKey(entry.getKey()));
       entry.getValue().replyTo().tell(new ReadRejected(failure));
     }
-    waiters.clear();
+    waiters = Map.of();
   }
 
   /** The entity stops: waiters are answered as timed out, to re-ask wherever it lives next. */
@@ -119,7 +126,7 @@ final class StreamReads {
       waiter.replyTo().tell(new ReadResult(List.of(), waiter.from(), true, state.closed(), true,
           state.info()));
     }
-    waiters.clear();
+    waiters = Map.of();
   }
 
   /** Items after {@code from} up to {@code upper}, at most {@code maxBytes}, from the tail. */

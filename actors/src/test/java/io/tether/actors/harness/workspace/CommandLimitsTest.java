@@ -17,17 +17,24 @@ import org.junit.jupiter.api.io.TempDir;
  * The command tool's kernel limits and its isolation from the node: CPU time and file size are
  * capped by the kernel (well before the timeout), open files are limited, the command text is
  * passed verbatim (never spliced into the limits' script), and no variable of the node's
- * environment (where API keys live) reaches a command. The commands run in their own PID
- * namespace; {@link CommandIsolationTest} shows they cannot read the node's environment from
- * {@code /proc} either.
+ * environment (where API keys live) reaches a command. The commands run in the sandbox;
+ * {@link CommandIsolationTest} shows they cannot read the node's environment from {@code /proc}
+ * either, and {@link HostileModelTest} what else they cannot reach.
  */
 class CommandLimitsTest {
   @TempDir Path dir;
 
-  // In a PID namespace, as in production: the limits must hold inside the wrapper.
+  // In the sandbox, as in production: the limits must hold inside it.
   private final CommandRunner runner = new CommandRunner(Duration.ofSeconds(60), 4096,
       "/usr/local/bin:/usr/bin:/bin", new CommandRunner.Limits(1, 1024 * 1024, 64),
-      CommandRunner.Isolation.PID_NAMESPACE);
+      Sandbox.defaults());
+
+  @org.junit.jupiter.api.BeforeEach
+  void reachableByTheSandbox() throws Exception {
+    Sandboxes.reachable(dir);
+    // The sandbox's user writes here, as in a run's workspace.
+    Files.setAttribute(dir, "unix:uid", Sandbox.defaults().workspaceUid());
+  }
 
   @Test
   void aBusyLoopIsStoppedByItsCpuLimitLongBeforeTheTimeout() {

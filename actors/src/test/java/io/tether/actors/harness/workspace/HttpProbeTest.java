@@ -10,13 +10,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** The HTTP probe reaches loopback and refuses anything else by default. */
+/**
+ * The HTTP probe runs in the run's network: a server of the node (this JVM) on the node's
+ * loopback is out of its reach, where unconfined it is reached; and it refuses anything but
+ * loopback URLs by default. {@link ProcessToolsTest} and {@link HostileModelTest} probe the
+ * run's own app.
+ */
 class HttpProbeTest {
 
-  private final HttpProbe probe = new HttpProbe(Duration.ofSeconds(5), 100, true);
-
   @Test
-  void probesAnAppOnLoopback() throws Exception {
+  void aServerOfTheNodeIsOutOfTheRunsReachAndReachedOnlyUnconfined() throws Exception {
     HttpServer server = HttpServer.create(
         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/health", exchange -> {
@@ -26,9 +29,14 @@ class HttpProbeTest {
       exchange.close();
     });
     server.start();
+    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/health";
     try {
-      String result = probe.get("http://127.0.0.1:" + server.getAddress().getPort() + "/health");
-      assertTrue(result.startsWith("status=200\nup"), result);
+      String sandboxed = new HttpProbe(Duration.ofSeconds(5), 100, true).get("r1", url);
+      assertTrue(sandboxed.startsWith("error=curl: (7) Failed to connect"), sandboxed);
+      String unconfined = new HttpProbe(Duration.ofSeconds(5), 100, true,
+          new Sandbox(Sandbox.Settings.defaults().withMode(Sandbox.Mode.DANGEROUSLY_UNCONFINED)))
+          .get("r1", url);
+      assertTrue(unconfined.startsWith("status=200\nup"), unconfined);
     } finally {
       server.stop(0);
     }
@@ -36,8 +44,9 @@ class HttpProbeTest {
 
   @Test
   void refusesAddressesOutsideLoopback() {
+    HttpProbe probe = new HttpProbe(Duration.ofSeconds(5), 100, true);
     // A literal address: nothing is resolved or contacted before the refusal.
-    assertThrows(IllegalArgumentException.class, () -> probe.get("http://192.0.2.1/"));
-    assertThrows(IllegalArgumentException.class, () -> probe.get("file:///etc/passwd"));
+    assertThrows(IllegalArgumentException.class, () -> probe.get("r1", "http://192.0.2.1/"));
+    assertThrows(IllegalArgumentException.class, () -> probe.get("r1", "file:///etc/passwd"));
   }
 }

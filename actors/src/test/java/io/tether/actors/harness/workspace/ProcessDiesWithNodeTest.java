@@ -3,15 +3,11 @@ package io.tether.actors.harness.workspace;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tether.actors.harness.workspace.CommandRunner.Isolation;
 import io.tether.actors.harness.workspace.CommandRunner.Limits;
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,8 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A node killed with SIGKILL takes its long-lived processes with it: a separate JVM (the node)
- * starts a Python HTTP server through {@link ProcessSupervisor} and is then killed; the server's
- * port must refuse and its process must be gone, with no shutdown hook having run.
+ * starts a Python HTTP server through {@link ProcessSupervisor} (or waits on a {@code
+ * run_command} that serves) in the sandbox and the run's network namespace, and is then killed;
+ * the server, the sandbox around it and the namespace's holder must all be gone, with no
+ * shutdown hook having run.
  */
 class ProcessDiesWithNodeTest {
 
@@ -33,7 +31,7 @@ class ProcessDiesWithNodeTest {
   public static final class Node {
     public static void main(String[] args) throws Exception {
       CommandRunner runner = new CommandRunner(Duration.ofSeconds(20), 4096,
-          "/usr/local/bin:/usr/bin:/bin", Limits.defaults(), Isolation.PID_NAMESPACE);
+          "/usr/local/bin:/usr/bin:/bin", Limits.defaults(), Sandbox.defaults());
       ProcessSupervisor supervisor = new ProcessSupervisor(runner, 3, Duration.ofMinutes(5),
           Duration.ofSeconds(30), 4096);
       int port = Integer.parseInt(args[1]);
@@ -41,12 +39,12 @@ class ProcessDiesWithNodeTest {
       if (args.length > 2 && args[2].equals("run_command")) {
         // A command the node is still waiting for (its timeout is far away) when it dies.
         CommandRunner patient = new CommandRunner(Duration.ofMinutes(10), 4096,
-            "/usr/local/bin:/usr/bin:/bin", Limits.defaults(), Isolation.PID_NAMESPACE);
-        Thread command = new Thread(() -> patient.run(Path.of(args[0]), "exec " + server));
+            "/usr/local/bin:/usr/bin:/bin", Limits.defaults(), Sandbox.defaults());
+        Thread command = new Thread(() -> patient.run("r1", Path.of(args[0]), "exec " + server));
         command.setDaemon(true);
         command.start();
-        while (!accepts(port)) {
-          Thread.sleep(50); // polling the port the command opens
+        while (running(server).isEmpty()) {
+          Thread.sleep(50); // polling for the server the command starts
         }
         System.out.println("started command");
         System.out.flush();
@@ -71,6 +69,8 @@ class ProcessDiesWithNodeTest {
   }
 
   private void killedNodeLeavesNothing(String mode) throws Exception {
+    Sandboxes.reachable(dir);
+    java.nio.file.Files.setAttribute(dir, "unix:uid", Sandbox.defaults().workspaceUid());
     int port;
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = socket.getLocalPort();
@@ -89,31 +89,27 @@ class ProcessDiesWithNodeTest {
         seen.append(line).append('\n');
       }
       assertTrue(line != null, "the node did not start the server:\n" + seen);
-      assertTrue(accepts(port), "the server accepts while its node lives");
       assertEquals(1, running(server).size());
+      // Everything the node started for the run: wrappers, bwrap, the server, and the holder of
+      // the run's network namespace (a sandboxed sleep).
+      List<ProcessHandle> started = node.descendants().toList();
+      assertTrue(started.stream().anyMatch(p -> p.info().commandLine().orElse("")
+          .endsWith("sleep infinity")), "the namespace's holder runs");
 
       node.destroyForcibly();
       assertTrue(node.waitFor(20, TimeUnit.SECONDS));
       assertEquals(137, node.exitValue(), "SIGKILL: no shutdown hook ran");
 
       long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (accepts(port) || !running(server).isEmpty()) {
-        assertTrue(System.nanoTime() < deadline, "the server outlived its node: "
-            + running(server).stream().map(ProcessHandle::pid).toList());
+      while (!running(server).isEmpty() || started.stream().anyMatch(ProcessHandle::isAlive)) {
+        assertTrue(System.nanoTime() < deadline, "outlived its node: "
+            + started.stream().filter(ProcessHandle::isAlive)
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList());
         Thread.sleep(50);
       }
     } finally {
       node.destroyForcibly();
       running(server).forEach(ProcessHandle::destroyForcibly);
-    }
-  }
-
-  private static boolean accepts(int port) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tether.actors.harness.model.ToolCall;
-import io.tether.actors.harness.workspace.CommandRunner.Isolation;
 import io.tether.actors.harness.workspace.CommandRunner.Limits;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -31,8 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
  * HTTP server started in the workspace answers the real {@code http_probe} in later tool calls,
  * and its port refuses once it is stopped; the lifetime cap and the end of the role's task leave
  * none of its processes alive; a run's fourth process is refused; and the long-lived process is
- * confined like {@code run_command} (its own PID namespace, so the node's environment, holding
- * the marker secret surefire sets, is out of reach).
+ * confined like {@code run_command} (the sandbox, so the node's environment, holding the marker
+ * secret surefire sets, is out of reach). Its port is in the run's own network namespace: the
+ * run's commands and probes reach it, the node and other runs do not, and a port is taken or
+ * free per run.
  */
 class ProcessToolsTest {
 
@@ -63,12 +64,21 @@ class ProcessToolsTest {
     executor.shutdownNow();
   }
 
-  private WorkspaceTools tools(Isolation isolation, Duration lifetime) {
+  private static final Sandbox SANDBOX = Sandbox.defaults();
+  private static final Sandbox UNCONFINED =
+      new Sandbox(Sandbox.Settings.defaults().withMode(Sandbox.Mode.DANGEROUSLY_UNCONFINED));
+
+  @org.junit.jupiter.api.BeforeEach
+  void reachableByTheSandbox() throws IOException {
+    Sandboxes.reachable(root);
+  }
+
+  private WorkspaceTools tools(Sandbox sandbox, Duration lifetime) {
     CommandRunner runner = new CommandRunner(Duration.ofSeconds(20), 16 * 1024, PATH,
-        Limits.defaults(), isolation);
+        Limits.defaults(), sandbox);
     supervisor = new ProcessSupervisor(runner, 3, lifetime, Duration.ofSeconds(30), 16 * 1024);
     return new WorkspaceTools(store, root, runner, supervisor,
-        new HttpProbe(Duration.ofSeconds(5), 16 * 1024, true), 64 * 1024, executor);
+        new HttpProbe(Duration.ofSeconds(5), 16 * 1024, true, sandbox), 64 * 1024, executor);
   }
 
   private static WorkspaceTools.Outcome call(WorkspaceTools tools, String runId, String author,
@@ -133,7 +143,7 @@ class ProcessToolsTest {
 
   @Test
   void aStartedServerAnswersHttpProbeInLaterCallsAndItsPortRefusesOnceStopped() throws Exception {
-    WorkspaceTools tools = tools(Isolation.PID_NAMESPACE, Duration.ofMinutes(5));
+    WorkspaceTools tools = tools(SANDBOX, Duration.ofMinutes(5));
     int port = freePort();
     assertFalse(call(tools, "r1", "evaluator", "write_file",
         "{\"path\": \"hello.txt\", \"content\": \"hello from the workspace\"}").error());
@@ -150,17 +160,20 @@ class ProcessToolsTest {
         "{\"url\": \"http://127.0.0.1:" + port + "/hello.txt\"}");
     assertEquals("status=200\nhello from the workspace", probed.output());
     assertEquals(1, running(server(port)).size(), "the server's own process");
+    assertTrue(tools.accepts("r1", port), "the run's network reaches it");
+    assertFalse(accepts(port), "the node's loopback does not: the port is the run's");
+    assertFalse(tools.accepts("r2", port), "nor does another run's network");
 
     WorkspaceTools.Outcome stopped = call(tools, "r1", "evaluator", "stop_process",
         "{\"id\": \"" + id + "\"}");
     assertFalse(stopped.error(), stopped.output());
     assertTrue(stopped.output().startsWith("stopped " + id), stopped.output());
     assertTrue(stopped.output().contains("GET /hello.txt"), "its log: " + stopped.output());
-    assertFalse(accepts(port), "the port refuses once stop_process returned");
+    assertFalse(tools.accepts("r1", port), "the port refuses once stop_process returned");
     assertEquals(List.of(), running(server(port)));
-    assertTrue(call(tools, "r1", "evaluator", "http_probe",
-        "{\"url\": \"http://127.0.0.1:" + port + "/hello.txt\"}").output()
-        .startsWith("error=ConnectException"));
+    String refused = call(tools, "r1", "evaluator", "http_probe",
+        "{\"url\": \"http://127.0.0.1:" + port + "/hello.txt\"}").output();
+    assertTrue(refused.startsWith("error=curl: (7) Failed to connect"), refused);
 
     WorkspaceTools.Outcome again = call(tools, "r1", "evaluator", "stop_process",
         "{\"id\": \"" + id + "\"}");
@@ -169,7 +182,7 @@ class ProcessToolsTest {
 
   @Test
   void theLifetimeCapKillsTheProcessAndEverythingItStarted() throws Exception {
-    WorkspaceTools tools = tools(Isolation.PID_NAMESPACE, Duration.ofSeconds(3));
+    WorkspaceTools tools = tools(SANDBOX, Duration.ofSeconds(3));
     String child = "sleep 302." + System.nanoTime() % 1_000_000_000L;
     String daemon = "sleep 303." + System.nanoTime() % 1_000_000_000L;
     WorkspaceTools.Outcome started = call(tools, "r1", "generator", "start_process",
@@ -188,7 +201,7 @@ class ProcessToolsTest {
 
   @Test
   void theEndOfARolesTaskStopsItsProcessesAndNoOneElses() throws Exception {
-    WorkspaceTools tools = tools(Isolation.PID_NAMESPACE, Duration.ofMinutes(5));
+    WorkspaceTools tools = tools(SANDBOX, Duration.ofMinutes(5));
     int evaluatorPort = freePort();
     int generatorPort = freePort();
     int otherRunPort = freePort();
@@ -204,9 +217,9 @@ class ProcessToolsTest {
     tools.releaseProcesses("r1", "evaluator");
     // Released in the background: a dying process loses its command line before its sockets.
     await("the evaluator's server is gone and its port refuses",
-        () -> running(server(evaluatorPort)).isEmpty() && !accepts(evaluatorPort));
-    assertTrue(accepts(generatorPort), "another role's process keeps running");
-    assertTrue(accepts(otherRunPort), "another run's process keeps running");
+        () -> running(server(evaluatorPort)).isEmpty() && !tools.accepts("r1", evaluatorPort));
+    assertTrue(tools.accepts("r1", generatorPort), "another role's process keeps running");
+    assertTrue(tools.accepts("r2", otherRunPort), "another run's process keeps running");
 
     supervisor.stopRun("r1");
     assertEquals(List.of(), running(server(generatorPort)));
@@ -215,7 +228,7 @@ class ProcessToolsTest {
 
   @Test
   void aRunsFourthProcessIsRefusedUntilOneIsStopped() throws Exception {
-    WorkspaceTools tools = tools(Isolation.PID_NAMESPACE, Duration.ofMinutes(5));
+    WorkspaceTools tools = tools(SANDBOX, Duration.ofMinutes(5));
     String sleep = "sleep 304." + System.nanoTime() % 1_000_000_000L;
     for (int i = 1; i <= 3; i++) {
       WorkspaceTools.Outcome started = call(tools, "r1", "generator", "start_process",
@@ -242,7 +255,7 @@ class ProcessToolsTest {
 
   @Test
   void aProcessThatExitsBeforeItsPortAcceptsFailsWithItsOutput() throws Exception {
-    WorkspaceTools tools = tools(Isolation.PID_NAMESPACE, Duration.ofMinutes(5));
+    WorkspaceTools tools = tools(SANDBOX, Duration.ofMinutes(5));
     int port = freePort();
     WorkspaceTools.Outcome failed = call(tools, "r1", "generator", "start_process",
         "{\"command\": \"echo no server here; exit 3\", \"port\": " + port + "}");
@@ -254,16 +267,28 @@ class ProcessToolsTest {
   }
 
   @Test
-  void aPortAlreadyInUseIsRefusedBeforeAnythingStarts() throws Exception {
-    WorkspaceTools tools = tools(Isolation.PID_NAMESPACE, Duration.ofMinutes(5));
+  void aPortTheRunAlreadyUsesIsRefusedBeforeAnythingStartsAndPortsArePerRun() throws Exception {
+    WorkspaceTools tools = tools(SANDBOX, Duration.ofMinutes(5));
+    int port = freePort();
+    assertFalse(call(tools, "r1", "generator", "start_process",
+        "{\"command\": " + json(server(port)) + ", \"port\": " + port + "}").error());
+    WorkspaceTools.Outcome refused = call(tools, "r1", "evaluator", "start_process",
+        "{\"command\": " + json(server(port)) + ", \"port\": " + port + "}");
+    assertTrue(refused.error(), refused.output());
+    assertTrue(refused.output().contains("is already in use"), refused.output());
+    assertEquals(1, supervisor.running("r1").size());
+    assertEquals(1, running(server(port)).size(), "nothing was started for the refused call");
+
+    // Another run has its own network: the same port is free there, and so is one the node
+    // itself holds.
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      WorkspaceTools.Outcome refused = call(tools, "r1", "generator", "start_process",
-          "{\"command\": " + json(server(taken.getLocalPort())) + ", \"port\": "
-              + taken.getLocalPort() + "}");
-      assertTrue(refused.error(), refused.output());
-      assertTrue(refused.output().contains("is already in use"), refused.output());
-      assertEquals(List.of(), supervisor.running("r1"));
+      for (int p : List.of(port, taken.getLocalPort())) {
+        WorkspaceTools.Outcome started = call(tools, "r2", "generator", "start_process",
+            "{\"command\": " + json(server(p)) + ", \"port\": " + p + "}");
+        assertFalse(started.error(), started.output());
+      }
     }
+    assertEquals(2, supervisor.running("r2").size());
   }
 
   @Test
@@ -275,7 +300,7 @@ class ProcessToolsTest {
     // Only where it is confined: unconfined, as root, this would unmount the machine's /proc.
     String uncover = "(umount -l /proc; cat /proc/*/environ) >> leak.txt 2>&1; ";
 
-    WorkspaceTools isolated = tools(Isolation.PID_NAMESPACE, Duration.ofMinutes(5));
+    WorkspaceTools isolated = tools(SANDBOX, Duration.ofMinutes(5));
     int port = freePort();
     WorkspaceTools.Outcome started = call(isolated, "r1", "evaluator", "start_process",
         "{\"command\": " + json(leak + uncover + "exec " + server(port)) + ", \"port\": " + port + "}");
@@ -290,7 +315,7 @@ class ProcessToolsTest {
     supervisor.stopRun("r1");
 
     // The same process without isolation does read it, so the assertion above can fail.
-    WorkspaceTools open = tools(Isolation.NONE, Duration.ofMinutes(5));
+    WorkspaceTools open = tools(UNCONFINED, Duration.ofMinutes(5));
     int openPort = freePort();
     assertFalse(call(open, "r2", "evaluator", "start_process",
         "{\"command\": " + json(leak + "exec " + server(openPort)) + ", \"port\": " + openPort
@@ -299,12 +324,12 @@ class ProcessToolsTest {
             "{\"url\": \"http://127.0.0.1:" + openPort + "/leak.txt\"}").output()
         .contains(marker));
     supervisor.stopRun("r2");
-    assertFalse(accepts(openPort));
+    assertFalse(open.accepts("r2", openPort));
   }
 
   @Test
   void stoppingAnotherRunsProcessIsRefused() throws Exception {
-    WorkspaceTools tools = tools(Isolation.PID_NAMESPACE, Duration.ofMinutes(5));
+    WorkspaceTools tools = tools(SANDBOX, Duration.ofMinutes(5));
     String sleep = "sleep 305." + System.nanoTime() % 1_000_000_000L;
     assertFalse(call(tools, "r1", "generator", "start_process",
         "{\"command\": " + json(sleep) + ", \"wait_seconds\": 0}").error());

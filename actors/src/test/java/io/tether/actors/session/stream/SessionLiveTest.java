@@ -238,4 +238,151 @@ class SessionLiveTest {
       return null;
     });
   }
+
+  @Test
+  void theFenceRefusesDeltasThatNameNoRunAndClosesTheRunsOpenMessages() {
+    EventSourcedBehaviorTestKit<Session.Command, SessionEvent, StreamState> kit = kit();
+    kit.<CreateReply>runCommand(r -> new Session.Create(json(), r));
+    kit.<AppendReply>runCommand(r -> new Session.Append(events(
+        "{\"type\":\"run.start\",\"run\":\"r1\",\"producer\":\"a1\"}",
+        "{\"type\":\"message.start\",\"run\":\"r1\",\"data\":{\"id\":\"m1\"}}",
+        "{\"type\":\"message.start\",\"run\":\"r1\",\"data\":{\"id\":\"m2\"}}",
+        "{\"type\":\"message.end\",\"run\":\"r1\",\"data\":{\"id\":\"m2\"}}",
+        "{\"type\":\"message.start\",\"data\":{\"id\":\"user-1\"}}"), r));
+    Offset fence = assertInstanceOf(ControlAccepted.class, kit.<ControlReply>runCommand(
+        r -> new Session.Control(cancelRun("r1"), r)).reply()).offset();
+    TestProbe<Void> wait = testKit.createTestProbe();
+    wait.awaitAssert(() -> {
+      assertEquals("cancelled", kit.getState().ledger().runs().get("r1").status());
+      return null;
+    });
+    List<String> after = new java.util.ArrayList<>();
+    for (var batch : kit.getState().recent()) {
+      for (int i = 0; i < batch.items().size(); i++) {
+        if (new Offset(batch.position(), i + 1).isAfter(fence)) {
+          after.add(text(batch.items().get(i)));
+        }
+      }
+    }
+    assertEquals(2, after.size(), after.toString());
+    assertTrue(after.get(0).contains("\"message.end\"") && after.get(0).contains("\"m1\"")
+        && after.get(0).contains("\"cancelled\""), "the open message closes first: " + after);
+    assertTrue(after.get(1).contains("\"run.end\""), after.toString());
+    assertTrue(kit.getState().ledger().openMessagesOf("r1").isEmpty());
+    for (String late : List.of(
+        "{\"type\":\"message.delta\",\"data\":{\"id\":\"m1\",\"text\":\"x\"}}",
+        "{\"type\":\"message.end\",\"data\":{\"id\":\"m1\",\"status\":\"complete\"}}")) {
+      AppendReply refused = kit.<AppendReply>runCommand(r -> new Session.Append(events(late), r))
+          .reply();
+      assertEquals(AppendFailure.FENCED, assertInstanceOf(AppendRejected.class, refused).failure(),
+          late);
+    }
+    assertInstanceOf(Appended.class, kit.<AppendReply>runCommand(r -> new Session.Append(events(
+        "{\"type\":\"message.delta\",\"data\":{\"id\":\"user-1\",\"text\":\"x\"}}"), r))
+        .reply(), "a message of no run is not fenced");
+  }
+
+  @Test
+  void aCancelOfARunThatNeverExistedIsRefused() {
+    EventSourcedBehaviorTestKit<Session.Command, SessionEvent, StreamState> kit = kit();
+    kit.<CreateReply>runCommand(r -> new Session.Create(json(), r));
+    ControlReply reply = kit.<ControlReply>runCommand(
+        r -> new Session.Control(cancelRun("ghost"), r)).reply();
+    assertEquals("unknown-run", assertInstanceOf(ControlRejected.class, reply).code());
+    assertTrue(kit.getState().ledger().runs().isEmpty(), "nothing was written");
+  }
+
+  @Test
+  void aLostRunClosesItsOpenMessagesBeforeItsEnd() {
+    ActorRef<Session.Command> entity = createdEntity();
+    TestProbe<SessionPush> agent = testKit.createTestProbe();
+    entity.tell(new Session.Subscribe("agent-1", "agent", agent.getRef()));
+    TestProbe<AppendReply> appended = testKit.createTestProbe();
+    entity.tell(new Session.Append(events(
+        "{\"type\":\"run.start\",\"run\":\"r1\",\"producer\":\"agent-1\"}",
+        "{\"type\":\"message.start\",\"run\":\"r1\",\"data\":{\"id\":\"m1\"}}"),
+        appended.getRef()));
+    appended.expectMessageClass(Appended.class);
+    TestProbe<SessionPush> watcher = testKit.createTestProbe();
+    entity.tell(new Session.Subscribe("laptop", "client", watcher.getRef()));
+    entity.tell(new Session.Unsubscribe(agent.getRef()));
+    SessionPush.Items lost = watcher.fishForMessage(Duration.ofSeconds(10), push ->
+        push instanceof SessionPush.Items items && items.items().stream()
+            .anyMatch(i -> text(i).contains("run.end"))
+            ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+            : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore())
+        .stream().map(SessionPush.Items.class::cast).reduce((a, b) -> b).orElseThrow();
+    List<String> texts = lost.items().stream().map(SessionLiveTest::text).toList();
+    assertEquals(2, texts.size(), texts.toString());
+    assertTrue(texts.get(0).contains("message.end") && texts.get(0).contains("\"lost\""),
+        texts.toString());
+    assertTrue(texts.get(1).contains("run.end") && texts.get(1).contains("\"lost\""),
+        texts.toString());
+  }
+
+  @Test
+  void presenceEndsWhenASubscriberMissesItsHeartbeats() {
+    ActorRef<Session.Command> entity = createdEntity();
+    TestProbe<SessionPush> silent = testKit.createTestProbe();
+    entity.tell(new Session.Subscribe("tablet", "client", silent.getRef()));
+    TestProbe<SessionPush> watcher = testKit.createTestProbe();
+    entity.tell(new Session.Subscribe("laptop", "client", watcher.getRef()));
+    long start = System.nanoTime();
+    // Only the laptop heartbeats (re-subscribes); the tablet's connection never does again.
+    TestProbe<Void> beat = testKit.createTestProbe();
+    String left = null;
+    while (left == null && System.nanoTime() - start < Duration.ofSeconds(20).toNanos()) {
+      entity.tell(new Session.Subscribe("laptop", "client", watcher.getRef()));
+      SessionPush push = watcher.receiveMessage(Duration.ofSeconds(5));
+      if (push instanceof SessionPush.Items items) {
+        for (byte[] item : items.items()) {
+          if (text(item).contains("presence.left")) {
+            left = text(item);
+          }
+        }
+      }
+    }
+    long elapsed = Duration.ofNanos(System.nanoTime() - start).toMillis();
+    assertTrue(left != null && left.contains("tablet"), "no presence.left for the silent tablet");
+    assertTrue(elapsed >= LIVE.presenceTimeout().toMillis(),
+        "left after " + elapsed + " ms, before the presence timeout");
+    TestProbe<Session.SessionSummary> described = testKit.createTestProbe();
+    entity.tell(new Session.DescribeSession(described.getRef()));
+    SessionLedger ledger = described.receiveMessage().ledger();
+    assertEquals(java.util.Set.of("laptop"), ledger.present().keySet());
+  }
+
+  @Test
+  void cursorAcksWithinTheFlushIntervalArePersistedAsOneEvent() {
+    String id = "cursors-" + ids.incrementAndGet();
+    // A window long enough that the ten acks below surely fall into one, however loaded the
+    // machine; the coalescing, not the interval, is under test.
+    SessionLiveSettings slow = new SessionLiveSettings(LIVE.presenceTimeout(),
+        LIVE.sweepInterval(), LIVE.lossGrace(), Duration.ofSeconds(2));
+    EventSourcedBehaviorTestKit<Session.Command, SessionEvent, StreamState> kit =
+        EventSourcedBehaviorTestKit.create(testKit.system(), SessionEntity.create(id,
+            SessionSetup.forTest(settings(), slow,
+                new JournalReader(testKit.system(), "pekko.persistence.testkit.query"))));
+    kit.<CreateReply>runCommand(r -> new Session.Create(json(), r));
+    Offset at = assertInstanceOf(Appended.class, kit.<AppendReply>runCommand(
+        r -> new Session.Append(events("{\"type\":\"run.start\",\"run\":\"r1\"}",
+            "{\"type\":\"run.end\",\"run\":\"r1\"}"), r)).reply()).next();
+    long before = kit.getState().seqNr();
+    for (int i = 0; i < 5; i++) {
+      kit.runCommand(new Session.AckCursor("phone", at));
+      kit.runCommand(new Session.AckCursor("tablet", at));
+    }
+    TestProbe<Void> wait = testKit.createTestProbe();
+    wait.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertEquals(at, kit.getState().ledger().cursors().get("phone"));
+      assertEquals(at, kit.getState().ledger().cursors().get("tablet"));
+      return null;
+    });
+    var persisted = org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit
+        .create(testKit.system()).persistedInStorage(Session.persistenceIdOf(id).id());
+    long cursorEvents = persisted.stream().filter(e -> e instanceof SessionEvent.CursorsMoved)
+        .count();
+    assertEquals(1, cursorEvents, "ten acks in one window are one write: " + persisted);
+    assertEquals(before + 1, kit.getState().seqNr());
+  }
 }

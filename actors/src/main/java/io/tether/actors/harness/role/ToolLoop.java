@@ -1,0 +1,347 @@
+package io.tether.actors.harness.role;
+
+import io.tether.actors.harness.model.ChatTurn;
+import io.tether.actors.harness.model.ModelProvider;
+import io.tether.actors.harness.model.ModelRef;
+import io.tether.actors.harness.model.ModelRequest;
+import io.tether.actors.harness.model.ModelResponse;
+import io.tether.actors.harness.model.ModelStreamListener;
+import io.tether.actors.harness.model.ToolCall;
+import io.tether.actors.harness.role.RoleEvent.ModelCallCompleted;
+import io.tether.actors.harness.role.RoleEvent.ModelCallRequested;
+import io.tether.actors.harness.role.RoleEvent.ModelCallRetried;
+import io.tether.actors.harness.role.RoleEvent.TaskCompleted;
+import io.tether.actors.harness.role.RoleEvent.TaskFailed;
+import io.tether.actors.harness.role.RoleEvent.TaskReported;
+import io.tether.actors.harness.role.RoleEvent.ToolCallCompleted;
+import io.tether.actors.harness.role.RoleEvent.ToolCallRequested;
+import io.tether.actors.harness.role.RoleState.PendingCall;
+import io.tether.actors.harness.role.RoleState.Status;
+import io.tether.actors.harness.task.Ack;
+import io.tether.actors.harness.task.BudgetDecision;
+import io.tether.actors.harness.task.RoleTask;
+import io.tether.actors.harness.task.TaskOutcome;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.slf4j.Logger;
+
+/**
+ * The loop of one task of a {@link RoleEntity}: ask the Run for budget, call the model (write
+ * ahead, stream, write after), run the tools its answer asks for (write ahead, run, write after),
+ * and again, until the model answers without tool calls (the task's result) or the task fails;
+ * then report the end to the Run until it acknowledges. Each step is one command; the model
+ * stream and the tools run in futures piped back as commands, so nothing blocks the entity.
+ *
+ * <p>It keeps what is in flight in memory only (a budget question, a model call, a tool call, a
+ * report): after a restart {@link RoleEntity} recovers the journaled calls and the loop starts
+ * afresh from {@link Continue}.
+ */
+final class ToolLoop {
+
+  /** Drives the task one step. */
+  enum Continue implements RoleCommand { INSTANCE }
+
+  /** The Run's budget answer (piped). */
+  record BudgetAnswered(String callId, boolean granted, String reason) implements RoleCommand {}
+
+  /** A model call ended (piped): the response, or the error. */
+  record ModelCallFinished(String callId, int attempt, ModelResponse response, String error)
+      implements RoleCommand {
+
+    static ModelCallFinished succeeded(String callId, int attempt, ModelResponse response) {
+      return new ModelCallFinished(callId, attempt, response, null);
+    }
+
+    static ModelCallFinished failed(String callId, int attempt, String error) {
+      return new ModelCallFinished(callId, attempt, null, error);
+    }
+  }
+
+  /** A tool call ended (piped). */
+  record ToolCallFinished(String toolCallId, String output, boolean error) implements RoleCommand {}
+
+  /** The Run answered a report (piped). */
+  record ReportAnswered(String taskId, boolean acknowledged) implements RoleCommand {}
+
+  private final RoleProfile profile;
+  private final String runId;
+  private final RoleServices services;
+  private final RoleOutput output;
+  private final ActorContext<RoleCommand> context;
+  private final TimerScheduler<RoleCommand> timers;
+  private final EffectFactories<RoleEvent, RoleState> effect;
+  private final Logger log;
+
+  private boolean awaitingBudget;
+  private boolean modelInFlight;
+  private boolean toolInFlight;
+  private boolean reporting;
+  private AtomicBoolean fence = new AtomicBoolean(false);
+
+  ToolLoop(RoleProfile profile, String runId, RoleServices services, RoleOutput output,
+      ActorContext<RoleCommand> context, TimerScheduler<RoleCommand> timers,
+      EffectFactories<RoleEvent, RoleState> effect) {
+    this.profile = profile;
+    this.runId = runId;
+    this.services = services;
+    this.output = output;
+    this.context = context;
+    this.timers = timers;
+    this.effect = effect;
+    this.log = context.getLog();
+  }
+
+  /** Decides and starts the next step of the current task. */
+  ReplyEffect<RoleEvent, RoleState> step(RoleState state) {
+    if (!state.active()) {
+      if (state.status() != Status.IDLE && state.status() != Status.CANCELLED && !state.reported()
+          && !reporting) {
+        report(state);
+      }
+      return effect.noReply();
+    }
+    if (state.pendingCall() != null || awaitingBudget || modelInFlight || toolInFlight) {
+      return effect.noReply();
+    }
+    if (state.requestedToolId() != null) {
+      return effect.noReply();
+    }
+    if (!state.pendingTools().isEmpty()) {
+      ToolCall call = state.pendingTools().get(0);
+      if (!profile.allows(call.name())) {
+        String refusal = "the " + profile.role().wireName() + " may not use the tool "
+            + call.name();
+        return effect.persist(List.of(new ToolCallRequested(call),
+                new ToolCallCompleted(call.id(), refusal, true)))
+            .thenRun(s -> {
+              output.toolCalled(s.task(), call);
+              output.toolResult(s.task(), call.id(), "error", refusal);
+              context.getSelf().tell(Continue.INSTANCE);
+            })
+            .thenNoReply();
+      }
+      return effect.persist(new ToolCallRequested(call))
+          .thenRun(s -> runTool(s, call))
+          .thenNoReply();
+    }
+    ChatTurn last = state.messages().isEmpty() ? null
+        : state.messages().get(state.messages().size() - 1);
+    if (last != null && last.kind() == ChatTurn.Kind.ASSISTANT && last.toolCalls().isEmpty()) {
+      return effect.persist(new TaskCompleted(state.task().taskId(), last.text()))
+          .thenRun(this::report)
+          .thenNoReply();
+    }
+    if (state.callsInTask() >= services.settings().maxCallsPerTask()) {
+      return effect.persist(new TaskFailed(state.task().taskId(),
+              "the task made " + state.callsInTask() + " model calls without finishing"))
+          .thenRun(this::report)
+          .thenNoReply();
+    }
+    String callId = callId(state.callCount());
+    awaitingBudget = true;
+    CompletionStage<BudgetDecision> decision;
+    try {
+      decision = services.run().reserve(runId, callId, profile.role(), state.task().model());
+    } catch (RuntimeException e) {
+      decision = CompletableFuture.failedFuture(e);
+    }
+    context.pipeToSelf(decision, (d, error) -> error != null
+        ? new BudgetAnswered(callId, false, "unreachable run: " + error.getMessage())
+        : new BudgetAnswered(callId, d.granted(), d.reason()));
+    return effect.noReply();
+  }
+
+  private String callId(long callIndex) {
+    return profile.role().wireName() + "-" + callIndex;
+  }
+
+  ReplyEffect<RoleEvent, RoleState> onBudget(RoleState state, BudgetAnswered msg) {
+    awaitingBudget = false;
+    if (!state.active() || state.pendingCall() != null
+        || !msg.callId().equals(callId(state.callCount()))) {
+      return effect.noReply();
+    }
+    if (!msg.granted()) {
+      if (msg.reason() != null && msg.reason().startsWith("unreachable run")) {
+        timers.startSingleTimer(Continue.INSTANCE, services.settings().redeliverAfter());
+        return effect.noReply();
+      }
+      return effect.persist(new TaskFailed(state.task().taskId(), "budget: " + msg.reason()))
+          .thenRun(this::report)
+          .thenNoReply();
+    }
+    return effect.persist(new ModelCallRequested(msg.callId(), state.callCount(), 1,
+            state.task().model()))
+        .thenRun(this::issueModelCall)
+        .thenNoReply();
+  }
+
+  /** Starts the model call written ahead in {@code state}, streaming it into the session. */
+  void issueModelCall(RoleState state) {
+    PendingCall call = state.pendingCall();
+    RoleTask task = state.task();
+    AtomicBoolean callFence = new AtomicBoolean(false);
+    fence = callFence;
+    modelInFlight = true;
+    CompletionStage<ModelResponse> response;
+    try {
+      ModelRef ref = ModelRef.parse(call.model());
+      ModelProvider provider = services.providers().provider(ref);
+      boolean scripted = provider.scripted();
+      ModelRequest request = new ModelRequest(ref.model(), profile.role().wireName(),
+          call.callIndex(), profile.systemPrompt(), state.messages(), profile.tools(),
+          services.settings().maxOutputTokens());
+      output.messageStarted(task, call, provider.name(), scripted);
+      response = provider.stream(request, new ModelStreamListener() {
+        @Override
+        public void onTextDelta(String text) {
+          if (!callFence.get()) {
+            output.messageDelta(task, call, text, scripted);
+          }
+        }
+
+        @Override
+        public boolean cancelled() {
+          return callFence.get();
+        }
+      });
+    } catch (RuntimeException e) {
+      response = CompletableFuture.failedFuture(e);
+    }
+    context.pipeToSelf(response, (r, error) -> error == null
+        ? ModelCallFinished.succeeded(call.callId(), call.attempt(), r)
+        : ModelCallFinished.failed(call.callId(), call.attempt(), describe(error)));
+  }
+
+  private static String describe(Throwable e) {
+    Throwable cause = e instanceof CompletionException && e.getCause() != null
+        ? e.getCause() : e;
+    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+  }
+
+  ReplyEffect<RoleEvent, RoleState> onModelCallFinished(RoleState state, ModelCallFinished msg) {
+    PendingCall pending = state.pendingCall();
+    if (pending == null || !pending.callId().equals(msg.callId())
+        || pending.attempt() != msg.attempt()) {
+      return effect.noReply();
+    }
+    modelInFlight = false;
+    if (!state.active()) {
+      return effect.noReply();
+    }
+    if (msg.error() == null) {
+      ModelResponse r = msg.response();
+      ChatTurn answer = ChatTurn.assistant(r.text(), r.toolCalls());
+      return effect.persist(new ModelCallCompleted(msg.callId(), answer, r.usage()))
+          .thenRun(s -> {
+            output.messageCompleted(s.task(), pending, r);
+            services.run().settle(runId, msg.callId(), profile.role(), pending.model(), r.usage())
+                .whenComplete((ack, error) -> {
+                  if (error != null) {
+                    log.warn("usage of {} not settled with run {}: {}",
+                        msg.callId(), runId, error.toString());
+                  }
+                });
+            context.getSelf().tell(Continue.INSTANCE);
+          })
+          .thenNoReply();
+    }
+    log.warn("Run {}: model call {} of the {} failed (attempt {}): {}", runId, msg.callId(),
+        profile.role().wireName(), msg.attempt(), msg.error());
+    output.messageFailed(state.task(), pending, msg.error());
+    if (msg.attempt() <= services.settings().modelCallRetries()) {
+      return effect.persist(new ModelCallRetried(msg.callId(), msg.attempt() + 1, msg.error()))
+          .thenRun(this::issueModelCall)
+          .thenNoReply();
+    }
+    return effect.persist(new TaskFailed(state.task().taskId(),
+            "model call " + msg.callId() + " failed " + msg.attempt() + " times: " + msg.error()))
+        .thenRun(this::report)
+        .thenNoReply();
+  }
+
+  private void runTool(RoleState state, ToolCall call) {
+    output.toolCalled(state.task(), call);
+    toolInFlight = true;
+    context.pipeToSelf(services.tools().execute(runId, profile.role().wireName(), call),
+        (outcome, error) -> error == null
+            ? new ToolCallFinished(call.id(), outcome.output(), outcome.error())
+            : new ToolCallFinished(call.id(), "tool failed: " + describe(error), true));
+  }
+
+  ReplyEffect<RoleEvent, RoleState> onToolCallFinished(RoleState state, ToolCallFinished msg) {
+    if (!msg.toolCallId().equals(state.requestedToolId())) {
+      return effect.noReply();
+    }
+    toolInFlight = false;
+    if (!state.active()) {
+      return effect.noReply();
+    }
+    return effect.persist(new ToolCallCompleted(msg.toolCallId(), msg.output(), msg.error()))
+        .thenRun(s -> {
+          output.toolResult(s.task(), msg.toolCallId(), msg.error() ? "error" : "ok",
+              msg.output());
+          context.getSelf().tell(Continue.INSTANCE);
+        })
+        .thenNoReply();
+  }
+
+  /** Reports the ended task to the Run; the answer comes back as {@link ReportAnswered}. */
+  private void report(RoleState state) {
+    if (state.task() == null) {
+      return;
+    }
+    releaseProcesses();
+    reporting = true;
+    TaskOutcome outcome = new TaskOutcome(state.task().taskId(), profile.role(),
+        state.status() == Status.COMPLETED, state.output());
+    CompletionStage<Ack> answer;
+    try {
+      answer = services.run().report(runId, outcome);
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    String taskId = state.task().taskId();
+    context.pipeToSelf(answer, (ack, error) -> new ReportAnswered(taskId, error == null));
+  }
+
+  ReplyEffect<RoleEvent, RoleState> onReportAnswered(RoleState state, ReportAnswered msg) {
+    reporting = false;
+    if (state.task() == null || !state.task().taskId().equals(msg.taskId()) || state.reported()) {
+      return effect.noReply();
+    }
+    if (!msg.acknowledged()) {
+      timers.startSingleTimer(Continue.INSTANCE, services.settings().redeliverAfter());
+      return effect.noReply();
+    }
+    return effect.persist(new TaskReported(msg.taskId())).thenNoReply();
+  }
+
+  /** Stops the processes this role started with start_process: its task has ended. */
+  void releaseProcesses() {
+    services.tools().releaseProcesses(runId, profile.role().wireName());
+  }
+
+  /** Whether a model call of the current task is streaming. */
+  boolean modelInFlight() {
+    return modelInFlight;
+  }
+
+  /**
+   * The current task ended (cancelled or superseded): the model call in flight streams nothing
+   * more, and the results of its calls are ignored when they arrive (their ids are stale).
+   */
+  void taskEnded() {
+    fence.set(true);
+    awaitingBudget = false;
+    modelInFlight = false;
+    toolInFlight = false;
+  }
+}

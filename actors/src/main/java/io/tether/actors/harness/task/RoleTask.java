@@ -1,0 +1,55 @@
+package io.tether.actors.harness.task;
+
+import io.tether.persistence.TetherSerializable;
+import java.util.List;
+
+/**
+ * One unit of work the Run hands to a role.
+ *
+ * @param taskId unique within the run; a role performs a task at most once
+ * @param runId the run
+ * @param sessionId the run's session, where the role writes its output
+ * @param role the role that performs it
+ * @param kind what to do
+ * @param sprint the sprint (1-based; 0 for planning)
+ * @param attempt the build attempt within the sprint (1-based)
+ * @param round the contract round (1-based)
+ * @param model the model as provider:model
+ * @param prompt the task's instructions, including the structured hand-off
+ * @param resetContext whether the role starts a fresh conversation for it
+ * @param steers human steer messages delivered with this task
+ * @param steerIds the control id of each steer message, acknowledged when the task starts
+ */
+public record RoleTask(
+    String taskId,
+    String runId,
+    String sessionId,
+    Role role,
+    TaskKind kind,
+    int sprint,
+    int attempt,
+    int round,
+    String model,
+    String prompt,
+    boolean resetContext,
+    List<String> steers,
+    List<String> steerIds) implements TetherSerializable {
+
+  public RoleTask {
+    steers = steers == null ? List.of() : List.copyOf(steers);
+    steerIds = steerIds == null ? List.of() : List.copyOf(steerIds);
+  }
+
+  /** A task whose steer messages have no control ids. */
+  public RoleTask(String taskId, String runId, String sessionId, Role role, TaskKind kind,
+      int sprint, int attempt, int round, String model, String prompt, boolean resetContext,
+      List<String> steers) {
+    this(taskId, runId, sessionId, role, kind, sprint, attempt, round, model, prompt,
+        resetContext, steers, List.of());
+  }
+
+  /** The step label used in session events, e.g. {@code s1.a2.build}. */
+  public String step() {
+    return "s" + sprint + ".a" + attempt + ".r" + round + "." + kind.name().toLowerCase();
+  }
+}

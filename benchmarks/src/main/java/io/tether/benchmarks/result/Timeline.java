@@ -1,4 +1,0 @@
-package io.tether.benchmarks.result;
-
-/** A rate sampled once a second from the start of a scenario's load (for the throughput plots). */
-public record Timeline(String name, String unit, double[] perSecond) {}

@@ -1,0 +1,181 @@
+/**
+ * One real Tether node for every suite of the run: `tether dev` started from the packaged jar
+ * (runtime/target/tether.jar, with its local Cassandra) as a separate process, the way a user
+ * runs it. Tests that kill it (SIGKILL) and start it again on the same home ask this process
+ * through a small control endpoint, because test files run in workers that do not own it.
+ *
+ * TETHER_TEST_WORK: where the node's home and log go (Maven passes its target folder).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    tetherUrl: string;
+    tetherControl: string;
+    tetherLog: string;
+    /** A token granting everything on every session (subject `test-user`). */
+    tetherToken: string;
+    /** The operator secret, to mint narrower tokens. */
+    tetherAdminSecret: string;
+  }
+}
+
+/** The node runs with authentication on, as outside dev mode: every client here uses tokens. */
+const TOKEN_SECRET = `ts-clients-test-signing-key-${Math.random().toString(36).slice(2)}-0123456789`;
+const ADMIN_SECRET = `ts-clients-admin-${Math.random().toString(36).slice(2)}`;
+
+async function mint(url: string, subject: string, grants: unknown[]): Promise<string> {
+  const res = await fetch(`${url}/admin/tokens`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ADMIN_SECRET}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ subject, grants, ttlSeconds: 6 * 3600 }),
+  });
+  if (!res.ok) throw new Error(`minting a token failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..', '..');
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const server = createTcpServer();
+    server.once('error', () => ok(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => ok(true)));
+  });
+}
+
+/** An HTTP port whose derived Cassandra ports (CQL 9042+o, storage 17000+o) are free too. */
+async function freeNodePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    const offset = (((port - 8080) % 1000) + 1000) % 1000;
+    if ((await bindable(port)) && (await bindable(9042 + offset)) && (await bindable(17000 + offset))) return port;
+  }
+  throw new Error('no free port set for a test node');
+}
+
+class DevNode {
+  private process?: ChildProcess;
+  private readonly log: WriteStream;
+  readonly url: string;
+
+  constructor(readonly home: string, readonly port: number, readonly logPath: string) {
+    this.url = `http://127.0.0.1:${port}`;
+    this.log = createWriteStream(logPath, { flags: 'a' });
+  }
+
+  async start(timeoutMs = 300_000): Promise<number> {
+    const began = Date.now();
+    const jar = join(repo, 'runtime', 'target', 'tether.jar');
+    const lib = join(repo, 'persistence', 'cassandra-server', 'target', 'lib');
+    if (!existsSync(jar)) throw new Error(`${jar} is missing: build it first (./tether build)`);
+    mkdirSync(this.home, { recursive: true });
+    const child = spawn('java', ['-Xms128m', '-Xmx768m', `-Dtether.cassandra.local.lib-dir=${lib}`, '-Dtether.auth.enabled=on', '-jar', jar, 'dev'], {
+      env: {
+        ...process.env,
+        TETHER_HOME: this.home,
+        TETHER_HTTP_PORT: String(this.port),
+        TETHER_AUTH_TOKEN_SECRET: TOKEN_SECRET,
+        TETHER_AUTH_ADMIN_SECRET: ADMIN_SECRET,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.pipe(this.log, { end: false });
+    child.stderr!.pipe(this.log, { end: false });
+    this.process = child;
+    while (Date.now() - began < timeoutMs) {
+      if (child.exitCode !== null) throw new Error(`tether dev exited with ${child.exitCode}; log: ${this.logPath}\n${this.tail()}`);
+      try {
+        const ready = await fetch(`${this.url}/ready`, { signal: AbortSignal.timeout(3000) });
+        if (ready.status === 200) return Date.now() - began;
+      } catch {
+        // not listening yet: probe again
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`tether dev not ready within ${timeoutMs} ms; log: ${this.logPath}\n${this.tail()}`);
+  }
+
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  tail(): string {
+    try {
+      return readFileSync(this.logPath, 'utf8').split('\n').slice(-40).join('\n');
+    } catch {
+      return '';
+    }
+  }
+}
+
+let node: DevNode | undefined;
+let control: Server | undefined;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.env.TETHER_TEST_URL) {
+    // A node someone else runs (a developer's `./tether dev`): suites that kill the node fail.
+    project.provide('tetherUrl', process.env.TETHER_TEST_URL);
+    project.provide('tetherControl', 'http://127.0.0.1:9');
+    project.provide('tetherLog', '');
+    project.provide('tetherToken', process.env.TETHER_TEST_TOKEN ?? '');
+    project.provide('tetherAdminSecret', process.env.TETHER_TEST_ADMIN_SECRET ?? '');
+    return async () => {};
+  }
+  const work = process.env.TETHER_TEST_WORK ?? join(repo, 'clients', 'typescript', 'target', 'test-work');
+  mkdirSync(work, { recursive: true });
+  const port = await freeNodePort();
+  node = new DevNode(join(work, `node-${Date.now()}`), port, join(work, `node-${port}.log`));
+  const ms = await node.start();
+  console.log(`tether dev ready at ${node.url} in ${ms} ms (log ${node.logPath})`);
+
+  control = createHttpServer((req, res) => {
+    const n = node!;
+    const answer = (body: unknown, status = 200) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'POST' && req.url === '/kill') {
+      n.kill().then(() => answer({ killed: true }), (e) => answer({ error: String(e) }, 500));
+    } else if (req.method === 'POST' && req.url === '/start') {
+      n.start().then((readyMs) => answer({ readyMs }), (e) => answer({ error: String(e) }, 500));
+    } else {
+      answer({ error: 'unknown' }, 404);
+    }
+  });
+  await new Promise<void>((r) => control!.listen(0, '127.0.0.1', () => r()));
+  const address = control.address();
+  const controlUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  project.provide('tetherUrl', node.url);
+  project.provide('tetherControl', controlUrl);
+  project.provide('tetherLog', node.logPath);
+  project.provide('tetherToken', await mint(node.url, 'test-user', [{ capabilities: ['subscribe', 'publish', 'control'], sessions: ['*'] }]));
+  project.provide('tetherAdminSecret', ADMIN_SECRET);
+
+  return async () => {
+    await new Promise<void>((r) => (control ? control.close(() => r()) : r()));
+    await node?.stop();
+  };
+}
