@@ -63,7 +63,10 @@ class SoakTest {
         ackedBy.add(own);
       }
       AtomicBoolean producing = new AtomicBoolean(true);
-      AtomicBoolean subscribing = new AtomicBoolean(true);
+      // Set once every producer has finished: only then is the acknowledged count final, so only
+      // then may a subscriber decide it has everything (with two producers per stream, the last
+      // acknowledgement often came after a reader had already counted and left, one event short).
+      AtomicBoolean produced = new AtomicBoolean();
       ExecutorService pool = Executors.newFixedThreadPool(STREAMS * (PRODUCERS + 2));
       List<Future<?>> producers = new ArrayList<>();
       List<Future<List<Integer>>> readers = new ArrayList<>();
@@ -76,8 +79,8 @@ class SoakTest {
           List<Integer> own = ackedBy.get(s).get(k);
           producers.add(pool.submit(() -> produce(server, id, producer, ack, own, producing)));
         }
-        readers.add(pool.submit(() -> webSocketChain(server, id, ack, producing, subscribing)));
-        readers.add(pool.submit(() -> longPollChain(server, id, ack, producing, subscribing)));
+        readers.add(pool.submit(() -> webSocketChain(server, id, ack, producing, produced)));
+        readers.add(pool.submit(() -> longPollChain(server, id, ack, producing, produced)));
       }
       long warmUp = Math.min(10, seconds / 4);
       TimeUnit.SECONDS.sleep(warmUp); // the load's length, not a synchronization
@@ -87,12 +90,12 @@ class SoakTest {
       for (Future<?> producer : producers) {
         producer.get();
       }
+      produced.set(true);
       double producedSeconds = (System.nanoTime() - began) / 1e9;
       List<List<Integer>> seen = new ArrayList<>();
       for (Future<List<Integer>> reader : readers) {
         seen.add(reader.get(180, TimeUnit.SECONDS));
       }
-      subscribing.set(false);
       pool.shutdown();
       long heapAtEnd = LoadFaultsTest.heapAfterGc();
 
@@ -165,12 +168,12 @@ class SoakTest {
 
   /** Joins, reads for a while, leaves, pauses, rejoins after the last offset it saw. */
   private static List<Integer> webSocketChain(OpsTestServer server, String id,
-      List<Integer> acked, AtomicBoolean producing, AtomicBoolean subscribing) throws Exception {
+      List<Integer> acked, AtomicBoolean producing, AtomicBoolean produced) throws Exception {
     List<Integer> seen = new ArrayList<>();
     String after = "-1";
     int round = 0;
     while (true) {
-      boolean last = !producing.get();
+      boolean last = produced.get();
       WsReader reader = WsReader.open(server.wsUrl(id), after, "soak-ws-" + round++);
       if (last) {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
@@ -197,12 +200,12 @@ class SoakTest {
 
   /** A long-poll reader that stops polling for a while now and then. */
   private static List<Integer> longPollChain(OpsTestServer server, String id,
-      List<Integer> acked, AtomicBoolean producing, AtomicBoolean subscribing) throws Exception {
+      List<Integer> acked, AtomicBoolean producing, AtomicBoolean produced) throws Exception {
     List<Integer> seen = new ArrayList<>();
     String offset = "-1";
     long deadline = Long.MAX_VALUE;
     while (true) {
-      if (!producing.get() && deadline == Long.MAX_VALUE) {
+      if (produced.get() && deadline == Long.MAX_VALUE) {
         deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
       }
       if (deadline != Long.MAX_VALUE
