@@ -151,8 +151,10 @@ public final class FailFast {
   }
 
   private HttpResponse unavailable(HttpRequest request) {
-    return Problem.response(StatusCodes.SERVICE_UNAVAILABLE,
+    HttpResponse response = Problem.response(StatusCodes.SERVICE_UNAVAILABLE,
             "A cluster member is unreachable and this session may be moving to another node; retry")
         .addHeader(RawHeader.create("Retry-After", retryAfterSeconds));
+    return request.getUri().path().startsWith("/v1/stream/")
+        ? io.tether.http.streams.DurableStreamsRoutes.secured(response) : response;
   }
 }
