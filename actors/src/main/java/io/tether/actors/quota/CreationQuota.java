@@ -4,6 +4,7 @@ import io.tether.persistence.TetherSerializable;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -42,8 +43,8 @@ public final class CreationQuota
   public record Reserve(String sessionId, int limit, ActorRef<Reservation> replyTo)
       implements Command {}
 
-  /** Gives back the reservation of {@code sessionId} (its creation failed). */
-  public record Release(String sessionId) implements Command {}
+  /** Gives back the reservation of {@code sessionId} (its creation failed); acknowledged once durable. */
+  public record Release(String sessionId, ActorRef<Done> replyTo) implements Command {}
 
   /** The answer to {@link Reserve}. */
   public sealed interface Reservation extends TetherSerializable permits Reserved, Exhausted {}
@@ -111,7 +112,8 @@ public final class CreationQuota
         })
         .onCommand(Release.class, (state, cmd) -> state.sessions().contains(cmd.sessionId())
             ? Effect().persist(new CreationReleased(cmd.sessionId()))
-            : Effect().none())
+                .thenReply(cmd.replyTo(), s -> Done.getInstance())
+            : Effect().reply(cmd.replyTo(), Done.getInstance()))
         .build();
   }
 

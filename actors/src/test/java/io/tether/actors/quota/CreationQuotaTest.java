@@ -12,6 +12,7 @@ import io.tether.actors.quota.CreationQuota.Reserve;
 import io.tether.actors.quota.CreationQuota.Reserved;
 import io.tether.actors.quota.CreationQuota.State;
 import java.util.Set;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -60,8 +61,8 @@ class CreationQuotaTest {
     assertEquals(new Reserved(true), reserve("a", 1));
     assertEquals(new Reserved(false), reserve("a", 1), "a retried create of the same id");
     assertEquals(new Exhausted(1), reserve("b", 1));
-    quota.runCommand(new Release("a"));
-    quota.runCommand(new Release("never-reserved"));
+    quota.<Done>runCommand(replyTo -> new Release("a", replyTo));
+    quota.<Done>runCommand(replyTo -> new Release("never-reserved", replyTo));
     assertEquals(new Reserved(true), reserve("b", 1));
     quota.restart();
     assertEquals(Set.of("b"), quota.getState().sessions());

@@ -3,7 +3,7 @@ package io.tether.http.auth;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMessages;
-import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
+import static org.apache.pekko.http.javadsl.server.Directives.mapRouteResultFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.onComplete;
 
 import com.typesafe.config.Config;
@@ -12,9 +12,12 @@ import io.tether.http.Problem;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -24,6 +27,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.server.Complete;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.javadsl.Flow;
 
@@ -93,8 +97,10 @@ public final class TokenQuotas {
 
   /**
    * Runs {@code inner}, which creates {@code sessionId}, if the token may create one more
-   * session. The creation is reserved first and given back unless {@code inner} answers
-   * {@code 201 Created} (an existing session, a refusal or a failure costs nothing).
+   * session. The creation is reserved first and given back, before the client gets its answer,
+   * unless {@code inner} answers {@code 201 Created}: an existing session, a refusal or a failure
+   * costs nothing. (If the give-back itself fails, the place stays taken: the count errs on the
+   * side of the limit.)
    */
   public Route creating(Principal principal, String sessionId, Supplier<Route> inner) {
     if (!enabled) {
@@ -104,26 +110,37 @@ public final class TokenQuotas {
     EntityRef<CreationQuota.Command> quota =
         sharding.entityRefFor(CreationQuota.ENTITY_TYPE_KEY, principal.tokenId());
     return onComplete(quota.<CreationQuota.Reservation>ask(
-        replyTo -> new CreationQuota.Reserve(sessionId, limit, replyTo), askTimeout), result -> {
-          if (result.isFailure()) {
+        replyTo -> new CreationQuota.Reserve(sessionId, limit, replyTo), askTimeout), reserved -> {
+          if (reserved.isFailure()) {
             return complete(Problem.response(StatusCodes.SERVICE_UNAVAILABLE,
                     "the token's session quota could not be checked in time; retry")
                 .addHeader(RawHeader.create("Retry-After", "1")));
           }
-          if (result.get() instanceof CreationQuota.Exhausted exhausted) {
+          if (reserved.get() instanceof CreationQuota.Exhausted exhausted) {
             return complete(tooMany(secondsUntil(principal.expiresAt()), "this token has "
                 + "created its " + exhausted.limit() + " sessions (tether.auth.quotas."
                 + "sessions-created, or the token's quotas claim); a new token starts a new count"));
           }
-          if (!((CreationQuota.Reserved) result.get()).fresh()) {
+          if (!((CreationQuota.Reserved) reserved.get()).fresh()) {
             return inner.get();
           }
-          return mapResponse(response -> {
-            if (!response.status().equals(StatusCodes.CREATED)) {
-              quota.tell(new CreationQuota.Release(sessionId));
+          // The client sees the answer only once the reservation is given back, so its next
+          // create (on any node) finds the place free.
+          return mapRouteResultFuture(done -> done.handle((result, error) -> {
+            boolean created = error == null && result instanceof Complete complete
+                && complete.getResponse().status().equals(StatusCodes.CREATED);
+            if (created) {
+              return CompletableFuture.completedFuture(result);
             }
-            return response;
-          }, inner);
+            return quota.<Done>ask(replyTo -> new CreationQuota.Release(sessionId, replyTo),
+                    askTimeout)
+                .handle((d, releaseError) -> {
+                  if (error != null) {
+                    throw error instanceof CompletionException c ? c : new CompletionException(error);
+                  }
+                  return result;
+                });
+          }).thenCompose(stage -> stage), inner);
         });
   }
 
