@@ -67,7 +67,7 @@ final class DevMode {
 
         Tether dev node is up.
           HTTP API      %s  (Durable Streams under /v1/stream/, health at /health and /ready)
-          management    %s  (/metrics, cluster state; loopback only)
+          management    %s  (/metrics, cluster state; keep it off public networks)
           Cassandra     %s  (pid %d, data in %s; internode port %d)
           auth          %s
           started in    Cassandra %.1f s, node %.1f s

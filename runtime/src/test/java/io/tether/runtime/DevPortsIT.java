@@ -36,15 +36,26 @@ class DevPortsIT {
       builder.environment().put("TETHER_HOME", home.toString());
       builder.environment().put("TETHER_HTTP_PORT", Integer.toString(port));
       Process process = builder.start();
-      assertTrue(process.waitFor(60, TimeUnit.SECONDS), "tether dev did not stop");
-      List<String> lines = Files.readAllLines(home.resolve("out.log"), StandardCharsets.UTF_8)
-          .stream().filter(l -> !l.isBlank()).toList();
-      assertEquals(1, process.exitValue(), String.join("\n", lines));
-      assertEquals(List.of("tether dev: port " + port + " on 127.0.0.1 (TETHER_HTTP_PORT) is "
-          + "already in use: stop what holds it (ss -ltnp 'sport = :" + port + "') or set "
-          + "TETHER_HTTP_PORT to a free port"), lines);
-      assertFalse(Files.exists(home.resolve("cassandra").resolve("cassandra.pid")),
-          "Cassandra was never started");
+      try {
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "tether dev did not stop");
+        List<String> lines = Files.readAllLines(home.resolve("out.log"), StandardCharsets.UTF_8)
+            .stream().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, process.exitValue(), String.join("\n", lines));
+        assertEquals(List.of("tether dev: port " + port + " on 127.0.0.1 (TETHER_HTTP_PORT) is "
+            + "already in use: stop what holds it (ss -ltnp 'sport = :" + port + "') or set "
+            + "TETHER_HTTP_PORT to a free port"), lines);
+        assertFalse(Files.exists(home.resolve("cassandra").resolve("cassandra.pid")),
+            "Cassandra was never started");
+      } finally {
+        // A start that did not stop (the defect) leaves nothing behind: SIGTERM drains its
+        // Cassandra, which also exits with its parent.
+        if (process.isAlive()) {
+          process.destroy();
+          if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+          }
+        }
+      }
     }
   }
 }
