@@ -22,7 +22,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 /**
  * The whole public HTTP surface of a node: health, the Durable Streams protocol, the session
  * WebSocket and REST APIs (with the OpenAPI document), runs and the console. Every error leaves
- * as a problem body.
+ * as a problem body. {@code /metrics} is not here: it is served on the management port
+ * ({@link MetricsRoutes}).
  */
 public final class HttpApi {
   private HttpApi() {}
@@ -44,7 +45,6 @@ public final class HttpApi {
         new SessionSocketRoute(system, auth, streams).route(),
         failFast.guard(new SessionRoutes(system, auth, streams).route()),
         new HealthRoutes(system, new JournalProbe(system)).route(),
-        metrics.route(),
         new TokenRoutes(system).route(),
         RunAccess.guard(auth, new RunRoutes(system, streams).route()),
         new RunFilesRoutes(system, auth).route(),

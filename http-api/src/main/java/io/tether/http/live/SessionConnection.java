@@ -8,6 +8,7 @@ import io.tether.actors.session.SessionPush;
 import io.tether.actors.session.SessionStreams;
 import io.tether.http.auth.Capability;
 import io.tether.http.auth.Principal;
+import io.tether.http.auth.TokenQuotas;
 import io.tether.http.live.SessionFrames.Ack;
 import io.tether.http.live.SessionFrames.BadFrame;
 import io.tether.http.live.SessionFrames.Cancel;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -112,10 +114,11 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   private static final int RESERVED_FRAMES = SocketSettings.RESERVED_FRAMES;
 
   static Behavior<Command> create(String sessionId, Principal principal, SocketSettings settings,
-      SessionStreams streams, ClusterSharding sharding, BoundedSourceQueue<Message> out) {
+      SessionStreams streams, ClusterSharding sharding, BoundedSourceQueue<Message> out,
+      TokenQuotas quotas) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         new SessionConnection(ctx, timers, sessionId, principal, settings, streams, sharding,
-            out)));
+            out, quotas)));
   }
 
   private final TimerScheduler<Command> timers;
@@ -126,6 +129,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   private final EntityRef<Session.Command> session;
   private final BoundedSourceQueue<Message> out;
   private final ActorRef<SessionPush> pushRef;
+  private final TokenQuotas quotas;
 
   private Mode mode = Mode.WAITING_RESUME;
   private String device;
@@ -155,8 +159,9 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
 
   private SessionConnection(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       String sessionId, Principal principal, SocketSettings settings, SessionStreams streams,
-      ClusterSharding sharding, BoundedSourceQueue<Message> out) {
+      ClusterSharding sharding, BoundedSourceQueue<Message> out, TokenQuotas quotas) {
     super(ctx);
+    this.quotas = quotas;
     this.timers = timers;
     this.sessionId = sessionId;
     this.principal = principal;
@@ -303,6 +308,11 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
 
   private Behavior<Command> onPublish(Publish p) {
     if (!allowed(Capability.PUBLISH, p.id())) {
+      return this;
+    }
+    OptionalLong wait = quotas.tryAppend(principal);
+    if (wait.isPresent()) {
+      reply(SessionFrames.rateLimited(p.id(), quotas.appendDetail(principal), wait.getAsLong()));
       return this;
     }
     List<byte[]> items = new ArrayList<>(p.events().size());

@@ -1,7 +1,6 @@
 package io.tether.http.live;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
-import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMessages;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
@@ -62,7 +61,7 @@ public final class SessionSocketRoute {
   public Route route() {
     return path(segment("v1").slash("sessions").slash(segment()).slash("ws"), id -> get(() ->
         auth.authenticated(principal -> principal.may(Capability.SUBSCRIBE, id)
-            ? handleWebSocketMessages(connect(id, principal))
+            ? auth.quotas().socket(principal, () -> connect(id, principal))
             : complete(Problem.response(StatusCodes.FORBIDDEN,
                 "the token does not grant subscribe on session '" + id + "'")))));
   }
@@ -100,7 +99,8 @@ public final class SessionSocketRoute {
     Source<Message, NotUsed> out = Source.<Message>queue(settings.outboundBuffer())
         .mapMaterializedValue(queue -> {
           connection.complete(system.systemActorOf(
-              SessionConnection.create(sessionId, principal, settings, streams, sharding, queue),
+              SessionConnection.create(sessionId, principal, settings, streams, sharding, queue,
+                  auth.quotas()),
               "session-ws-" + UUID.randomUUID(), Props.empty()));
           return NotUsed.getInstance();
         });
