@@ -59,6 +59,11 @@ import org.apache.pekko.stream.QueueOfferResult;
  * has drained by half, and continues by replay, so a slow client costs neither memory nor
  * events.
  *
+ * <p>Longer than the usual 600 lines, for a reason: resume, replay, live pushes, the bounded
+ * outbound queue and the replies held behind their events share one piece of state (the last
+ * offset delivered and the mode), and splitting them would spread that state's invariants over
+ * several classes; the frames, the rollup and the envelope rules live in their own classes.
+ *
  * <p>Every operation is checked against the connection's capability token (and its expiry; the
  * connection closes when the token expires, so a client reconnects with a fresh one); a
  * malformed frame is answered with an error frame and the connection stays usable. Closing

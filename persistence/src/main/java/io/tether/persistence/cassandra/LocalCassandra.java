@@ -47,6 +47,11 @@ import org.slf4j.LoggerFactory;
  * on loopback, for the dev run and the tests. Never used in production and never started inside
  * Tether's JVM.
  *
+ * <p>Longer than the usual 600 lines, for a reason: a child process's whole life (its files,
+ * start, readiness, adoption of an orphan, stop, and death with its parent) is one state machine
+ * over one process handle and one home directory; most of the length is the measured reasons
+ * behind each step, kept next to the step.
+ *
  * <p>Contract:
  *
  * <ul>
