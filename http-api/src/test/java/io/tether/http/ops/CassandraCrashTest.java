@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * acknowledged after the restart.
  *
  * <p>What this proves is that an acknowledgement is only sent after Cassandra has the write in
- * its commit log (the journal's write completed, {@code commitlog-sync = group} of the local
+ * its commit log (the journal's write completed, {@code commitlog-sync = batch} of the local
  * Cassandra), and that the commit log replays after a crash. It cannot prove the fsync itself:
  * a killed process leaves its written pages in the kernel's page cache, so only a power loss or
  * an OS crash (see the README's Runbook) tells an fsynced write from a merely written one.

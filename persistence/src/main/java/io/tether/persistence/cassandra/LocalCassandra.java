@@ -80,9 +80,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Commit-log sync and what "acknowledged" means.</b> The instance has one node and
  * replication factor 1, so the commit log of this node is the only copy of a write. The default is
- * {@code commitlog_sync: group} with a 10 ms window: Cassandra acknowledges a write only after the
- * commit-log segment holding it has been fsynced, and it shares one fsync among all writes that
- * arrive within the window. So an event the journal acknowledged survives a process kill and an OS
+ * {@code commitlog_sync: batch}: Cassandra acknowledges a write only after the commit-log segment
+ * holding it has been fsynced, starting the sync as soon as writes arrive (those arriving
+ * meanwhile share the next one); {@code group} waits up to a window first. So an event the journal acknowledged survives a process kill and an OS
  * crash or power loss, at a cost of up to one window of latency per write, which the entities
  * amortize by persisting batches. {@code periodic} (Cassandra's default) acknowledges before the
  * fsync and can lose up to one period of acknowledged writes on an OS crash; it is available for
