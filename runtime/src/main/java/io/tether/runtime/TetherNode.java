@@ -2,6 +2,7 @@ package io.tether.runtime;
 
 import com.typesafe.config.Config;
 import io.tether.actors.session.SessionStreams;
+import io.tether.actors.session.stream.JournalWarmup;
 import io.tether.http.HttpApi;
 import io.tether.http.HttpServer;
 import io.tether.persistence.cassandra.CassandraSchema;
@@ -62,6 +63,7 @@ public final class TetherNode {
       SessionStreams streams =
           new SessionStreams(system, config.getDuration("tether.http.ask-timeout"));
       Entities.init(system, streams);
+      warmUpJournal(system, config);
       CompletionStage<ServerBinding> bound = HttpServer.start(system, HttpApi.routes(system,
           streams));
       ServerBinding binding = bound.toCompletableFuture().get();
@@ -98,6 +100,23 @@ public final class TetherNode {
         .toString().replaceAll("/+$", "");
     log.info("Pekko Management (cluster state, health, /metrics) listening on {}", url);
     return Optional.of(url);
+  }
+
+  /**
+   * Prepares the journal's queries before the node serves anything, so the first request after
+   * a restart does not pay for them; a node whose journal does not answer yet still starts
+   * ({@code /ready} reports the journal).
+   */
+  private static void warmUpJournal(ActorSystem<Void> system, Config config) {
+    long began = System.nanoTime();
+    try {
+      JournalWarmup.run(system, config.getDuration("tether.http.ask-timeout").multipliedBy(2))
+          .toCompletableFuture().get();
+      log.info("Journal warmed up in {} ms", (System.nanoTime() - began) / 1_000_000);
+    } catch (Exception e) {
+      log.warn("Journal warm-up did not complete ({}); the first requests will prepare it",
+          rootMessage(e));
+    }
   }
 
   private static void join(ActorSystem<Void> system, Joining joining) {
