@@ -1,6 +1,7 @@
 package io.tether.actors.harness;
 
 import com.typesafe.config.Config;
+import io.tether.actors.harness.mcp.McpTools;
 import io.tether.actors.harness.model.ModelProviders;
 import io.tether.actors.harness.output.InMemorySessionWriter;
 import io.tether.actors.harness.output.SessionStreamWriter;
@@ -52,6 +53,7 @@ public final class Harness {
   private final HarnessSettings settings;
   private final ModelProviders providers;
   private final WorkspaceTools tools;
+  private final McpTools mcp;
   private final SessionWriter sessions;
   private final RoleServices roleServices;
   private final RunServices runServices;
@@ -66,8 +68,10 @@ public final class Harness {
     WorkspaceStore workspace = new ShardedWorkspaceStore(system);
     this.tools = WorkspaceTools.fromConfig(workspace, harness.getConfig("workspace"), blocking);
     this.sessions = sessionWriter(settings.sessionWriter(), streams);
+    this.mcp = McpTools.fromConfig(harness.getConfig("mcp"), tools, System::getenv,
+        harness.getString("workspace.command-path"));
     this.roleServices = new RoleServices(providers, tools, sessions,
-        new ShardedRunLink(system, settings.askTimeout()), settings.role());
+        new ShardedRunLink(system, settings.askTimeout()), settings.role(), mcp);
     this.runServices = new RunServices(new ShardedRoleDispatch(system, settings.askTimeout()),
         workspace, sessions, new Pricing(harness), settings.run(),
         settings.sessionWriter().equals("session-entity"));
@@ -153,6 +157,11 @@ public final class Harness {
   /** The model providers. */
   public ModelProviders providers() {
     return providers;
+  }
+
+  /** The MCP servers of this node (the browser among them). */
+  public McpTools mcp() {
+    return mcp;
   }
 
   /** The workspace tools of this node. */

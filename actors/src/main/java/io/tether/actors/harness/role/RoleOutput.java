@@ -125,6 +125,21 @@ final class RoleOutput {
   }
 
   /**
+   * A tool call saved a screenshot in the run's workspace, at {@code path} (served decoded at
+   * {@code /runs/<run>/files/<path>}).
+   */
+  void screenshot(RoleTask task, String toolCallId, String path) {
+    ObjectNode data = SessionEvents.data();
+    data.put("toolCallId", toolCallId);
+    data.put("role", producer);
+    data.put("sprint", task.sprint());
+    data.put("attempt", task.attempt());
+    data.put("path", path);
+    data.put("url", "/runs/" + runId + "/files/" + path);
+    offer("tool.screenshot", task, data);
+  }
+
+  /**
    * The role's node stopped mid-call: the model call {@code call} is re-issued, the tool call
    * {@code tool} is in doubt (either may be null).
    */

@@ -7,6 +7,8 @@ import io.tether.actors.harness.model.ModelRequest;
 import io.tether.actors.harness.model.ModelResponse;
 import io.tether.actors.harness.model.ModelStreamListener;
 import io.tether.actors.harness.model.ToolCall;
+import io.tether.actors.harness.model.ToolSpec;
+import io.tether.actors.harness.workspace.WorkspaceTools;
 import io.tether.actors.harness.role.RoleEvent.ModelCallCompleted;
 import io.tether.actors.harness.role.RoleEvent.ModelCallRequested;
 import io.tether.actors.harness.role.RoleEvent.ModelCallRetried;
@@ -21,6 +23,7 @@ import io.tether.actors.harness.task.Ack;
 import io.tether.actors.harness.task.BudgetDecision;
 import io.tether.actors.harness.task.RoleTask;
 import io.tether.actors.harness.task.TaskOutcome;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -64,8 +67,14 @@ final class ToolLoop {
     }
   }
 
-  /** A tool call ended (piped). */
-  record ToolCallFinished(String toolCallId, String output, boolean error) implements RoleCommand {}
+  /** A tool call ended (piped), with the screenshots it saved in the workspace. */
+  record ToolCallFinished(String toolCallId, String output, boolean error,
+      List<String> screenshots) implements RoleCommand {
+
+    ToolCallFinished(String toolCallId, String output, boolean error) {
+      this(toolCallId, output, error, List.of());
+    }
+  }
 
   /** The Run answered a report (piped). */
   record ReportAnswered(String taskId, boolean acknowledged) implements RoleCommand {}
@@ -115,7 +124,8 @@ final class ToolLoop {
     }
     if (!state.pendingTools().isEmpty()) {
       ToolCall call = state.pendingTools().get(0);
-      if (!profile.allows(call.name())) {
+      if (!profile.allows(call.name())
+          && services.mcp().grantFor(state.task().toolGrants(), call.name()).isEmpty()) {
         String refusal = "the " + profile.role().wireName() + " may not use the tool "
             + call.name();
         return effect.persist(List.of(new ToolCallRequested(call),
@@ -195,11 +205,8 @@ final class ToolLoop {
       ModelRef ref = ModelRef.parse(call.model());
       ModelProvider provider = services.providers().provider(ref);
       boolean scripted = provider.scripted();
-      ModelRequest request = new ModelRequest(ref.model(), profile.role().wireName(),
-          call.callIndex(), profile.systemPrompt(), state.messages(), profile.tools(),
-          services.settings().maxOutputTokens());
       output.messageStarted(task, call, provider.name(), scripted);
-      response = provider.stream(request, new ModelStreamListener() {
+      ModelStreamListener listener = new ModelStreamListener() {
         @Override
         public void onTextDelta(String text) {
           if (!callFence.get()) {
@@ -211,7 +218,16 @@ final class ToolLoop {
         public boolean cancelled() {
           return callFence.get();
         }
-      });
+      };
+      List<io.tether.actors.harness.model.ChatTurn> messages = state.messages();
+      response = services.mcp().specs(runId, profile.role().wireName(), task.toolGrants())
+          .thenCompose(mcpTools -> {
+            List<ToolSpec> offered = new ArrayList<>(profile.tools());
+            offered.addAll(mcpTools);
+            return provider.stream(new ModelRequest(ref.model(), profile.role().wireName(),
+                call.callIndex(), profile.systemPrompt(), messages, offered,
+                services.settings().maxOutputTokens()), listener);
+          });
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
@@ -270,10 +286,20 @@ final class ToolLoop {
   private void runTool(RoleState state, ToolCall call) {
     output.toolCalled(state.task(), call);
     toolInFlight = true;
-    context.pipeToSelf(services.tools().execute(runId, profile.role().wireName(), call),
-        (outcome, error) -> error == null
-            ? new ToolCallFinished(call.id(), outcome.output(), outcome.error())
-            : new ToolCallFinished(call.id(), "tool failed: " + describe(error), true));
+    RoleTask task = state.task();
+    String role = profile.role().wireName();
+    CompletionStage<WorkspaceTools.Outcome> outcome;
+    try {
+      outcome = profile.allows(call.name())
+          ? services.tools().execute(runId, role, call)
+          : services.mcp().call(runId, role, "s" + task.sprint() + "-a" + task.attempt() + "-"
+              + role, task.toolGrants(), call);
+    } catch (RuntimeException e) {
+      outcome = CompletableFuture.failedFuture(e);
+    }
+    context.pipeToSelf(outcome, (o, error) -> error == null
+        ? new ToolCallFinished(call.id(), o.output(), o.error(), o.screenshots())
+        : new ToolCallFinished(call.id(), "tool failed: " + describe(error), true));
   }
 
   ReplyEffect<RoleEvent, RoleState> onToolCallFinished(RoleState state, ToolCallFinished msg) {
@@ -288,6 +314,7 @@ final class ToolLoop {
         .thenRun(s -> {
           output.toolResult(s.task(), msg.toolCallId(), msg.error() ? "error" : "ok",
               msg.output());
+          msg.screenshots().forEach(path -> output.screenshot(s.task(), msg.toolCallId(), path));
           context.getSelf().tell(Continue.INSTANCE);
         })
         .thenNoReply();
@@ -327,6 +354,7 @@ final class ToolLoop {
   /** Stops the processes this role started with start_process: its task has ended. */
   void releaseProcesses() {
     services.tools().releaseProcesses(runId, profile.role().wireName());
+    services.mcp().release(runId, profile.role().wireName());
   }
 
   /** Whether a model call of the current task is streaming. */

@@ -141,7 +141,12 @@ public final class RunFlow {
         prompt.append(whole ? "Verify the whole product against the spec and the contracts"
                 : "Verify sprint " + p.sprint() + " against its contract")
             .append(" with live tools: run the tests and commands the contract names, probe a"
-                + " started app over HTTP if there is one. The generator says: ")
+                + " started app over HTTP if there is one")
+            .append(policy.grantsFor(Role.EVALUATOR.wireName()).stream()
+                .anyMatch(g -> g.server().equals("browser"))
+                ? ", and use it in the browser like a user (navigate, click, type, read the"
+                    + " page snapshot, take a screenshot of what you find)" : "")
+            .append(". The generator says: ")
             .append(a.buildSummary() == null ? "(nothing)" : a.buildSummary())
             .append("\n\nScore each criterion from 0 to 10:\n");
         for (Criterion c : policy.rubric()) {
@@ -161,7 +166,9 @@ public final class RunFlow {
         p.attempt(), p.round(), s.setup().models().get(role.wireName()), prompt.toString(),
         policy.context() == RunPolicy.ContextMode.RESET,
         s.pendingSteers().stream().map(RunState.Steer::text).toList(),
-        s.pendingSteers().stream().map(RunState.Steer::id).toList());
+        s.pendingSteers().stream().map(RunState.Steer::id).toList(),
+        policy.grantsFor(role.wireName()),
+        policy.context() == RunPolicy.ContextMode.COMPACT ? policy.compactAboveTokens() : 0);
   }
 
   private static void handOff(StringBuilder prompt, RunState s, boolean withContract) {
