@@ -129,7 +129,8 @@ public final class RunRoutes {
     RunRequests.CreateRun request;
     try {
       JsonNode json = JSON.readTree(body);
-      request = RunRequests.parse(json, harness.settings().defaultPolicy(), harness.providers());
+      request = RunRequests.parse(json, harness.settings().defaultPolicy(), harness.providers(),
+          harness.pricing(), harness.mcp());
     } catch (IllegalArgumentException e) {
       return done(Problem.response(StatusCodes.BAD_REQUEST, e.getMessage()));
     } catch (Exception e) {

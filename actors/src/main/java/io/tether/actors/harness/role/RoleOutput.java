@@ -58,6 +58,10 @@ final class RoleOutput {
       start.put("label", "SCRIPTED OUTPUT (replayed from a recorded script, not a model)");
     }
     start.put("retry", call.attempt() > 1);
+    if (call.compaction()) {
+      start.put("purpose", "compact");
+      start.put("compactedTurns", call.compactBefore());
+    }
     offer("message.start", task, start);
   }
 
@@ -101,6 +105,17 @@ final class RoleOutput {
     end.put("callId", call.callId());
     end.put("status", status);
     return end;
+  }
+
+  /** The role's conversation was compacted: its first {@code replacedTurns} turns summarized. */
+  void compacted(RoleTask task, String callId, int replacedTurns, String summary) {
+    ObjectNode data = SessionEvents.data();
+    data.put("callId", callId);
+    data.put("role", producer);
+    data.put("replacedTurns", replacedTurns);
+    data.put("summary", summary.length() > MAX_TOOL_OUTPUT_CHARS
+        ? summary.substring(0, MAX_TOOL_OUTPUT_CHARS) + "..." : summary);
+    offer("context.compacted", task, data);
   }
 
   /** A tool call starts. */

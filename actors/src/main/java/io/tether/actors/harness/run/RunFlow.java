@@ -386,6 +386,17 @@ public final class RunFlow {
     r.append("\nBudget used: ").append(l.inputTokens()).append(" input + ")
         .append(l.outputTokens()).append(" output tokens, USD ")
         .append(String.format(Locale.ROOT, "%.4f", l.usd())).append("\n");
+    l.byRole().forEach((role, spend) -> r.append("- ").append(role).append(": ")
+        .append(spend(spend)).append("\n"));
+    l.bySprint().forEach((sprint, spend) -> r.append("- ")
+        .append(sprint.equals("0") ? "planning" : "sprint " + sprint).append(": ")
+        .append(spend(spend)).append("\n"));
     return r.toString();
+  }
+
+  private static String spend(RunState.Spend s) {
+    return s.inputTokens() + " input + " + s.outputTokens() + " output tokens, USD "
+        + String.format(Locale.ROOT, "%.4f", s.usd()) + " in " + s.calls() + " call(s)"
+        + (s.estimated() > 0 ? " (" + s.estimated() + " estimated)" : "");
   }
 }
