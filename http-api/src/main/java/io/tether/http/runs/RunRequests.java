@@ -43,7 +43,15 @@ final class RunRequests {
    */
   static CreateRun parse(JsonNode body, RunPolicy defaults, ModelProviders providers,
       io.tether.actors.harness.run.Pricing pricing, io.tether.actors.harness.mcp.McpTools mcp) {
-    CreateRun run = parseUnchecked(body, defaults, providers);
+    return parse(body, defaults, providers, pricing, mcp, Map.of());
+  }
+
+  /** As above, with the node's default model per role for a request that names none. */
+  static CreateRun parse(JsonNode body, RunPolicy defaults, ModelProviders providers,
+      io.tether.actors.harness.run.Pricing pricing, io.tether.actors.harness.mcp.McpTools mcp,
+      Map<String, String> defaultModels) {
+    CreateRun run = parseUnchecked(body, defaults, providers,
+        defaultModels == null ? Map.of() : defaultModels);
     if (pricing != null) {
       for (String model : new java.util.TreeSet<>(run.models().values())) {
         String why = pricing.unpriced(model, run.policy().prices());
@@ -63,7 +71,7 @@ final class RunRequests {
   }
 
   private static CreateRun parseUnchecked(JsonNode body, RunPolicy defaults,
-      ModelProviders providers) {
+      ModelProviders providers, Map<String, String> defaultModels) {
     if (body == null || !body.isObject()) {
       throw new IllegalArgumentException("the body must be a JSON object");
     }
@@ -74,10 +82,11 @@ final class RunRequests {
     Map<String, String> models = new HashMap<>();
     for (Role role : Role.values()) {
       String model = body.path("models").path(role.wireName()).asText(
-          body.path("model").asText(""));
+          body.path("model").asText(defaultModels.getOrDefault(role.wireName(), "")));
       if (model.isEmpty()) {
         throw new IllegalArgumentException("no model for the " + role.wireName()
-            + ": give \"model\" for every role or \"models\": {\"" + role.wireName() + "\": ...}");
+            + ": give \"model\" for every role or \"models\": {\"" + role.wireName() + "\": ...}"
+            + " (or set TETHER_HARNESS_MODEL on the node)");
       }
       ModelRef ref = ModelRef.parse(model);
       if (!providers.knows(ref)) {

@@ -148,6 +148,25 @@ class RunRoutesTest {
   }
 
   @Test
+  void followingARunPrintsItsProgressAndEndsWithTheReportWhenTheRunEnds() throws Exception {
+    HttpResponse<String> followed = send("POST", "/runs?follow=true", """
+        {"prompt": "Slugs.", "model": "scripted:demo", "policy": {"contractRounds": 2}}
+        """);
+    assertEquals(200, followed.statusCode(), followed.body());
+    assertTrue(followed.headers().firstValue("Content-Type").orElseThrow()
+        .startsWith("text/plain"));
+    String text = followed.body();
+    assertTrue(text.contains("SCRIPTED"), text);
+    assertTrue(text.contains("sprint 1 attempt 1 FAILED"), text);
+    assertTrue(text.contains("sprint 1 attempt 2 PASSED"), text);
+    assertTrue(text.matches("(?s).*# Run \\S+: completed.*Budget used: .*"), text);
+    String runId = followed.headers().firstValue("Location").orElseThrow()
+        .substring("/runs/".length());
+    assertEquals("completed", JSON.readTree(send("GET", "/runs/" + runId, null).body())
+        .path("phase").asText());
+  }
+
+  @Test
   void pausesSteersAndCancelsARun() throws Exception {
     JsonNode run = JSON.readTree(send("POST", "/runs", """
         {"prompt": "Slugs.", "model": "scripted:demo", "policy": {"contractRounds": 2}}
