@@ -107,7 +107,7 @@ public final class ModelScript {
   private static final Pattern MATCH = Pattern.compile("^\\$\\{match:(.*)}$", Pattern.DOTALL);
 
   /** {@code argumentsJson} with every {@code ${match:<regex>}} string resolved against {@code seen}. */
-  static String withMatches(String argumentsJson, String seen) {
+  public static String withMatches(String argumentsJson, String seen) {
     if (argumentsJson == null || !argumentsJson.contains("${match:")) {
       return argumentsJson;
     }
