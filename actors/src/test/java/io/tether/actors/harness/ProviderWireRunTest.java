@@ -123,6 +123,9 @@ class ProviderWireRunTest {
       assertTrue(end.results().get(0).passed(), provider);
 
       List<ObjectNode> events = sessions.events("wire-" + provider + "-session");
+      Files.writeString(Path.of("target", "wire-" + provider + "-summary.json"),
+          new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+              .writeValueAsString(end));
       Files.writeString(Path.of("target", "wire-" + provider + "-events.jsonl"),
           String.join("\n", events.stream().map(ObjectNode::toString).toList()) + "\n");
       List<ObjectNode> starts = events.stream()

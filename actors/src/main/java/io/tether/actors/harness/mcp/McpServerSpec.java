@@ -97,7 +97,19 @@ public record McpServerSpec(String name, List<String> command, String url,
         strings(c, "env"), strings(c, "headers"),
         c.hasPath("tool-prefix") ? c.getString("tool-prefix") : name + "__",
         c.hasPath("network") && c.getString("network").equals("host"),
-        Map.of());
+        mounts(c));
+  }
+
+  /** {@code mounts = ["/opt/server"]}: directories mounted read-only at the same path. */
+  private static Map<Path, String> mounts(Config c) {
+    Map<Path, String> out = new LinkedHashMap<>();
+    if (c.hasPath("mounts")) {
+      for (String dir : c.getStringList("mounts")) {
+        Path p = Path.of(dir).toAbsolutePath().normalize();
+        out.put(p, p.toString());
+      }
+    }
+    return out;
   }
 
   private static Map<String, String> strings(Config c, String key) {

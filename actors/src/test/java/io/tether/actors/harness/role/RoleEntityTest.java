@@ -300,6 +300,58 @@ class RoleEntityTest {
   }
 
   @Test
+  void mcpCallsAreWrittenAheadSoACompletedOneIsNotRepeatedAndAnInFlightOneIsInDoubt()
+      throws Exception {
+    HarnessTestSupport.writeScript(scripts, "test", """
+        {"name": "test", "roles": {"generator": [
+          {"text": "", "toolCalls": [{"name": "notes__note", "arguments": {"text": "one"}}]},
+          {"text": "", "toolCalls": [{"name": "notes__wait", "arguments": {}}]},
+          {"choose": [
+            {"whenLastToolResult": "IN DOUBT", "text": "The wait was in doubt."},
+            {"text": "Waited."}]}]}}
+        """);
+    java.nio.file.Path script = java.nio.file.Path.of(
+        getClass().getResource("/mcp/notes-server.mjs").toURI());
+    var tools = HarnessTestSupport.tools(new SpawnedWorkspaces(kit), workspaces);
+    var mcp = io.tether.actors.harness.mcp.McpTools.fromConfig(
+        com.typesafe.config.ConfigFactory.parseString("""
+            call-timeout = 60s
+            start-timeout = 30s
+            max-output-bytes = 32KiB
+            browser.dir = ""
+            servers.notes { command = ["node", "%s"], mounts = ["%s"] }
+            """.formatted(script, script.getParent())), tools, name -> null, "/usr/bin:/bin");
+    RoleServices services = new RoleServices(HarnessTestSupport.providers(scripts), tools,
+        sessions, run, HarnessTestSupport.roleSettings(kit.system().settings().config()), mcp);
+    var testKit = EventSourcedBehaviorTestKit.<RoleCommand, RoleEvent, RoleState>create(
+        kit.system(), Generator.create(runId, services));
+    current = testKit;
+    RoleTask task = new RoleTask("t1", runId, "session-" + runId, Role.GENERATOR,
+        TaskKind.BUILD, 1, 1, 1, "scripted:test", "Build it.", true, List.of(), List.of(),
+        List.of(new io.tether.actors.harness.task.ToolGrant("notes", List.of("note", "wait"))),
+        0);
+    testKit.<StatusReply<Accepted>>runCommand(r -> new RoleCommand.Perform(task, r));
+    run.reports.awaitAssert(WAIT, () -> {
+      assertTrue(Files.exists(local("waiting")));
+      return null;
+    });
+
+    testKit.restart();
+    TaskOutcome outcome = run.reports.expectMessageClass(TaskOutcome.class, WAIT);
+    assertEquals("The wait was in doubt.", outcome.output());
+    List<Object> events = persisted();
+    assertEquals(1, count(events, RoleEvent.ToolCallInDoubt.class));
+    assertEquals(2, count(events, RoleEvent.ToolCallRequested.class));
+    assertEquals(1, count(events, RoleEvent.ToolCallCompleted.class));
+    assertEquals(List.of("one"), Files.readAllLines(local("notes.log")));
+    assertTrue(sessions.events("session-" + runId).stream()
+        .anyMatch(e -> e.path("type").asText().equals("run.interrupted")
+            && e.path("data").path("tool").asText().equals("notes__wait")
+            && e.path("data").path("toolCall").asText().equals("in_doubt")));
+    Files.writeString(local("release"), "");
+  }
+
+  @Test
   void recoveryReportsAnInFlightToolCallAsInDoubtToTheModel() throws Exception {
     var testKit = generator("""
         {"name": "test", "roles": {"generator": [
