@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * The MCP tools of this node: the servers configured under {@code tether.harness.mcp} (and the
  * built-in browser), the connections of each run's roles to them, and their tool calls.
  *
- * <p>A role's connection to a server is opened at its first use in a task (for the tool list of
- * a model call, or a call), kept for the task's later calls (the browser keeps its page), and
+ * <p>A role's connection to a server is opened at its first call in a task (or to list the
+ * server's tools the first time this node offers them), kept for the task's later calls (the browser keeps its page), and
  * closed by {@link #release} when the task ends (a stdio server's process, in the run's sandbox,
  * is killed with everything it started; it also dies with the node). Calls go through the MCP
  * Java SDK's synchronous client on the tool executor, never on an actor's thread. What a call
@@ -65,6 +65,12 @@ public final class McpTools {
   private final int maxOutputChars;
   private final String path;
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
+  /**
+   * Each server's tools as it last listed them: a model call offers them without starting the
+   * server, which then starts at the role's first call of one (a contract review never starts
+   * a browser).
+   */
+  private final Map<String, List<McpSchema.Tool>> catalog = new ConcurrentHashMap<>();
 
   /**
    * @param servers the servers by name
@@ -162,7 +168,11 @@ public final class McpTools {
           continue;
         }
         try {
-          for (McpSchema.Tool tool : connection(runId, role, spec).tools) {
+          List<McpSchema.Tool> listed = catalog.get(spec.name());
+          if (listed == null) {
+            listed = connection(runId, role, spec).tools;
+          }
+          for (McpSchema.Tool tool : listed) {
             if (grant.allows(tool.name()) || grant.allows(spec.exposed(tool.name()))) {
               out.add(new ToolSpec(spec.exposed(tool.name()),
                   tool.description() == null ? tool.name() : tool.description(), List.of(),
@@ -325,6 +335,7 @@ public final class McpTools {
       guarded(() -> {
         client.initialize();
         tools = List.copyOf(client.listTools().tools());
+        catalog.put(server, tools);
         return null;
       }, startTimeout);
     }
