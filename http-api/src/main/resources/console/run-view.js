@@ -4,15 +4,25 @@
 // the run's durable session (contract states, evaluation feedback, budget limits, every role's
 // live output).
 
-import { runs, token } from './api.js';
+import { authHeaders, runs } from './api.js';
 import { Chat } from './chat.js';
 import { clear, deviceId, el } from './dom.js';
 import { openFeed } from './feed.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'budget_exhausted']);
 
-/** A URL an <img> can load: the capability token rides as access_token (no headers there). */
-const withToken = (url) => (token() ? `${url}?access_token=${encodeURIComponent(token())}` : url);
+/**
+ * An <img> of a screenshot: fetched with the page's token in the Authorization header (an <img>
+ * cannot send one, and the API takes query tokens only where a header is impossible).
+ */
+function screenshotImage(shot, alt) {
+  const img = el('img', { class: 'screenshot', alt, 'data-path': shot.path });
+  fetch(shot.url, { headers: authHeaders() })
+    .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(`${r.status}`))))
+    .then((blob) => { img.src = URL.createObjectURL(blob); })
+    .catch((e) => { img.alt = `${alt} (not loaded: ${e.message})`; });
+  return img;
+}
 const fmt = (n, digits = 0) => (n ?? 0).toLocaleString('en-US', { maximumFractionDigits: digits });
 
 /** Rubric and budget from the policy (a JSON object) a run.start event carries. */
@@ -211,8 +221,9 @@ export function mountRunView(root, runId) {
           evaluation?.feedback ? el('tr', { class: 'feedback' }, el('td', { colspan: criteria.length + 3 },
             el('details', {}, el('summary', {}, 'evaluator feedback'), el('pre', { class: 'doc' }, evaluation.feedback)))) : '',
           (state.screenshots.get(`${n}/${r.attempt}`) ?? []).length ? el('tr', { class: 'screenshots' }, el('td', { colspan: criteria.length + 3 },
-            ...(state.screenshots.get(`${n}/${r.attempt}`)).map((shot) => el('a', { href: withToken(shot.url), target: '_blank', title: `${shot.role}: ${shot.path}` },
-              el('img', { class: 'screenshot', src: withToken(shot.url), alt: `${shot.role}'s screenshot, sprint ${n} attempt ${r.attempt}` }))))) : ''];
+            ...(state.screenshots.get(`${n}/${r.attempt}`)).map((shot) => el('figure', { class: 'screenshot', title: `${shot.role}: ${shot.path}` },
+              screenshotImage(shot, `${shot.role}'s screenshot, sprint ${n} attempt ${r.attempt}`),
+              el('figcaption', { class: 'muted small' }, shot.path))))) : ''];
         }))) : el('p', { class: 'muted small' }, 'no attempt evaluated yet'));
   }
 

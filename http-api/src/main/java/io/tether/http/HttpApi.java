@@ -22,7 +22,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 /**
  * The whole public HTTP surface of a node: health, the Durable Streams protocol, the session
  * WebSocket and REST APIs (with the OpenAPI document), runs and the console. Every error leaves
- * as a problem body.
+ * as a problem body. {@code /metrics} is not here: it is served on the management port
+ * ({@link MetricsRoutes}).
  */
 public final class HttpApi {
   private HttpApi() {}
@@ -34,16 +35,16 @@ public final class HttpApi {
   public static Route routes(ActorSystem<?> system, SessionStreams streams) {
     Authenticator auth = Authenticator.fromConfig(system);
     MetricsRoutes metrics = new MetricsRoutes(system);
+    FailFast failFast = new FailFast(system);
     // Built once: a directive's inner route supplier runs on every request, and building these
     // (configuration, the OpenAPI document, a journal probe) per request cost most of a node's
     // CPU under load (JFR: the route constructors were among the hottest frames).
     Route api = ProblemHandlers.wrap(concat(
         // The hot paths first: a request tries the routes in order, and the paths are disjoint.
-        StreamAccess.guard(auth, new DurableStreamsRoutes(system, streams).route()),
+        failFast.guard(StreamAccess.guard(auth, new DurableStreamsRoutes(system, streams).route())),
         new SessionSocketRoute(system, auth, streams).route(),
-        new SessionRoutes(system, auth, streams).route(),
+        failFast.guard(new SessionRoutes(system, auth, streams).route()),
         new HealthRoutes(system, new JournalProbe(system)).route(),
-        metrics.route(),
         new TokenRoutes(system).route(),
         RunAccess.guard(auth, new RunRoutes(system, streams).route()),
         new RunFilesRoutes(system, auth).route(),

@@ -15,10 +15,11 @@ import java.util.Map;
  * {@code tether dev}: a local Cassandra in its own JVM under {@code $TETHER_HOME/cassandra}, then
  * one node that joins itself, with the dev profile (schema created on start, auth off).
  *
- * <p>Ports are derived from {@code TETHER_HTTP_PORT} so that instances with different HTTP ports
- * never collide: with offset {@code o = port - 8080}, CQL listens on {@code 9042 + o} and
- * Cassandra's internode port is {@code 17000 + o}; remoting picks a free port (nobody else joins a
- * dev node). SIGTERM leaves the cluster, then drains and stops Cassandra.
+ * <p>Ports are derived from {@code TETHER_HTTP_PORT} and checked before anything starts
+ * ({@link DevPorts}): with offset {@code o = port - 8080}, CQL on {@code 9042 + o}, Cassandra's
+ * internode port on {@code 17000 + o}, Pekko Management ({@code /metrics}) on {@code 8558 + o},
+ * each replaced by a free port if taken; a taken port the user named stops the start with one
+ * line. SIGTERM leaves the cluster, then drains and stops Cassandra.
  */
 final class DevMode {
   /** The pid of the dev node using this home, so a restart can tell a crashed node's leftovers. */
@@ -29,16 +30,16 @@ final class DevMode {
   static void run(String[] args) throws Exception {
     Map<String, String> env = System.getenv();
     Path home = Path.of(env.getOrDefault("TETHER_HOME", ".tether")).toAbsolutePath();
-    int httpPort = Integer.parseInt(env.getOrDefault("TETHER_HTTP_PORT", "8080"));
-    int offset = Math.floorMod(httpPort - 8080, 1000);
-
     Map<String, Object> overrides = new HashMap<>();
-    overrides.put("tether.http.port", httpPort);
+    String host = ConfigLoader.load("dev.conf", overrides).getString("tether.http.interface");
+    DevPorts ports = DevPorts.choose(host, env);
+
+    overrides.put("tether.http.port", ports.http());
     overrides.put("pekko.remote.artery.canonical.port", 0);
+    overrides.put("pekko.management.http.port", ports.management());
     overrides.put("tether.cassandra.local.home", home.resolve("cassandra").toString());
-    overrides.put("tether.cassandra.local.native-port",
-        Integer.parseInt(env.getOrDefault("TETHER_CASSANDRA_PORT", Integer.toString(9042 + offset))));
-    overrides.put("tether.cassandra.local.storage-port", 17000 + offset);
+    overrides.put("tether.cassandra.local.native-port", ports.cql());
+    overrides.put("tether.cassandra.local.storage-port", ports.storage());
     Config config = ConfigLoader.load("dev.conf", overrides);
 
     long began = System.nanoTime();
@@ -66,15 +67,18 @@ final class DevMode {
 
         Tether dev node is up.
           HTTP API      %s  (Durable Streams under /v1/stream/, health at /health and /ready)
-          Cassandra     %s  (pid %d, data in %s)
+          management    %s  (/metrics, cluster state; keep it off public networks)
+          Cassandra     %s  (pid %d, data in %s; internode port %d)
           auth          %s
           started in    Cassandra %.1f s, node %.1f s
-        Stop with Ctrl-C (the node leaves, then Cassandra drains and stops).
+        %sStop with Ctrl-C (the node leaves, then Cassandra drains and stops).
 
         """,
-        node.baseUrl(), cassandra.contactPoint(), cassandra.pid(), home.resolve("cassandra"),
+        node.baseUrl(), node.managementUrl().orElse("off (tether.management.enabled = off)"),
+        cassandra.contactPoint(), cassandra.pid(), home.resolve("cassandra"), ports.storage(),
         authOn ? "on" : "OFF (dev mode: every client may read, write and control every session)",
-        (cassandraReady - began) / 1e9, (nodeReady - cassandraReady) / 1e9);
+        (cassandraReady - began) / 1e9, (nodeReady - cassandraReady) / 1e9,
+        ports.notes().stream().map(n -> "  note: " + n + "\n").reduce("", String::concat));
     node.system().getWhenTerminated().toCompletableFuture().get();
   }
 

@@ -1,5 +1,6 @@
 package io.tether.runtime;
 
+import io.tether.persistence.cassandra.PortInUseException;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -41,7 +42,7 @@ public final class Main {
     String command = args.length == 0 ? "help" : args[0].toLowerCase(Locale.ROOT);
     String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
     switch (command) {
-      case "dev" -> DevMode.run(rest);
+      case "dev" -> runDev(rest);
       case "node" -> NodeMode.run(rest);
       case "migrate" -> System.exit(MigrateCommand.migrate(false));
       case "schema" -> System.exit(MigrateCommand.migrate(true));
@@ -50,6 +51,25 @@ public final class Main {
         System.err.println("Unknown command: " + command);
         usage(2);
       }
+    }
+  }
+
+  /**
+   * {@code tether dev}, with a port that cannot be used reported in one line and exit code 1
+   * (a stack trace says less to someone who only has to pick another port).
+   */
+  private static void runDev(String[] args) throws Exception {
+    try {
+      DevMode.run(args);
+    } catch (DevPorts.PortException | PortInUseException e) {
+      System.err.println("tether dev: " + e.getMessage());
+      System.exit(1);
+    } catch (IllegalStateException e) {
+      if (TetherNode.isBindFailure(e)) {
+        System.err.println("tether dev: " + e.getMessage());
+        System.exit(1);
+      }
+      throw e;
     }
   }
 

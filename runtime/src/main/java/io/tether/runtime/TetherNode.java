@@ -6,6 +6,7 @@ import io.tether.http.HttpApi;
 import io.tether.http.HttpServer;
 import io.tether.persistence.cassandra.CassandraSchema;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -19,7 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The composition root of one Tether node: the ActorSystem, every sharded entity, the HTTP API.
+ * The composition root of one Tether node: the ActorSystem, every sharded entity, the HTTP API,
+ * and Pekko Management (cluster state, health and {@code /metrics} on its own port).
  *
  * <p>How the node finds its cluster is the only thing that differs between modes: {@link
  * Joining#SELF} joins its own address (dev), {@link Joining#CONFIGURED} uses the configured seed
@@ -33,10 +35,13 @@ public final class TetherNode {
 
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
+  private final Optional<String> managementUrl;
 
-  private TetherNode(ActorSystem<Void> system, ServerBinding binding) {
+  private TetherNode(ActorSystem<Void> system, ServerBinding binding,
+      Optional<String> managementUrl) {
     this.system = system;
     this.binding = binding;
+    this.managementUrl = managementUrl;
   }
 
   /**
@@ -51,6 +56,7 @@ public final class TetherNode {
         CassandraSchema.migrate(system).toCompletableFuture().get(
             config.getDuration("tether.persistence.migrate-timeout").toMillis(), TimeUnit.MILLISECONDS);
       }
+      Optional<String> management = startManagement(system, joining);
       join(system, joining);
       // The node's one client of the session entities, for the routes and the harness.
       SessionStreams streams =
@@ -60,12 +66,38 @@ public final class TetherNode {
           streams));
       ServerBinding binding = bound.toCompletableFuture().get();
       log.info("Tether HTTP API listening on {}", HttpServer.baseUrl(binding));
-      return new TetherNode(system, binding);
+      return new TetherNode(system, binding, management);
     } catch (Exception e) {
-      log.error("Tether node failed to start; terminating", e);
+      if (isBindFailure(e)) {
+        // A port someone else holds: the cause says it all; a stack trace would only bury it.
+        log.error("Tether node failed to start; terminating: {}", rootMessage(e));
+      } else {
+        log.error("Tether node failed to start; terminating", e);
+      }
       system.terminate();
       throw new IllegalStateException("Tether node failed to start: " + rootMessage(e), e);
     }
+  }
+
+  /**
+   * Starts Pekko Management when {@code tether.management.enabled} or Cluster Bootstrap needs it,
+   * and waits until it is bound: a management port that cannot be bound fails the start (in one
+   * clear message) instead of leaving a node without metrics.
+   */
+  private static Optional<String> startManagement(ActorSystem<Void> system, Joining joining)
+      throws Exception {
+    Config config = system.settings().config();
+    boolean bootstrap = joining == Joining.CONFIGURED
+        && config.getStringList("pekko.cluster.seed-nodes").isEmpty();
+    if (!bootstrap && !config.getBoolean("tether.management.enabled")) {
+      return Optional.empty();
+    }
+    String url = PekkoManagement.get(system.classicSystem()).start().toCompletableFuture()
+        .get(config.getDuration("tether.management.bind-timeout").toMillis(),
+            TimeUnit.MILLISECONDS)
+        .toString().replaceAll("/+$", "");
+    log.info("Pekko Management (cluster state, health, /metrics) listening on {}", url);
+    return Optional.of(url);
   }
 
   private static void join(ActorSystem<Void> system, Joining joining) {
@@ -75,11 +107,18 @@ public final class TetherNode {
       return;
     }
     if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
-      PekkoManagement.get(system.classicSystem()).start();
       ClusterBootstrap.get(system.classicSystem()).start();
-    } else if (system.settings().config().getBoolean("tether.management.enabled")) {
-      PekkoManagement.get(system.classicSystem()).start();
     }
+  }
+
+  /** Whether {@code e} comes from a port that could not be bound. */
+  static boolean isBindFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.BindException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String rootMessage(Throwable e) {
@@ -92,6 +131,11 @@ public final class TetherNode {
 
   public ActorSystem<Void> system() {
     return system;
+  }
+
+  /** The base URL of the management endpoint ({@code /metrics}), when it runs. */
+  public Optional<String> managementUrl() {
+    return managementUrl;
   }
 
   /** The base URL of this node's HTTP API, e.g. {@code http://127.0.0.1:8080}. */

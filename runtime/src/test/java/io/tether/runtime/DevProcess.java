@@ -27,14 +27,16 @@ final class DevProcess implements AutoCloseable {
 
   private final Path home;
   private final int httpPort;
+  private final int managementPort;
   private final Path log;
   private final Map<String, String> environment = new LinkedHashMap<>();
   private final List<String> systemProperties = new ArrayList<>();
   private Process process;
 
-  DevProcess(Path home, int httpPort) {
+  DevProcess(Path home, int httpPort) throws IOException {
     this.home = home;
     this.httpPort = httpPort;
+    this.managementPort = freePort();
     this.log = home.resolve("node.log");
   }
 
@@ -46,6 +48,11 @@ final class DevProcess implements AutoCloseable {
 
   String baseUrl() {
     return "http://127.0.0.1:" + httpPort;
+  }
+
+  /** The Pekko Management endpoint ({@code /metrics}), on a port chosen for the test. */
+  String managementUrl() {
+    return "http://127.0.0.1:" + managementPort;
   }
 
   /** Adds a variable to the node's environment (applies from the next start). */
@@ -76,6 +83,7 @@ final class DevProcess implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("TETHER_HOME", home.toString());
     builder.environment().put("TETHER_HTTP_PORT", Integer.toString(httpPort));
+    builder.environment().put("TETHER_MANAGEMENT_PORT", Integer.toString(managementPort));
     builder.environment().putAll(environment);
     builder.redirectErrorStream(true);
     builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -94,9 +94,14 @@ class SecretsAndLogContextIT {
       runId = runToItsEnd();
       failOneJournalWrite();
       for (String path : List.of("/runs/" + runId, "/runs", "/runs/" + runId + "/files",
-          "/v1/sessions/run-" + runId, "/v1/sessions/" + PROBE_SESSION, "/metrics", "/ready")) {
+          "/v1/sessions/run-" + runId, "/v1/sessions/" + PROBE_SESSION, "/ready")) {
         answers.put("GET " + path, get(path).body());
       }
+      HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(
+              URI.create(node.managementUrl() + "/metrics")).timeout(Duration.ofSeconds(30))
+          .GET().build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, metrics.statusCode(), "metrics are served on the management port");
+      answers.put("GET management /metrics", metrics.body());
       answers.put("stream run-" + runId, readStream("run-" + runId));
       answers.put("stream " + PROBE_SESSION, readStream(PROBE_SESSION));
       readEveryRow(cqlPort);

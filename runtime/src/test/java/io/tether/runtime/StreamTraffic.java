@@ -29,10 +29,14 @@ final class StreamTraffic {
     final String stream;
     final String label;
     final List<Integer> acked = new CopyOnWriteArrayList<>();
+    /** System.nanoTime() of each acknowledgement, parallel to {@link #acked}. */
+    final List<Long> ackedAt = new CopyOnWriteArrayList<>();
     private final Supplier<List<ClusterNode>> nodes;
     private final AtomicBoolean stop = new AtomicBoolean();
+    private final AtomicBoolean finish = new AtomicBoolean();
     private final AtomicLong retries = new AtomicLong();
     private final Duration interval;
+    private volatile Throwable failure;
     private Thread thread;
 
     Producer(String stream, Supplier<List<ClusterNode>> nodes, Duration interval) {
@@ -57,18 +61,50 @@ final class StreamTraffic {
       thread.join(60_000);
     }
 
+    /**
+     * Stops after the append in flight is acknowledged (retrying it as long as needed), so that
+     * what is stored is exactly what was acknowledged.
+     */
+    void finishAndJoin() throws InterruptedException {
+      finish.set(true);
+      thread.join(60_000);
+    }
+
     long retries() {
       return retries.get();
+    }
+
+    /** Nanoseconds from {@code mark} to the first acknowledgement after it, or null. */
+    Long firstAckAfter(long mark) {
+      for (Long at : ackedAt) {
+        if (at > mark) {
+          return at - mark;
+        }
+      }
+      return null;
     }
 
     int lastAcked() {
       return acked.isEmpty() ? -1 : acked.get(acked.size() - 1);
     }
 
+    /** Why the producer stopped by itself (a refused append), or null. */
+    Throwable failure() {
+      return failure;
+    }
+
     @Override
     public void run() {
+      try {
+        produce();
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+    }
+
+    private void produce() {
       int attempt = 0;
-      for (int n = 0; !stop.get(); ) {
+      for (int n = 0; !stop.get() && !(finish.get() && attempt == 0); ) {
         List<ClusterNode> alive = nodes.get();
         ClusterNode node = alive.get((n + attempt) % alive.size());
         try {
@@ -82,7 +118,9 @@ final class StreamTraffic {
               .POST(HttpRequest.BodyPublishers.ofString(label + "-" + n + "\n", StandardCharsets.UTF_8))
               .build(), HttpResponse.BodyHandlers.ofString());
           if (r.statusCode() == 200 || r.statusCode() == 204) {
+            long now = System.nanoTime();
             acked.add(n);
+            ackedAt.add(now);
             n++;
             attempt = 0;
             TimeUnit.MILLISECONDS.sleep(interval.toMillis());
@@ -112,6 +150,9 @@ final class StreamTraffic {
   static final class Reader implements Runnable {
     final String stream;
     private final StringBuilder content = new StringBuilder();
+    /** (lines received so far, System.nanoTime()) after each response that carried data. */
+    private final List<long[]> arrivals = new CopyOnWriteArrayList<>();
+    private long lineCount;
     private final Supplier<List<ClusterNode>> nodes;
     private final int preferred;
     private final AtomicBoolean stop = new AtomicBoolean();
@@ -138,6 +179,19 @@ final class StreamTraffic {
       thread.join(30_000);
     }
 
+    /**
+     * Stops without waiting for the long-poll in flight (interrupting it); call {@link #join}
+     * after stopping every reader, so many readers stop in one long-poll's time, not one each.
+     */
+    void stopNow() {
+      stop.set(true);
+      thread.interrupt();
+    }
+
+    void join() throws InterruptedException {
+      thread.join(30_000);
+    }
+
     /** From now on, remember when the first data arrives (failover latency). */
     void mark(long nanos) {
       firstDataAfterMark.set(null);
@@ -147,6 +201,16 @@ final class StreamTraffic {
     /** Nanoseconds from the mark to the first data received after it, or null. */
     Long firstDataAfterMark() {
       return firstDataAfterMark.get();
+    }
+
+    /** When line {@code index} (0-based) arrived, as System.nanoTime(), or null. */
+    Long deliveredAt(int index) {
+      for (long[] arrival : arrivals) {
+        if (arrival[0] > index) {
+          return arrival[1];
+        }
+      }
+      return null;
     }
 
     synchronized List<String> lines() {
@@ -175,10 +239,12 @@ final class StreamTraffic {
               .timeout(Duration.ofSeconds(15)).GET().build(), HttpResponse.BodyHandlers.ofString());
           if (r.statusCode() == 200 || r.statusCode() == 204) {
             if (r.statusCode() == 200 && !r.body().isEmpty()) {
+              long now = System.nanoTime();
               synchronized (this) {
                 content.append(r.body());
+                lineCount += r.body().chars().filter(c -> c == '\n').count();
+                arrivals.add(new long[] {lineCount, now});
               }
-              long now = System.nanoTime();
               if (now > markNanos) {
                 firstDataAfterMark.compareAndSet(null, now - markNanos);
               }

@@ -32,14 +32,38 @@ final class TestNetwork implements AutoCloseable {
     this.subnet = "10.231." + id;
   }
 
-  /** Whether namespaces can be made here (root with iproute2). */
-  static boolean available() {
+  /** Why namespaces cannot be made here, or null when they can (root with iproute2). */
+  static String unavailableReason() {
+    if (!ProcessHandle.current().info().user().map("root"::equals).orElse(false)) {
+      return "the test JVM does not run as root";
+    }
     try {
       Process p = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
-      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0
-          && ProcessHandle.current().info().user().map("root"::equals).orElse(false);
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        return "`ip netns list` failed: " + out;
+      }
+      return null;
     } catch (Exception e) {
-      return false;
+      return "`ip` cannot run: " + e.getMessage();
+    }
+  }
+
+  /**
+   * Makes a skip visible: the failsafe console shows only a count, and the test's own output goes
+   * to a report file, so the reason is also appended to {@code target/skipped-tests.txt} and
+   * written to the JVM's original standard error.
+   */
+  static void reportSkip(String why) {
+    String line = "SKIPPED " + why;
+    System.err.println(line);
+    try {
+      java.nio.file.Path file = java.nio.file.Path.of(System.getProperty("tether.test.work-dir"))
+          .getParent().resolve("skipped-tests.txt");
+      java.nio.file.Files.writeString(file, line + System.lineSeparator(), StandardCharsets.UTF_8,
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      System.err.println("could not record the skip: " + e);
     }
   }
 

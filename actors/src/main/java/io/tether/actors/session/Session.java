@@ -224,9 +224,20 @@ public final class Session {
    * @param producer the idempotent producer headers, or null
    * @param streamSeq the {@code Stream-Seq} header, or null
    * @param close whether to close the stream after this append
+   * @param sequenceMayGap whether the producer's sequence only has to increase (a WebSocket
+   *     publisher, whose refused publishes never reach the stream) instead of going up by one
+   *     (the Durable Streams idempotent producer); either way a sequence at or below the last
+   *     accepted one is a duplicate
    */
   public record AppendSpec(String contentType, List<byte[]> items, ProducerTuple producer,
-      String streamSeq, boolean close) {}
+      String streamSeq, boolean close, boolean sequenceMayGap) {
+
+    /** An append whose producer, if any, follows the Durable Streams sequence rules. */
+    public AppendSpec(String contentType, List<byte[]> items, ProducerTuple producer,
+        String streamSeq, boolean close) {
+      this(contentType, items, producer, streamSeq, close, false);
+    }
+  }
 
   /**
    * What to read.

@@ -23,25 +23,35 @@ import java.util.UUID;
 
 /**
  * Issues and verifies capability tokens: JWTs signed with HMAC-SHA256 (so any JWT library can
- * read them) carrying the standard {@code sub}, {@code iat}, {@code exp}, {@code jti} and
- * {@code iss} claims and a {@code grants} claim:
+ * read them) carrying the standard {@code sub}, {@code iat}, {@code nbf}, {@code exp},
+ * {@code jti} and {@code iss} claims, a {@code grants} claim and an optional {@code quotas}
+ * claim ({@link Quotas}):
  *
- * <pre>{"grants": [{"capabilities": ["subscribe", "control"], "sessions": ["chat-*"]}]}</pre>
+ * <pre>{"grants": [{"capabilities": ["subscribe", "control"], "sessions": ["chat-*"]}],
+ *  "quotas": {"appendsPerSecond": 500}}</pre>
  *
  * Signing and verification are Nimbus JOSE+JWT's; this class only decides what is in a token and
- * what makes one acceptable: our issuer, HS256 only, a valid signature, not expired, well-formed
- * grants.
+ * what makes one acceptable: our issuer, HS256 only, a valid signature, not expired, already
+ * valid ({@code nbf}, with {@code clockSkew} of allowance for nodes whose clocks differ a
+ * little; {@code exp} gets none), well-formed grants whose patterns pass {@link Grant#refusal}.
  */
 public final class CapabilityTokens {
   static final String ISSUER = "tether";
   private static final String GRANTS = "grants";
+  private static final String QUOTAS = "quotas";
+  /** The allowance for clocks that differ when the config names none. */
+  static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
 
   private final MACSigner signer;
   private final MACVerifier verifier;
   private final Clock clock;
+  private final Duration clockSkew;
 
-  /** @param secret the HMAC key; at least 32 bytes (256 bits), as HS256 requires */
-  public CapabilityTokens(byte[] secret, Clock clock) {
+  /**
+   * @param secret the HMAC key; at least 32 bytes (256 bits), as HS256 requires
+   * @param clockSkew how far in the future a token's {@code nbf} may be and still be accepted
+   */
+  public CapabilityTokens(byte[] secret, Clock clock, Duration clockSkew) {
     try {
       this.signer = new MACSigner(secret);
       this.verifier = new MACVerifier(secret);
@@ -49,14 +59,31 @@ public final class CapabilityTokens {
       throw new IllegalArgumentException("The token secret must be at least 32 bytes long", e);
     }
     this.clock = clock;
+    this.clockSkew = clockSkew;
+  }
+
+  public CapabilityTokens(byte[] secret, Clock clock) {
+    this(secret, clock, DEFAULT_CLOCK_SKEW);
   }
 
   public CapabilityTokens(String secret) {
     this(secret.getBytes(StandardCharsets.UTF_8), Clock.systemUTC());
   }
 
-  /** A signed token for {@code subject} with {@code grants}, valid for {@code ttl}. */
+  /** A signed token for {@code subject} with {@code grants}, valid from now for {@code ttl}. */
   public String issue(String subject, List<Grant> grants, Duration ttl) {
+    return issue(subject, grants, ttl, Quotas.NONE);
+  }
+
+  /** A token valid from now for {@code ttl}, whose {@code quotas} override the node's. */
+  public String issue(String subject, List<Grant> grants, Duration ttl, Quotas quotas) {
+    Instant now = clock.instant();
+    return issue(subject, grants, now, now.plus(ttl), quotas);
+  }
+
+  /** A signed token valid from {@code notBefore} until {@code expiresAt}. */
+  public String issue(String subject, List<Grant> grants, Instant notBefore, Instant expiresAt,
+      Quotas quotas) {
     Instant now = clock.instant();
     List<Map<String, Object>> wireGrants = new ArrayList<>();
     for (Grant grant : grants) {
@@ -65,15 +92,18 @@ public final class CapabilityTokens {
       g.put("sessions", grant.sessions());
       wireGrants.add(g);
     }
-    JWTClaimsSet claims = new JWTClaimsSet.Builder()
+    JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
         .issuer(ISSUER)
         .subject(subject)
         .jwtID(UUID.randomUUID().toString())
         .issueTime(Date.from(now))
-        .expirationTime(Date.from(now.plus(ttl)))
-        .claim(GRANTS, wireGrants)
-        .build();
-    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
+        .notBeforeTime(Date.from(notBefore))
+        .expirationTime(Date.from(expiresAt))
+        .claim(GRANTS, wireGrants);
+    if (!quotas.toClaim().isEmpty()) {
+      claims.claim(QUOTAS, quotas.toClaim());
+    }
+    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims.build());
     try {
       jwt.sign(signer);
     } catch (JOSEException e) {
@@ -109,14 +139,23 @@ public final class CapabilityTokens {
       if (expiry == null) {
         throw new InvalidTokenException("the token has no expiry");
       }
-      if (!clock.instant().isBefore(expiry.toInstant())) {
+      Instant now = clock.instant();
+      if (!now.isBefore(expiry.toInstant())) {
         throw new InvalidTokenException("the token has expired");
+      }
+      Date notBefore = claims.getNotBeforeTime();
+      if (notBefore != null && now.plus(clockSkew).isBefore(notBefore.toInstant())) {
+        throw new InvalidTokenException("the token is not valid yet (nbf "
+            + notBefore.toInstant() + ")");
       }
       String subject = claims.getSubject();
       if (subject == null || subject.isBlank()) {
         throw new InvalidTokenException("the token has no subject");
       }
-      return new Principal(subject, grants(claims.getClaim(GRANTS)), expiry.toInstant());
+      String tokenId = claims.getJWTID() != null && !claims.getJWTID().isBlank()
+          ? claims.getJWTID() : "sig:" + jwt.getSignature();
+      return new Principal(subject, grants(claims.getClaim(GRANTS)), expiry.toInstant(), tokenId,
+          Quotas.fromClaim(claims.getClaim(QUOTAS)));
     } catch (ParseException e) {
       throw new InvalidTokenException("the token's claims are malformed");
     }
@@ -140,7 +179,7 @@ public final class CapabilityTokens {
       }
       List<String> patterns = new ArrayList<>();
       for (Object s : sessions) {
-        if (!(s instanceof String pattern) || pattern.isEmpty()) {
+        if (!(s instanceof String pattern) || Grant.refusal(pattern).isPresent()) {
           throw new InvalidTokenException("the token's session patterns are malformed");
         }
         patterns.add(pattern);

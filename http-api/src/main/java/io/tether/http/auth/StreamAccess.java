@@ -1,5 +1,6 @@
 package io.tether.http.auth;
 
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.extractUnmatchedPath;
@@ -14,8 +15,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  * Guards the Durable Streams routes with capability tokens, without the protocol routes knowing:
  * reads (GET, HEAD) need {@code subscribe}, writes (PUT, POST) need {@code publish}, DELETE needs
  * {@code control}, on the stream named by the path after {@code /v1/stream/}. Creating a fork
- * also needs {@code subscribe} on the stream it forks from. CORS preflights ({@code OPTIONS})
- * pass without a token: browsers never send credentials on them.
+ * also needs {@code subscribe} on the stream it forks from. A PUT counts against the token's
+ * sessions-created quota, a POST against its append rate ({@link TokenQuotas}). CORS preflights
+ * ({@code OPTIONS}) pass without a token: browsers never send credentials on them.
  */
 public final class StreamAccess {
   static final String PREFIX = "/v1/stream/";
@@ -45,11 +47,18 @@ public final class StreamAccess {
         Optional<String> forkSource = method.equals(HttpMethods.PUT)
             ? request.getHeader("Stream-Forked-From").flatMap(h -> StreamNames.forkSource(h.value()))
             : Optional.empty();
-        if (forkSource.isPresent()) {
-          return auth.authorize(Capability.SUBSCRIBE, forkSource.get(),
-              () -> auth.authorize(needed, stream, () -> streams));
-        }
-        return auth.authorize(needed, stream, () -> streams);
+        return auth.authorized(needed, stream, principal -> {
+          if (forkSource.isPresent() && !principal.may(Capability.SUBSCRIBE, forkSource.get())) {
+            return complete(Authenticator.forbidden(Capability.SUBSCRIBE, forkSource.get()));
+          }
+          if (method.equals(HttpMethods.PUT)) {
+            return auth.quotas().creating(principal, stream, () -> streams);
+          }
+          if (method.equals(HttpMethods.POST)) {
+            return auth.quotas().appending(principal, () -> streams);
+          }
+          return streams;
+        });
       }));
     });
   }

@@ -8,6 +8,7 @@ import io.tether.actors.session.SessionPush;
 import io.tether.actors.session.SessionStreams;
 import io.tether.http.auth.Capability;
 import io.tether.http.auth.Principal;
+import io.tether.http.auth.TokenQuotas;
 import io.tether.http.live.SessionFrames.Ack;
 import io.tether.http.live.SessionFrames.BadFrame;
 import io.tether.http.live.SessionFrames.Cancel;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -75,7 +77,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     /** A binary frame, drained and refused with an error frame. */
     record Binary() implements InFrame {}
 
-    /** A text frame over {@code tether.sessions.ws.max-frame-bytes}: refused, socket closed. */
+    /** A text frame over {@code tether.sessions.ws.max-frame-bytes}: dropped and refused. */
     record TooLarge(long limit) implements InFrame {}
   }
 
@@ -112,10 +114,11 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   private static final int RESERVED_FRAMES = SocketSettings.RESERVED_FRAMES;
 
   static Behavior<Command> create(String sessionId, Principal principal, SocketSettings settings,
-      SessionStreams streams, ClusterSharding sharding, BoundedSourceQueue<Message> out) {
+      SessionStreams streams, ClusterSharding sharding, BoundedSourceQueue<Message> out,
+      TokenQuotas quotas) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         new SessionConnection(ctx, timers, sessionId, principal, settings, streams, sharding,
-            out)));
+            out, quotas)));
   }
 
   private final TimerScheduler<Command> timers;
@@ -126,6 +129,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   private final EntityRef<Session.Command> session;
   private final BoundedSourceQueue<Message> out;
   private final ActorRef<SessionPush> pushRef;
+  private final TokenQuotas quotas;
 
   private Mode mode = Mode.WAITING_RESUME;
   private String device;
@@ -155,8 +159,9 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
 
   private SessionConnection(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       String sessionId, Principal principal, SocketSettings settings, SessionStreams streams,
-      ClusterSharding sharding, BoundedSourceQueue<Message> out) {
+      ClusterSharding sharding, BoundedSourceQueue<Message> out, TokenQuotas quotas) {
     super(ctx);
+    this.quotas = quotas;
     this.timers = timers;
     this.sessionId = sessionId;
     this.principal = principal;
@@ -209,9 +214,9 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
         next = onFrame(text.text());
       } else if (frame instanceof InFrame.TooLarge tooLarge) {
         reply(SessionFrames.error(null, "too-large", "a frame may have at most "
-            + tooLarge.limit() + " characters (tether.sessions.ws.max-frame-bytes); "
-            + "the socket closes, reconnect and resume from your last offset"));
-        return close();
+            + tooLarge.limit() + " characters (tether.sessions.ws.max-frame-bytes); it was "
+            + "dropped, nothing of it was applied, and the connection stays usable"));
+        next = this;
       } else {
         next = onBinary();
       }
@@ -305,6 +310,11 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     if (!allowed(Capability.PUBLISH, p.id())) {
       return this;
     }
+    OptionalLong wait = quotas.tryAppend(principal);
+    if (wait.isPresent()) {
+      reply(SessionFrames.rateLimited(p.id(), quotas.appendDetail(principal), wait.getAsLong()));
+      return this;
+    }
     List<byte[]> items = new ArrayList<>(p.events().size());
     for (int i = 0; i < p.events().size(); i++) {
       JsonNode event = p.events().get(i);
@@ -322,7 +332,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       }
     }
     getContext().pipeToSelf(streams.append(sessionId,
-        new Session.AppendSpec("application/json", items, p.producer(), null, false)),
+        new Session.AppendSpec("application/json", items, p.producer(), null, false, true)),
         (reply, error) -> new Published(p.id(), reply, error));
     return this;
   }

@@ -235,6 +235,11 @@ final class SessionFrames {
     return render(new ErrorFrame("error", id, code, detail));
   }
 
+  /** A publish refused by the token's append rate: retry after {@code retryAfter} seconds. */
+  static String rateLimited(String id, String detail, long retryAfter) {
+    return render(new RateLimitedFrame("error", id, "rate-limited", detail, retryAfter));
+  }
+
   /** The error frame for a refused append. */
   static String appendRefused(String id, Session.AppendRejected rejected) {
     return switch (rejected.failure()) {
@@ -269,6 +274,9 @@ final class SessionFrames {
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record ErrorFrame(String type, String id, String code, String detail) {}
+
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record RateLimitedFrame(String type, String id, String code, String detail, long retryAfter) {}
 
   private static String render(Object frame) {
     try {

@@ -66,7 +66,7 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 public final class SessionRoutes {
   private static final ObjectMapper JSON = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._~:@!$'()*+,;=-]{1,200}");
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._~:@!$'()+,;=-]{1,200}");
 
   private final Authenticator auth;
   private final SessionStreams streams;
@@ -125,7 +125,7 @@ public final class SessionRoutes {
     String id = request.id() != null ? request.id() : "s-" + UUID.randomUUID();
     if (!ID.matcher(id).matches()) {
       return complete(Problem.response(StatusCodes.BAD_REQUEST,
-          "a session id is 1 to 200 URL-safe characters"));
+          "a session id is 1 to 200 URL-safe characters, never * (the wildcard of grants)"));
     }
     if (!principal.may(Capability.PUBLISH, id)) {
       return complete(Problem.response(StatusCodes.FORBIDDEN,
@@ -133,6 +133,12 @@ public final class SessionRoutes {
     }
     Session.CreateSpec spec = new Session.CreateSpec("application/json", null, null, null,
         false, List.of(), null, null, List.of());
+    return auth.quotas().creating(principal, id, () -> completeWithFuture(
+        createSession(principal, id, spec)));
+  }
+
+  private CompletionStage<HttpResponse> createSession(Principal principal, String id,
+      Session.CreateSpec spec) {
     CompletionStage<HttpResponse> response = streams.create(id, spec).thenCompose(reply -> {
       if (reply instanceof Session.CreateConflict conflict) {
         return done(Problem.response(StatusCodes.CONFLICT, conflict.detail()));
@@ -144,7 +150,7 @@ public final class SessionRoutes {
           .thenApply(view -> view.map(v -> json(created ? StatusCodes.CREATED : StatusCodes.OK, v))
               .orElseGet(() -> Problem.response(StatusCodes.NOT_FOUND, "no such session")));
     });
-    return completeWithFuture(response.exceptionally(SessionRoutes::unavailable));
+    return response.exceptionally(SessionRoutes::unavailable);
   }
 
   private Route list(Principal principal) {

@@ -1,7 +1,6 @@
 package io.tether.http.live;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
-import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMessages;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
@@ -62,7 +61,7 @@ public final class SessionSocketRoute {
   public Route route() {
     return path(segment("v1").slash("sessions").slash(segment()).slash("ws"), id -> get(() ->
         auth.authenticated(principal -> principal.may(Capability.SUBSCRIBE, id)
-            ? handleWebSocketMessages(connect(id, principal))
+            ? auth.quotas().socket(principal, () -> connect(id, principal))
             : complete(Problem.response(StatusCodes.FORBIDDEN,
                 "the token does not grant subscribe on session '" + id + "'")))));
   }
@@ -100,7 +99,8 @@ public final class SessionSocketRoute {
     Source<Message, NotUsed> out = Source.<Message>queue(settings.outboundBuffer())
         .mapMaterializedValue(queue -> {
           connection.complete(system.systemActorOf(
-              SessionConnection.create(sessionId, principal, settings, streams, sharding, queue),
+              SessionConnection.create(sessionId, principal, settings, streams, sharding, queue,
+                  auth.quotas()),
               "session-ws-" + UUID.randomUUID(), Props.empty()));
           return NotUsed.getInstance();
         });
@@ -109,8 +109,9 @@ public final class SessionSocketRoute {
 
   /**
    * A frame as the connection takes it: its text, a binary frame (drained, refused by the
-   * connection), or a text frame over the limit (refused with {@code too-large}; the connection
-   * then closes the socket, so the rest of an oversized streamed frame is never read).
+   * connection), or a text frame over the limit (read to its end and discarded, never buffered
+   * past the limit, and refused with {@code too-large}; the socket stays usable: closing while
+   * the client is still sending its frame would reset the connection and lose the error frame).
    */
   private static CompletionStage<SessionConnection.InFrame> toText(Message message, long maxChars,
       Materializer mat) {
@@ -127,14 +128,17 @@ public final class SessionSocketRoute {
       StringBuilder text = new StringBuilder();
       java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
       message.asTextMessage().getStreamedText()
-          .takeWhile(part -> !over.get())
           .completionTimeout(FRAME_READ_TIMEOUT)
           .runForeach(part -> {
+            if (over.get()) {
+              return; // the rest of an oversized frame is read and dropped
+            }
             if (text.length() + part.length() <= maxChars) {
               text.append(part);
             } else {
               over.set(true);
               text.setLength(0);
+              text.trimToSize();
             }
           }, mat)
           .whenComplete((done, error) -> {

@@ -540,7 +540,12 @@ public final class DurableStreamsRoutes {
     return Problem.response(status, detail);
   }
 
-  private static HttpResponse secured(HttpResponse response) {
+  /**
+   * The headers every Durable Streams response carries (no sniffing, CORS for browser clients),
+   * also on answers made outside these routes (a fail-fast 503), so a browser client sees the
+   * status instead of an opaque network error.
+   */
+  public static HttpResponse secured(HttpResponse response) {
     return response.addHeaders(List.of(
         RawHeader.create("X-Content-Type-Options", "nosniff"),
         RawHeader.create("Cross-Origin-Resource-Policy", "cross-origin"),

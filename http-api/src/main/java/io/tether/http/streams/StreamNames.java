@@ -8,7 +8,8 @@ import java.util.Optional;
  * against, so it must read the same to every layer: segments separated by {@code /}, each
  * non-empty, not {@code .} or {@code ..}, of RFC 3986 unreserved and sub-delimiter characters
  * plus {@code :} and {@code @}, with no percent-encoding (which would make two spellings of one
- * name) and no {@code +} (which form decoding reads as a space); at most
+ * name), no {@code +} (which form decoding reads as a space) and no {@code *} (the wildcard of
+ * token grants, so a grant can never be read as naming a stream literally); at most
  * {@code tether.streams.max-name-length} characters. Anything else is answered 400.
  */
 public final class StreamNames {
@@ -50,8 +51,8 @@ public final class StreamNames {
     }
     for (int i = 0; i < name.length(); i++) {
       if (!allowed(name.charAt(i))) {
-        return Optional.of("A stream name uses only letters, digits and -._~!$&'()*,;=:@/"
-            + " (no percent-encoding, no +)");
+        return Optional.of("A stream name uses only letters, digits and -._~!$&'(),;=:@/"
+            + " (no percent-encoding, no +, no *)");
       }
     }
     return Optional.empty();
@@ -59,6 +60,6 @@ public final class StreamNames {
 
   private static boolean allowed(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || "-._~!$&'()*,;=:@/".indexOf(c) >= 0;
+        || "-._~!$&'(),;=:@/".indexOf(c) >= 0;
   }
 }

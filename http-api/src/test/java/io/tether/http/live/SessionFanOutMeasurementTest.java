@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tether.http.auth.Capability;
 import io.tether.http.auth.Grant;
+import io.tether.http.auth.Quotas;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,8 +41,10 @@ class SessionFanOutMeasurementTest {
     try (SessionsTestServer server = SessionsTestServer.start("session_measure", "")) {
       HttpClient http = HttpClient.newHttpClient();
       String s = SessionSocketTest.newSessionOn(server);
+      // An agent's token: its append rate is raised in its quotas claim, as an operator would.
       String token = server.tokens.issue("m", List.of(new Grant(
-          EnumSet.allOf(Capability.class), List.of(s))), Duration.ofMinutes(30));
+          EnumSet.allOf(Capability.class), List.of(s))), Duration.ofMinutes(30),
+          new Quotas(null, null, 1_000_000, 1_000_000));
       List<long[]> latencies = new ArrayList<>();
       CountDownLatch done = new CountDownLatch(SUBSCRIBERS);
       List<WebSocket> sockets = new ArrayList<>();

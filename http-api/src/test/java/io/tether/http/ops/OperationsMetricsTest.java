@@ -14,9 +14,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The signals an operator alerts on move with the traffic, scraped from {@code GET /metrics}
- * over real HTTP: acknowledged appends and bytes, journal writes and batch sizes, refusals by
- * reason, sessions in memory, live readers waiting, HTTP responses by class.
+ * The signals an operator alerts on move with the traffic, scraped from {@code GET /metrics} on
+ * the management port over real HTTP: acknowledged appends and bytes, journal writes and batch
+ * sizes, refusals by reason, sessions in memory, live readers waiting, HTTP responses by class.
  */
 class OperationsMetricsTest {
   private static OpsTestServer server;

@@ -25,26 +25,31 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 
 /**
  * A single-node Tether for the reliability tests: cluster joined to itself, the session entity,
- * and the operator-facing surface of a real node ({@code /health}, {@code /ready},
- * {@code /metrics}, every response counted), the session WebSocket, and the Durable Streams
- * routes behind the token guard, bound on a free loopback port like a real node
- * ({@code HttpServer}). The persistence overlay decides the journal.
+ * and the operator-facing surface of a real node ({@code /health}, {@code /ready}, every
+ * response counted, and {@code /metrics} on the Pekko Management port as on a node), the
+ * session WebSocket, and the Durable Streams routes behind the token guard, bound on free
+ * loopback ports like a real node ({@code HttpServer}). The persistence overlay decides the
+ * journal.
  */
 final class OpsTestServer implements AutoCloseable {
   static final String SECRET = "ops-secret-ops-secret-ops-secret-0123456789";
 
   final ActorSystem<Void> system;
   final ServerBinding binding;
+  /** The management endpoint, e.g. {@code http://127.0.0.1:41234}. */
+  final String managementUrl;
   private final HttpClient http = HttpClient.newHttpClient();
 
-  private OpsTestServer(ActorSystem<Void> system, ServerBinding binding) {
+  private OpsTestServer(ActorSystem<Void> system, ServerBinding binding, String managementUrl) {
     this.system = system;
     this.binding = binding;
+    this.managementUrl = managementUrl;
   }
 
   String baseUrl() {
@@ -85,6 +90,8 @@ final class OpsTestServer implements AutoCloseable {
             tether.http.ask-timeout = 5s
             tether.auth.enabled = off
             tether.auth.token-secret = "%s"
+            pekko.management.http.hostname = "127.0.0.1"
+            pekko.management.http.port = 0
             """.formatted(SECRET)))
         .withFallback(TestNodeConfig.base())
         .withFallback(persistence)
@@ -102,12 +109,13 @@ final class OpsTestServer implements AutoCloseable {
     ServerBinding binding = HttpServer.start(system,
         metrics.instrument(() -> ProblemHandlers.wrap(concat(
             new HealthRoutes(system, new JournalProbe(system)).route(),
-            metrics.route(),
             new SessionSocketRoute(system, auth, io.tether.http.TestNodeConfig.streams(system)).route(),
             StreamAccess.guard(auth, new DurableStreamsRoutes(system, io.tether.http.TestNodeConfig.streams(system)).route())))),
         "127.0.0.1", 0)
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
-    return new OpsTestServer(system, binding);
+    String management = PekkoManagement.get(system.classicSystem()).start()
+        .toCompletableFuture().get(30, TimeUnit.SECONDS).toString();
+    return new OpsTestServer(system, binding, management.replaceAll("/+$", ""));
   }
 
   /** A request to this node. */
@@ -119,9 +127,11 @@ final class OpsTestServer implements AutoCloseable {
     return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).GET());
   }
 
-  /** The value of one sample line of {@code /metrics} (0 when absent). */
+  /** The value of one sample line of the management port's {@code /metrics} (0 when absent). */
   double metric(String sample) throws Exception {
-    for (String line : get("/metrics").body().split("\n")) {
+    String scrape = send(HttpRequest.newBuilder(URI.create(managementUrl + "/metrics")).GET())
+        .body();
+    for (String line : scrape.split("\n")) {
       if (line.startsWith(sample + " ")) {
         return Double.parseDouble(line.substring(sample.length() + 1).trim());
       }

@@ -44,6 +44,18 @@ final class OwnCassandra implements AutoCloseable {
     running.stop();
   }
 
+  /**
+   * Kills it with SIGKILL, as a crash: no drain, no memtable flush, no commit-log close. What
+   * it acknowledged must come back from the commit log on the next start.
+   */
+  void kill() throws Exception {
+    ProcessHandle process = ProcessHandle.of(running.pid()).orElseThrow();
+    process.destroyForcibly();
+    process.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    running.stop(); // the process is gone: this only releases the launcher's lock on the home
+    running = null;
+  }
+
   /** Starts it again on the same home and ports, keeping the data. */
   void restart() {
     running = LocalCassandra.start(settings.withCleanStart(false));

@@ -52,6 +52,8 @@ class RunRoutesTest {
             tether.harness.session-writer = "session-entity"
             tether.session.read-journal-plugin-id = "pekko.persistence.testkit.query"
             tether.harness.providers.openai.api-key-required = false
+            tether.auth.enabled = off
+            tether.auth.token-secret = ""
             """)
         .withFallback(ConfigFactory.parseMap(Map.of("tether.harness.workspace.root",
             Files.createTempDirectory("tether-runs-api").toString())))
@@ -68,7 +70,7 @@ class RunRoutesTest {
     binding = Http.get(kit.system()).newServerAt("127.0.0.1", 0)
         .bind(ProblemHandlers.wrap(org.apache.pekko.http.javadsl.server.Directives.concat(
             new io.tether.http.console.RunFilesRoutes(kit.system(),
-                new io.tether.http.auth.Authenticator(false, null)).route(),
+                io.tether.http.auth.Authenticator.fromConfig(kit.system())).route(),
             new RunRoutes(kit.system(), new io.tether.actors.session.SessionStreams(kit.system(),
                 java.time.Duration.ofSeconds(10))).route())))
         .toCompletableFuture().get();

@@ -100,7 +100,7 @@ final class GroupCommit implements LiveSession.Writer {
     ProducerState producerUpdate = null;
     if (producer != null) {
       var decision = IdempotentProducers.decide(buffer.producer(state, producer.producerId()),
-          producer, state.tail());
+          producer, state.tail(), spec.sequenceMayGap());
       if (decision instanceof IdempotentProducers.Refuse r) {
         return refused(r.rejection());
       }

@@ -32,24 +32,33 @@ final class IdempotentProducers {
    * seen) and its tail is {@code tail}.
    */
   static Decision decide(ProducerState known, ProducerTuple producer, Offset tail) {
+    return decide(known, producer, tail, false);
+  }
+
+  /**
+   * {@link #decide(ProducerState, ProducerTuple, Offset)}, where with {@code mayGap} a sequence
+   * only has to be above the last accepted one (and a new producer may start anywhere).
+   */
+  static Decision decide(ProducerState known, ProducerTuple producer, Offset tail,
+      boolean mayGap) {
     if (known == null) {
-      return producer.seq() == 0
-          ? new Accept(new ProducerState(producer.epoch(), 0))
+      return producer.seq() == 0 || mayGap
+          ? new Accept(new ProducerState(producer.epoch(), producer.seq()))
           : new Refuse(AppendRejected.gap(tail, 0, producer.seq()));
     }
     if (producer.epoch() < known.epoch()) {
       return new Refuse(AppendRejected.epoch(AppendFailure.STALE_EPOCH, tail, known.epoch()));
     }
     if (producer.epoch() > known.epoch()) {
-      return producer.seq() == 0
-          ? new Accept(new ProducerState(producer.epoch(), 0))
+      return producer.seq() == 0 || mayGap
+          ? new Accept(new ProducerState(producer.epoch(), producer.seq()))
           : new Refuse(AppendRejected.epoch(AppendFailure.INVALID_EPOCH_SEQ, tail,
               known.epoch()));
     }
     if (producer.seq() <= known.lastSeq()) {
       return new Duplicate(known.epoch(), known.lastSeq());
     }
-    if (producer.seq() == known.lastSeq() + 1) {
+    if (producer.seq() == known.lastSeq() + 1 || mayGap) {
       return new Accept(new ProducerState(producer.epoch(), producer.seq()));
     }
     return new Refuse(AppendRejected.gap(tail, known.lastSeq() + 1, producer.seq()));

@@ -4,7 +4,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.persistence.cassandra.cleanup.Cleanup;
+import org.apache.pekko.persistence.cassandra.cleanup.CleanupSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.jdk.javaapi.FutureConverters;
@@ -35,7 +38,11 @@ public interface StreamPurger {
       return none();
     }
     Logger log = LoggerFactory.getLogger(StreamPurger.class);
-    Cleanup cleanup = new Cleanup(system);
+    // Pekko's cleanup tool only logs what it would delete unless dry-run is off, and its
+    // reference.conf has it on: purging never happened until StreamPurgeTest read the rows back.
+    Config cleanupConfig = ConfigFactory.parseString("dry-run = off").withFallback(
+        system.settings().config().getConfig("pekko.persistence.cassandra.cleanup"));
+    Cleanup cleanup = new Cleanup(system, new CleanupSettings(cleanupConfig));
     return (persistenceId, toSequenceNr) ->
         FutureConverters.asJava(cleanup.deleteEventsTo(persistenceId, toSequenceNr))
             .thenCompose(done -> FutureConverters.asJava(cleanup.deleteAllSnapshots(persistenceId)))

@@ -1,0 +1,125 @@
+package io.tether.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link FailFast} over a real HTTP server: a route that never answers stands for a request
+ * routed to a crashed node's shard. While every member is reachable such a request waits (up to
+ * the server's request timeout, 60 s here); when a member becomes unreachable, one already in
+ * flight is answered 503 + Retry-After within the failover timeout of its start, a waiting
+ * long-poll at once, and a new one within the failover timeout, also for the settle time after
+ * every member is reachable again; a request that does get its answer is not affected. (The JDK client offers every request an {@code Upgrade: h2c}: only a
+ * WebSocket upgrade is left alone; a first version skipped every request with an Upgrade header
+ * and so guarded none of the JDK client's.)
+ */
+class FailFastTest {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final AtomicBoolean reachable = new AtomicBoolean(true);
+  private static ActorSystem<Void> system;
+  private static ServerBinding binding;
+  private static FailFast failFast;
+
+  @BeforeAll
+  static void start() throws Exception {
+    system = ActorSystem.create(Behaviors.empty(), "failfast", ConfigFactory.parseString("""
+            tether.http.failover.ask-timeout = 1s
+            tether.http.failover.check-interval = 1h
+            tether.http.failover.settle-time = 1500ms
+            """).withFallback(TestNodeConfig.base())
+        .withFallback(ConfigFactory.parseResources("tether-http.conf"))
+        .withFallback(ConfigFactory.load()).resolve());
+    failFast = new FailFast(system, reachable::get);
+    binding = HttpServer.start(system, failFast.guard(concat(
+            path("hang", () -> completeWithFuture(new CompletableFuture<HttpResponse>())),
+            path("fine", () -> complete(StatusCodes.OK, "fine")))),
+        "127.0.0.1", 0).toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    system.terminate();
+  }
+
+  private static CompletableFuture<java.net.http.HttpResponse<String>> get(String pathAndQuery) {
+    return HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            + binding.localAddress().getPort() + pathAndQuery)).timeout(Duration.ofSeconds(30)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void requestsWaitingForAnUnreachableMembersShardAnswer503Soon() throws Exception {
+    long start = System.nanoTime();
+    CompletableFuture<java.net.http.HttpResponse<String>> plain = get("/hang");
+    CompletableFuture<java.net.http.HttpResponse<String>> longPoll = get("/hang?offset=0&live=long-poll");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (failFast.inFlight() < 2) {
+      assertTrue(System.nanoTime() < deadline, "the requests never reached the route");
+      TimeUnit.MILLISECONDS.sleep(10);
+    }
+    assertTrue(!plain.isDone() && !longPoll.isDone(), "nothing answers while all are reachable");
+
+    reachable.set(false);
+    failFast.changed(false);
+    java.net.http.HttpResponse<String> poll = longPoll.get(5, TimeUnit.SECONDS);
+    long pollMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertUnavailable(poll);
+    java.net.http.HttpResponse<String> held = plain.get(5, TimeUnit.SECONDS);
+    long heldMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertUnavailable(held);
+    assertTrue(pollMillis < 1000, "the waiting long-poll is answered at once: " + pollMillis + " ms");
+    assertTrue(heldMillis >= 900 && heldMillis < 3000,
+        "the held request is answered 1 s after its start: " + heldMillis + " ms");
+
+    long arrived = System.nanoTime();
+    java.net.http.HttpResponse<String> fresh = get("/hang").get(5, TimeUnit.SECONDS);
+    long freshMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrived);
+    assertUnavailable(fresh);
+    assertTrue(freshMillis >= 900 && freshMillis < 3000, "a new request gets 1 s: " + freshMillis + " ms");
+    assertEquals(200, get("/fine").get(5, TimeUnit.SECONDS).statusCode(), "answered requests are untouched");
+    assertEquals(0, failFast.inFlight(), "answered requests are not remembered");
+
+    reachable.set(true);
+    failFast.changed(true);
+    assertUnavailable(get("/hang").get(5, TimeUnit.SECONDS)); // still bounded: within settle-time
+    long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!failFast.settled()) {
+      assertTrue(System.nanoTime() < settle, "never settled");
+      TimeUnit.MILLISECONDS.sleep(10);
+    }
+    CompletableFuture<java.net.http.HttpResponse<String>> again = get("/hang");
+    TimeUnit.MILLISECONDS.sleep(1500);
+    assertTrue(!again.isDone(), "once all are reachable, requests wait for their entity again");
+    again.cancel(true);
+    assertEquals(404, get("/elsewhere").get(5, TimeUnit.SECONDS).statusCode());
+    assertEquals(1, failFast.inFlight(), "a request no guarded route takes is not remembered");
+  }
+
+  private static void assertUnavailable(java.net.http.HttpResponse<String> response) {
+    assertEquals(503, response.statusCode(), response.body());
+    assertEquals("1", response.headers().firstValue("Retry-After").orElse(""));
+    assertTrue(response.body().contains("unreachable"), response.body());
+  }
+}
