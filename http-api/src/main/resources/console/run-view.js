@@ -4,12 +4,25 @@
 // the run's durable session (contract states, evaluation feedback, budget limits, every role's
 // live output).
 
-import { runs } from './api.js';
+import { authHeaders, runs } from './api.js';
 import { Chat } from './chat.js';
 import { clear, deviceId, el } from './dom.js';
 import { openFeed } from './feed.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'budget_exhausted']);
+
+/**
+ * An <img> of a screenshot: fetched with the page's token in the Authorization header (an <img>
+ * cannot send one, and the API takes query tokens only where a header is impossible).
+ */
+function screenshotImage(shot, alt) {
+  const img = el('img', { class: 'screenshot', alt, 'data-path': shot.path });
+  fetch(shot.url, { headers: authHeaders() })
+    .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(`${r.status}`))))
+    .then((blob) => { img.src = URL.createObjectURL(blob); })
+    .catch((e) => { img.alt = `${alt} (not loaded: ${e.message})`; });
+  return img;
+}
 const fmt = (n, digits = 0) => (n ?? 0).toLocaleString('en-US', { maximumFractionDigits: digits });
 
 /** Rubric and budget from the policy (a JSON object) a run.start event carries. */
@@ -35,7 +48,7 @@ function meter(label, used, max, unit = '', digits = 0) {
 export function mountRunView(root, runId) {
   const state = {
     view: null, files: {}, policy: { rubric: [], budget: null }, startedAt: null,
-    contracts: new Map(), evaluations: new Map(), budget: null, openFile: null,
+    contracts: new Map(), evaluations: new Map(), screenshots: new Map(), budget: null, openFile: null,
   };
   const header = el('div', { class: 'run-head' });
   const error = el('div', { class: 'error', hidden: true });
@@ -90,6 +103,11 @@ export function mountRunView(root, runId) {
         state.evaluations.set(`${d.sprint}/${d.attempt}`, d);
       } else if (e.type === 'budget.used') {
         state.budget = d;
+      } else if (e.type === 'tool.screenshot') {
+        const key = `${d.sprint}/${d.attempt}`;
+        const list = state.screenshots.get(key) ?? [];
+        if (!list.some((x) => x.path === d.path)) list.push(d);
+        state.screenshots.set(key, list);
       } else {
         return;
       }
@@ -130,7 +148,9 @@ export function mountRunView(root, runId) {
       meter('tokens', v.budget.inputTokens + v.budget.outputTokens, maxTokens),
       meter('cost', v.budget.usd, maxUsd, '$', 4),
       !terminal && limits.maxWallClockMillis ? meter('wall clock (s)', elapsed, limits.maxWallClockMillis / 1000) : '',
-      el('div', { class: 'muted small' }, `${fmt(v.budget.inputTokens)} in · ${fmt(v.budget.outputTokens)} out`));
+      el('div', { class: 'muted small' }, `${fmt(v.budget.inputTokens)} in · ${fmt(v.budget.outputTokens)} out`),
+      spendTable('per role', v.budget.byRole ?? {}, (k) => k, 'spend-by-role'),
+      spendTable('per sprint', v.budget.bySprint ?? {}, (k) => (k === '0' ? 'planning' : `sprint ${k}`), 'spend-by-sprint'));
 
     clear(spec).append(el('h3', {}, 'Spec ', el('span', { class: 'muted small' }, 'spec.md')),
       state.files['spec.md'] ? el('pre', { class: 'doc' }, state.files['spec.md'])
@@ -138,7 +158,8 @@ export function mountRunView(root, runId) {
 
     clear(sprints).append(...v.sprints.map((title, i) => sprintCard(v, i + 1, title)));
 
-    const paths = Object.keys(state.files);
+    // Screenshots are kept as base64 text; they show beside the scores instead.
+    const paths = Object.keys(state.files).filter((p) => !p.endsWith('.base64'));
     clear(files).append(el('h3', {}, `Workspace files (${paths.length})`),
       el('ul', { class: 'plain files' }, ...paths.map((p) => el('li', { 'data-path': p },
         el('a', { href: '#', onclick: (e) => { e.preventDefault(); state.openFile = state.openFile === p ? null : p; render(); } }, p),
@@ -148,6 +169,21 @@ export function mountRunView(root, runId) {
 
     report.hidden = !v.report;
     if (v.report) clear(report).append(el('h3', {}, 'Final report'), el('pre', { class: 'doc' }, v.report));
+  }
+
+  /** What each role or sprint spent: tokens, USD, calls (estimated ones counted apart). */
+  function spendTable(caption, spend, label, id) {
+    const keys = Object.keys(spend);
+    if (!keys.length) return '';
+    return el('table', { class: 'scores spend', id },
+      el('caption', { class: 'muted small' }, caption),
+      el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', {}, 'tokens in'), el('th', {}, 'out'), el('th', {}, 'USD'), el('th', {}, 'calls'))),
+      el('tbody', {}, ...keys.map((k) => {
+        const s = spend[k];
+        return el('tr', { 'data-key': k }, el('td', {}, label(k)), el('td', {}, fmt(s.inputTokens)),
+          el('td', {}, fmt(s.outputTokens)), el('td', {}, `$${fmt(s.usd, 4)}`),
+          el('td', { title: s.estimated ? `${s.estimated} cut off and estimated` : '' }, s.estimated ? `${s.calls} (${s.estimated} est.)` : String(s.calls)));
+      })));
   }
 
   function sprintCard(v, n, title) {
@@ -183,7 +219,11 @@ export function mountRunView(root, runId) {
             el('td', {}, fmt(r.weighted, 2)),
             el('td', {}, el('span', { class: `pill ${r.passed ? 'passed' : 'failed'}` }, r.passed ? 'passed' : 'failed'))),
           evaluation?.feedback ? el('tr', { class: 'feedback' }, el('td', { colspan: criteria.length + 3 },
-            el('details', {}, el('summary', {}, 'evaluator feedback'), el('pre', { class: 'doc' }, evaluation.feedback)))) : ''];
+            el('details', {}, el('summary', {}, 'evaluator feedback'), el('pre', { class: 'doc' }, evaluation.feedback)))) : '',
+          (state.screenshots.get(`${n}/${r.attempt}`) ?? []).length ? el('tr', { class: 'screenshots' }, el('td', { colspan: criteria.length + 3 },
+            ...(state.screenshots.get(`${n}/${r.attempt}`)).map((shot) => el('figure', { class: 'screenshot', title: `${shot.role}: ${shot.path}` },
+              screenshotImage(shot, `${shot.role}'s screenshot, sprint ${n} attempt ${r.attempt}`),
+              el('figcaption', { class: 'muted small' }, shot.path))))) : ''];
         }))) : el('p', { class: 'muted small' }, 'no attempt evaluated yet'));
   }
 

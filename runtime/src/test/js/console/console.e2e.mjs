@@ -313,11 +313,37 @@ async function scriptedRunShowsSprintsAndScores() {
     check(await page.locator(`#files li[data-path="${f}"]`).count() === 1, `workspace file ${f} listed`);
   }
   check((await page.textContent('#budget')).includes('tokens'), 'the budget shown');
+  for (const role of ['planner', 'generator', 'evaluator']) {
+    check(await page.locator(`#spend-by-role tr[data-key="${role}"]`).count() === 1, `the ${role}'s spend shown`);
+  }
+  check(await page.locator('#spend-by-sprint tr[data-key="2"]').count() === 1, "sprint 2's spend shown");
   await page.click('#files li[data-path="slug.sh"] a');
   await page.waitForSelector('#file-content');
   await page.screenshot({ path: join(shots, 'console-run.png'), fullPage: true });
   await page.close();
   return `scripted run ${run.runId.slice(0, 8)} shown: 2 sprints, sprint 1 failed then passed, scores against thresholds, files, budget`;
+}
+
+async function browserRunShowsScreenshotsBesideScores() {
+  const created = await fetch(`${base}/runs`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ prompt: 'A web page with a counter button.', model: 'scripted:browser-demo',
+      policy: { contractRounds: 0, attemptsPerSprint: 2, toolServers: [{ server: 'browser', roles: { evaluator: ['*'] } }] } }) });
+  check(created.status === 201, `browser run created (${created.status}: ${await created.clone().text()})`);
+  const run = await created.json();
+  const page = await context.newPage();
+  page.on('pageerror', (e) => log('page error (browser run):', e.message));
+  await page.goto(`${base}/#/run/${run.runId}`);
+  await page.waitForSelector('#run-phase:text-is("completed")', { timeout: 240_000 });
+  await page.waitForSelector('[data-sprint="1"] tr.screenshots img.screenshot');
+  check(await page.locator('[data-sprint="1"] tr.attempt[data-attempt="1"][data-passed="false"]').count() === 1,
+    'the broken button failed attempt 1');
+  check(await page.locator('[data-sprint="1"] tr.attempt[data-attempt="2"][data-passed="true"]').count() === 1,
+    'the fix passed attempt 2');
+  await page.waitForFunction(() => [...document.querySelectorAll('img.screenshot')].length === 2
+    && [...document.querySelectorAll('img.screenshot')].every((i) => i.complete && i.naturalWidth > 100), null, { timeout: 30_000 });
+  await page.screenshot({ path: join(shots, 'console-browser-run.png'), fullPage: true });
+  await page.close();
+  return `browser-graded run ${run.runId.slice(0, 8)}: attempt 1 failed, attempt 2 passed, both screenshots shown beside the scores`;
 }
 
 async function startScriptedRun(prompt) {
@@ -380,7 +406,8 @@ async function startPageOpensAndListsSessions() {
 
 const scenarios = [startPageOpensAndListsSessions, twoPagesShowTheSameText,
   socketDropResumesWithoutGapOrDuplicate, longPollFallbackResumesWithoutGapOrDuplicate,
-  stopCancelsAtTheFence, scriptedRunShowsSprintsAndScores, dashboardControlsPauseResumeSteerCancel,
+  stopCancelsAtTheFence, scriptedRunShowsSprintsAndScores, browserRunShowsScreenshotsBesideScores,
+  dashboardControlsPauseResumeSteerCancel,
   nodeRestartResumesWithoutGapOrDuplicate];
 const only = process.env.TETHER_CONSOLE_ONLY?.split(',');
 let passed = 0;

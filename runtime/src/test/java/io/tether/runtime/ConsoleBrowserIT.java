@@ -50,7 +50,11 @@ class ConsoleBrowserIT {
     Path shots = work.getParent().resolve("console-screenshots");
     Files.createDirectories(shots);
     Path home = work.resolve("console-" + System.nanoTime());
-    try (DevProcess node = new DevProcess(home, DevProcess.freePort()).start(Duration.ofMinutes(3))) {
+    try (DevProcess node = new DevProcess(home, DevProcess.freePort())
+        // The harness's browser (installed by the actors module's build), for the dashboard's
+        // browser-graded run.
+        .env("TETHER_BROWSER_DIR", System.getProperty("tether.harness.mcp.browser.dir", ""))
+        .start(Duration.ofMinutes(3))) {
       ProcessBuilder builder = new ProcessBuilder("node", "console.e2e.mjs", node.baseUrl(),
           shots.toString()).directory(js.toFile()).redirectErrorStream(true);
       builder.environment().put("TETHER_CONSOLE_RESTART", "1");

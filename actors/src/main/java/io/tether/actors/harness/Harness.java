@@ -1,6 +1,7 @@
 package io.tether.actors.harness;
 
 import com.typesafe.config.Config;
+import io.tether.actors.harness.mcp.McpTools;
 import io.tether.actors.harness.model.ModelProviders;
 import io.tether.actors.harness.output.InMemorySessionWriter;
 import io.tether.actors.harness.output.SessionStreamWriter;
@@ -52,6 +53,8 @@ public final class Harness {
   private final HarnessSettings settings;
   private final ModelProviders providers;
   private final WorkspaceTools tools;
+  private final McpTools mcp;
+  private final Pricing pricing;
   private final SessionWriter sessions;
   private final RoleServices roleServices;
   private final RunServices runServices;
@@ -66,10 +69,13 @@ public final class Harness {
     WorkspaceStore workspace = new ShardedWorkspaceStore(system);
     this.tools = WorkspaceTools.fromConfig(workspace, harness.getConfig("workspace"), blocking);
     this.sessions = sessionWriter(settings.sessionWriter(), streams);
+    this.pricing = new Pricing(harness);
+    this.mcp = McpTools.fromConfig(harness.getConfig("mcp"), tools, System::getenv,
+        harness.getString("workspace.command-path"));
     this.roleServices = new RoleServices(providers, tools, sessions,
-        new ShardedRunLink(system, settings.askTimeout()), settings.role());
+        new ShardedRunLink(system, settings.askTimeout()), settings.role(), mcp);
     this.runServices = new RunServices(new ShardedRoleDispatch(system, settings.askTimeout()),
-        workspace, sessions, new Pricing(harness), settings.run(),
+        workspace, sessions, pricing, settings.run(),
         settings.sessionWriter().equals("session-entity"));
   }
 
@@ -153,6 +159,16 @@ public final class Harness {
   /** The model providers. */
   public ModelProviders providers() {
     return providers;
+  }
+
+  /** The prices of models. */
+  public Pricing pricing() {
+    return pricing;
+  }
+
+  /** The MCP servers of this node (the browser among them). */
+  public McpTools mcp() {
+    return mcp;
   }
 
   /** The workspace tools of this node. */

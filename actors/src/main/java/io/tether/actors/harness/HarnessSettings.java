@@ -18,6 +18,8 @@ import java.time.Duration;
  * @param defaultPolicy the policy of a run whose request names none
  * @param run what the Run entity uses
  * @param role what the role entities use
+ * @param defaultModels the model of each role (by wire name) whose run request names none
+ *     (an empty value: none)
  */
 public record HarnessSettings(
     Duration askTimeout,
@@ -26,7 +28,8 @@ public record HarnessSettings(
     String sessionWriter,
     RunPolicy defaultPolicy,
     RunSettings run,
-    RoleSettings role) {
+    RoleSettings role,
+    java.util.Map<String, String> defaultModels) {
 
   /** Reads {@code tether.harness} from the root configuration. */
   public static HarnessSettings fromConfig(Config root) {
@@ -38,6 +41,9 @@ public record HarnessSettings(
         c.getString("session-writer"),
         RunPolicy.fromConfig(c.getConfig("default-policy")),
         RunSettings.fromConfig(root),
-        RoleSettings.fromConfig(root));
+        RoleSettings.fromConfig(root),
+        java.util.Map.of("planner", c.getString("default-models.planner"),
+            "generator", c.getString("default-models.generator"),
+            "evaluator", c.getString("default-models.evaluator")));
   }
 }

@@ -52,11 +52,18 @@ public final class HarnessCrashNode {
 
     if (mode.equals("start")) {
       RunPolicy defaults = Harness.get(system).settings().defaultPolicy();
+      // Optional: the model of every role (scripted:crash by default) and "browser" to attach
+      // the browser to the evaluator.
+      String model = args.length > 4 ? args[4] : "scripted:crash";
+      RunPolicy policy = new RunPolicy(false, RunPolicy.EvaluatorMode.PER_SPRINT,
+          RunPolicy.ContextMode.RESET, 0, 1, defaults.rubric(), defaults.budget());
+      if (args.length > 5 && args[5].equals("browser")) {
+        policy = policy.withToolServers(List.of(new RunPolicy.ToolServer("browser",
+            Map.of("evaluator", List.of("*")))));
+      }
+      RunPolicy chosen = policy;
       run.<RunSummary>askWithStatus(r -> new RunCommand.Start("Crash me in the middle of a build.",
-              Map.of("planner", "scripted:crash", "generator", "scripted:crash",
-                  "evaluator", "scripted:crash"),
-              new RunPolicy(false, RunPolicy.EvaluatorMode.PER_SPRINT,
-                  RunPolicy.ContextMode.RESET, 0, 1, defaults.rubric(), defaults.budget()),
+              Map.of("planner", model, "generator", model, "evaluator", model), chosen,
               runId + "-session", r), timeout)
           .toCompletableFuture().get();
       Files.writeString(out.resolve("started-run"), runId);

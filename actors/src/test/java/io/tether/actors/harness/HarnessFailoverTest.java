@@ -154,12 +154,14 @@ class HarnessFailoverTest {
 
     // Nobody asks for the run: the survivor resumes it on its own.
     TestProbe<Object> survivor = staying.createTestProbe();
+    // The file is created by the command's redirection before its content is written: await
+    // the content, not the file.
     survivor.awaitAssert(Duration.ofSeconds(90), Duration.ofMillis(200), () -> {
-      assertTrue(Files.exists(stayingDir.resolve("finished.txt")));
+      Path finished = stayingDir.resolve("finished.txt");
+      assertEquals("written before the failover",
+          Files.exists(finished) ? Files.readString(finished) : "(no finished.txt yet)");
       return null;
     });
-    assertEquals("written before the failover",
-        Files.readString(stayingDir.resolve("finished.txt")));
     assertEquals(List.of("once"), Files.readAllLines(leavingDir.resolve("steps.log")));
     assertFalse(Files.exists(stayingDir.resolve("steps.log")));
 

@@ -48,11 +48,45 @@ public final class RunFilesRoutes {
     this.auth = auth;
   }
 
-  /** The route of {@code GET /runs/{id}/files}. */
+  /**
+   * The routes of {@code GET /runs/{id}/files} (every file, as JSON) and {@code GET
+   * /runs/{id}/files/<path>} (one file: an image kept as base64 text, a browser's screenshot
+   * under {@code screenshots/}, is served decoded with its image type; any other file as text).
+   */
   public Route route() {
     return pathPrefix("runs", () -> pathPrefix(PathMatchers.segment(), runId ->
-        path("files", () -> get(() -> auth.authorize(Capability.SUBSCRIBE, "run-" + runId,
-            () -> completeWithFuture(files(runId)))))));
+        pathPrefix("files", () -> get(() -> auth.authorize(Capability.SUBSCRIBE, "run-" + runId,
+            () -> org.apache.pekko.http.javadsl.server.Directives.concat(
+                org.apache.pekko.http.javadsl.server.Directives.pathEndOrSingleSlash(
+                    () -> completeWithFuture(files(runId))),
+                org.apache.pekko.http.javadsl.server.Directives.path(
+                    PathMatchers.remaining(), rest -> completeWithFuture(file(runId, rest)))))))));
+  }
+
+  private CompletionStage<HttpResponse> file(String runId, String path) {
+    return workspace.files(runId).thenApply(files -> {
+      Map<String, String> all = files.files() == null ? Map.of() : files.files();
+      String lower = path.toLowerCase(java.util.Locale.ROOT);
+      boolean image = lower.endsWith(".png") || lower.endsWith(".jpg");
+      if (image && all.containsKey(path + ".base64")) {
+        byte[] bytes;
+        try {
+          bytes = java.util.Base64.getDecoder().decode(all.get(path + ".base64"));
+        } catch (IllegalArgumentException e) {
+          return Problem.response(StatusCodes.UNPROCESSABLE_ENTITY, path + " is not an image");
+        }
+        return HttpResponse.create().withStatus(StatusCodes.OK).withEntity(
+            org.apache.pekko.http.javadsl.model.ContentTypes.create(lower.endsWith(".png")
+                ? org.apache.pekko.http.javadsl.model.MediaTypes.IMAGE_PNG
+                : org.apache.pekko.http.javadsl.model.MediaTypes.IMAGE_JPEG), bytes);
+      }
+      if (!all.containsKey(path)) {
+        return Problem.response(StatusCodes.NOT_FOUND, "run " + runId + " has no file " + path);
+      }
+      return HttpResponse.create().withStatus(StatusCodes.OK)
+          .withEntity(ContentTypes.TEXT_PLAIN_UTF8, all.get(path));
+    }).exceptionally(error -> Problem.response(StatusCodes.SERVICE_UNAVAILABLE,
+        "the run's workspace did not answer in time; retry"));
   }
 
   private CompletionStage<HttpResponse> files(String runId) {

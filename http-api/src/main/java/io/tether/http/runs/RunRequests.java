@@ -33,6 +33,45 @@ final class RunRequests {
   private RunRequests() {}
 
   static CreateRun parse(JsonNode body, RunPolicy defaults, ModelProviders providers) {
+    return parse(body, defaults, providers, null, null);
+  }
+
+  /**
+   * Parses and checks a create-run request: every role has a model of a known, usable provider
+   * with a price ({@code pricing}: configured, or given in the request's {@code prices}), and
+   * every MCP server the policy attaches can run on this node ({@code mcp}).
+   */
+  static CreateRun parse(JsonNode body, RunPolicy defaults, ModelProviders providers,
+      io.tether.actors.harness.run.Pricing pricing, io.tether.actors.harness.mcp.McpTools mcp) {
+    return parse(body, defaults, providers, pricing, mcp, Map.of());
+  }
+
+  /** As above, with the node's default model per role for a request that names none. */
+  static CreateRun parse(JsonNode body, RunPolicy defaults, ModelProviders providers,
+      io.tether.actors.harness.run.Pricing pricing, io.tether.actors.harness.mcp.McpTools mcp,
+      Map<String, String> defaultModels) {
+    CreateRun run = parseUnchecked(body, defaults, providers,
+        defaultModels == null ? Map.of() : defaultModels);
+    if (pricing != null) {
+      for (String model : new java.util.TreeSet<>(run.models().values())) {
+        String why = pricing.unpriced(model, run.policy().prices());
+        if (why != null) {
+          throw new IllegalArgumentException(why);
+        }
+      }
+    }
+    if (mcp != null) {
+      for (RunPolicy.ToolServer t : run.policy().toolServers()) {
+        mcp.refusal(t.server()).ifPresent(why -> {
+          throw new IllegalArgumentException("policy.toolServers: " + why);
+        });
+      }
+    }
+    return run;
+  }
+
+  private static CreateRun parseUnchecked(JsonNode body, RunPolicy defaults,
+      ModelProviders providers, Map<String, String> defaultModels) {
     if (body == null || !body.isObject()) {
       throw new IllegalArgumentException("the body must be a JSON object");
     }
@@ -43,10 +82,11 @@ final class RunRequests {
     Map<String, String> models = new HashMap<>();
     for (Role role : Role.values()) {
       String model = body.path("models").path(role.wireName()).asText(
-          body.path("model").asText(""));
+          body.path("model").asText(defaultModels.getOrDefault(role.wireName(), "")));
       if (model.isEmpty()) {
         throw new IllegalArgumentException("no model for the " + role.wireName()
-            + ": give \"model\" for every role or \"models\": {\"" + role.wireName() + "\": ...}");
+            + ": give \"model\" for every role or \"models\": {\"" + role.wireName() + "\": ...}"
+            + " (or set TETHER_HARNESS_MODEL on the node)");
       }
       ModelRef ref = ModelRef.parse(model);
       if (!providers.knows(ref)) {
@@ -58,7 +98,25 @@ final class RunRequests {
       });
       models.put(role.wireName(), model);
     }
-    return new CreateRun(prompt, models, policy(body.path("policy"), defaults));
+    RunPolicy policy = policy(body.path("policy"), defaults);
+    if (body.has("prices")) {
+      Map<String, RunPolicy.Price> prices = new HashMap<>();
+      body.get("prices").fields().forEachRemaining(p -> {
+        JsonNode price = p.getValue();
+        if (!price.path("input").isNumber() || !price.path("output").isNumber()
+            || price.get("input").asDouble() < 0 || price.get("output").asDouble() < 0) {
+          throw new IllegalArgumentException("prices." + p.getKey() + " needs numbers input and"
+              + " output (USD per million tokens, >= 0)");
+        }
+        ModelRef.parse(p.getKey());
+        prices.put(p.getKey(), new RunPolicy.Price(price.get("input").asDouble(),
+            price.get("output").asDouble()));
+      });
+      policy = new RunPolicy(policy.sprints(), policy.evaluator(), policy.context(),
+          policy.contractRounds(), policy.attemptsPerSprint(), policy.rubric(), policy.budget(),
+          policy.toolServers(), policy.compactAboveTokens(), prices);
+    }
+    return new CreateRun(prompt, models, policy);
   }
 
   private static RunPolicy policy(JsonNode p, RunPolicy d) {
@@ -90,7 +148,44 @@ final class RunRequests {
             : d.context(),
         p.path("contractRounds").asInt(d.contractRounds()),
         p.path("attemptsPerSprint").asInt(d.attemptsPerSprint()),
-        rubric, budget);
+        rubric, budget, toolServers(p.path("toolServers"), d.toolServers()),
+        p.path("compactAboveTokens").asInt(d.compactAboveTokens()), Map.of());
+  }
+
+  /**
+   * {@code [{"server": "browser", "roles": {"evaluator": ["*"]}}]}: the MCP servers attached
+   * to roles, each role with its allowed tools.
+   */
+  private static List<RunPolicy.ToolServer> toolServers(JsonNode t,
+      List<RunPolicy.ToolServer> defaults) {
+    if (t.isMissingNode() || t.isNull()) {
+      return defaults;
+    }
+    if (!t.isArray()) {
+      throw new IllegalArgumentException("policy.toolServers is a list of {\"server\","
+          + " \"roles\": {\"<role>\": [tool names or \"*\"]}}");
+    }
+    List<RunPolicy.ToolServer> out = new ArrayList<>();
+    for (JsonNode server : t) {
+      String name = server.path("server").asText("");
+      if (name.isEmpty() || !server.path("roles").isObject()) {
+        throw new IllegalArgumentException("each of policy.toolServers needs a server and"
+            + " roles");
+      }
+      Map<String, List<String>> roles = new HashMap<>();
+      server.get("roles").fields().forEachRemaining(r -> {
+        if (java.util.Arrays.stream(Role.values()).noneMatch(x -> x.wireName().equals(r.getKey()))
+            || !r.getValue().isArray()) {
+          throw new IllegalArgumentException("policy.toolServers[" + name + "].roles: "
+              + r.getKey() + " is not planner, generator or evaluator with a list of tools");
+        }
+        List<String> tools = new ArrayList<>();
+        r.getValue().forEach(x -> tools.add(x.asText()));
+        roles.put(r.getKey(), tools);
+      });
+      out.add(new RunPolicy.ToolServer(name, roles));
+    }
+    return out;
   }
 
   private static <E extends Enum<E>> E enumOf(Class<E> type, String text) {

@@ -69,20 +69,23 @@ public final class RunRoutes {
   private final SessionStreams sessions;
   private final Harness harness;
   private final Duration askTimeout;
+  private final RunFollower follower;
 
   public RunRoutes(ActorSystem<?> system, SessionStreams streams) {
     this.sharding = ClusterSharding.get(system);
     this.harness = Harness.get(system);
     this.askTimeout = harness.settings().askTimeout();
     this.sessions = streams.withAskTimeout(askTimeout);
+    this.follower = new RunFollower(sharding, askTimeout, Duration.ofMillis(500));
   }
 
   /** The routes under {@code /runs}. */
   public Route route() {
     return pathPrefix("runs", () -> concat(
         pathEndOrSingleSlash(() -> concat(
-            post(() -> entity(Unmarshaller.entityToString(), body ->
-                completeWithFuture(create(body)))),
+            post(() -> parameterOptional("follow", follow -> entity(
+                Unmarshaller.entityToString(), body -> completeWithFuture(
+                    create(body, follow.map("true"::equals).orElse(false)))))),
             get(() -> parameterOptional("limit", limit -> {
               Integer n = limit.isPresent() ? parseLimit(limit.get()) : Integer.valueOf(50);
               return n == null
@@ -93,6 +96,11 @@ public final class RunRoutes {
         pathPrefix(PathMatchers.segment(), id -> concat(
             pathEnd(() -> get(() -> completeWithFuture(
                 control(id, RunCommand.Describe::new, StatusCodes.OK)))),
+            path("follow", () -> get(() -> completeWithFuture(
+                sharding.entityRefFor(Run.ENTITY_TYPE_KEY, id)
+                    .askWithStatus(RunCommand.Describe::new, askTimeout)
+                    .thenApply(summary -> follower.follow(id, summary))
+                    .exceptionally(RunRoutes::problem)))),
             path("cancel", () -> post(() -> entity(Unmarshaller.entityToString(), body ->
                 completeWithFuture(control(id, r -> RunCommand.Cancel.direct(
                     field(body, "reason"), r), StatusCodes.OK))))),
@@ -125,11 +133,12 @@ public final class RunRoutes {
     }
   }
 
-  private CompletionStage<HttpResponse> create(String body) {
+  private CompletionStage<HttpResponse> create(String body, boolean follow) {
     RunRequests.CreateRun request;
     try {
       JsonNode json = JSON.readTree(body);
-      request = RunRequests.parse(json, harness.settings().defaultPolicy(), harness.providers());
+      request = RunRequests.parse(json, harness.settings().defaultPolicy(), harness.providers(),
+          harness.pricing(), harness.mcp(), harness.settings().defaultModels());
     } catch (IllegalArgumentException e) {
       return done(Problem.response(StatusCodes.BAD_REQUEST, e.getMessage()));
     } catch (Exception e) {
@@ -146,7 +155,8 @@ public final class RunRoutes {
         .thenCompose(created -> sharding.entityRefFor(Run.ENTITY_TYPE_KEY, runId)
             .askWithStatus(r -> new RunCommand.Start(request.prompt(), request.models(),
                 request.policy(), sessionId, r), askTimeout));
-    return started.thenApply(summary -> json(StatusCodes.CREATED, RunView.of(summary))
+    return started.thenApply(summary -> (follow ? follower.follow(runId, summary)
+                : json(StatusCodes.CREATED, RunView.of(summary)))
             .addHeader(Location.create("/runs/" + runId)))
         .exceptionally(RunRoutes::problem);
   }

@@ -35,8 +35,26 @@ public record RunView(String runId, String sessionId, String prompt, String phas
   public record Result(int sprint, int attempt, Map<String, Double> scores, double weighted,
       boolean passed) {}
 
-  /** What the run has used. */
-  public record Budget(long inputTokens, long outputTokens, double usd) {}
+  /** What the run has used, in total and per role and per sprint ("0" is planning). */
+  public record Budget(long inputTokens, long outputTokens, double usd,
+      Map<String, Spend> byRole, Map<String, Spend> bySprint) {}
+
+  /**
+   * What a role or a sprint has spent: {@code calls} model call attempts (a retried call counts
+   * each), {@code estimated} of them with estimated tokens (cut off before usage came back).
+   */
+  public record Spend(long inputTokens, long outputTokens, double usd, int calls,
+      int estimated) {
+
+    static Map<String, Spend> of(Map<String, io.tether.actors.harness.run.RunState.Spend> m) {
+      Map<String, Spend> out = new java.util.TreeMap<>();
+      if (m != null) {
+        m.forEach((k, v) -> out.put(k, new Spend(v.inputTokens(), v.outputTokens(), v.usd(),
+            v.calls(), v.estimated())));
+      }
+      return out;
+    }
+  }
 
   /** Maps the entity's summary to the wire. */
   public static RunView of(RunSummary s) {
@@ -44,7 +62,8 @@ public record RunView(String runId, String sessionId, String prompt, String phas
         s.sprint(), s.attempt(), s.round(), s.paused(), s.sprints(),
         s.results().stream().map(r -> new Result(r.sprint(), r.attempt(), r.scores(),
             r.weighted(), r.passed())).toList(),
-        new Budget(s.inputTokens(), s.outputTokens(), s.usd()), s.models(), s.scripted(),
+        new Budget(s.inputTokens(), s.outputTokens(), s.usd(), Spend.of(s.spendByRole()),
+            Spend.of(s.spendBySprint())), s.models(), s.scripted(),
         s.activeRole(), s.activeTask(), s.outcome(), s.report());
   }
 }

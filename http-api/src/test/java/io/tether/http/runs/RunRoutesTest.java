@@ -17,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -50,6 +51,9 @@ class RunRoutesTest {
             pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
             tether.harness.session-writer = "session-entity"
             tether.session.read-journal-plugin-id = "pekko.persistence.testkit.query"
+            tether.harness.providers.openai.api-key-required = false
+            tether.auth.enabled = off
+            tether.auth.token-secret = ""
             """)
         .withFallback(ConfigFactory.parseMap(Map.of("tether.harness.workspace.root",
             Files.createTempDirectory("tether-runs-api").toString())))
@@ -64,8 +68,11 @@ class RunRoutesTest {
     io.tether.actors.session.stream.SessionEntity.init(kit.system());
     Harness.init(kit.system());
     binding = Http.get(kit.system()).newServerAt("127.0.0.1", 0)
-        .bind(ProblemHandlers.wrap(new RunRoutes(kit.system(),
-            new io.tether.actors.session.SessionStreams(kit.system(), java.time.Duration.ofSeconds(10))).route()))
+        .bind(ProblemHandlers.wrap(org.apache.pekko.http.javadsl.server.Directives.concat(
+            new io.tether.http.console.RunFilesRoutes(kit.system(),
+                io.tether.http.auth.Authenticator.fromConfig(kit.system())).route(),
+            new RunRoutes(kit.system(), new io.tether.actors.session.SessionStreams(kit.system(),
+                java.time.Duration.ofSeconds(10))).route())))
         .toCompletableFuture().get();
   }
 
@@ -111,6 +118,28 @@ class RunRoutesTest {
     assertFalse(done.path("results").get(0).path("passed").asBoolean());
     assertTrue(done.path("report").asText().contains("Sprint 1"));
 
+    // Spend per role and per sprint (0 is planning): every role and sprint made calls.
+    JsonNode budget = done.path("budget");
+    for (String role : List.of("planner", "generator", "evaluator")) {
+      assertTrue(budget.path("byRole").path(role).path("calls").asInt() > 0, budget.toString());
+    }
+    for (String sprint : List.of("0", "1", "2")) {
+      assertTrue(budget.path("bySprint").path(sprint).path("outputTokens").asLong() > 0,
+          budget.toString());
+    }
+    long roleTokens = 0;
+    for (JsonNode spend : budget.path("byRole")) {
+      roleTokens += spend.path("inputTokens").asLong() + spend.path("outputTokens").asLong();
+    }
+    assertEquals(budget.path("inputTokens").asLong() + budget.path("outputTokens").asLong(),
+        roleTokens);
+    assertTrue(done.path("report").asText().contains("- evaluator: "), done.path("report")
+        .asText());
+    HttpResponse<String> spec = send("GET", "/runs/" + runId + "/files/spec.md", null);
+    assertEquals(200, spec.statusCode());
+    assertTrue(spec.body().contains("Sprint 1"), spec.body());
+    assertEquals(404, send("GET", "/runs/" + runId + "/files/none.md", null).statusCode());
+
     JsonNode list = JSON.readTree(send("GET", "/runs", null).body());
     assertEquals(runId, list.path("runs").get(0).path("runId").asText());
 
@@ -118,6 +147,25 @@ class RunRoutesTest {
     assertEquals(409, steer.statusCode());
     assertEquals("application/problem+json",
         steer.headers().firstValue("Content-Type").orElseThrow());
+  }
+
+  @Test
+  void followingARunPrintsItsProgressAndEndsWithTheReportWhenTheRunEnds() throws Exception {
+    HttpResponse<String> followed = send("POST", "/runs?follow=true", """
+        {"prompt": "Slugs.", "model": "scripted:demo", "policy": {"contractRounds": 2}}
+        """);
+    assertEquals(200, followed.statusCode(), followed.body());
+    assertTrue(followed.headers().firstValue("Content-Type").orElseThrow()
+        .startsWith("text/plain"));
+    String text = followed.body();
+    assertTrue(text.contains("SCRIPTED"), text);
+    assertTrue(text.contains("sprint 1 attempt 1 FAILED"), text);
+    assertTrue(text.contains("sprint 1 attempt 2 PASSED"), text);
+    assertTrue(text.matches("(?s).*# Run \\S+: completed.*Budget used: .*"), text);
+    String runId = followed.headers().firstValue("Location").orElseThrow()
+        .substring("/runs/".length());
+    assertEquals("completed", JSON.readTree(send("GET", "/runs/" + runId, null).body())
+        .path("phase").asText());
   }
 
   @Test
@@ -152,6 +200,21 @@ class RunRoutesTest {
       assertEquals(400, noKey.statusCode());
       assertTrue(noKey.body().contains("ANTHROPIC_API_KEY"), noKey.body());
     }
+    // A model without a price is refused unless the run prices it; an MCP server the node
+    // does not have is refused too.
+    String unpriced = "{\"prompt\": \"x\", \"model\": \"openai:mystery-model\"%s}";
+    HttpResponse<String> noPrice = send("POST", "/runs", unpriced.formatted(""));
+    assertEquals(400, noPrice.statusCode());
+    assertTrue(noPrice.body().contains("no price for openai:mystery-model"), noPrice.body());
+    HttpResponse<String> badPrice = send("POST", "/runs", unpriced.formatted(
+        ", \"prices\": {\"openai:mystery-model\": {\"input\": \"cheap\"}}"));
+    assertEquals(400, badPrice.statusCode());
+    HttpResponse<String> noServer = send("POST", "/runs", unpriced.formatted(
+        ", \"prices\": {\"openai:mystery-model\": {\"input\": 1, \"output\": 2}},"
+            + " \"policy\": {\"toolServers\": [{\"server\": \"nope\","
+            + " \"roles\": {\"evaluator\": [\"*\"]}}]}"));
+    assertEquals(400, noServer.statusCode());
+    assertTrue(noServer.body().contains("no MCP server named nope"), noServer.body());
     HttpResponse<String> missing = send("GET", "/runs/no-such-run", null);
     assertEquals(404, missing.statusCode());
     assertEquals("application/problem+json",

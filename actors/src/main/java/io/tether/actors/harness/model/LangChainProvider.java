@@ -39,6 +39,8 @@ import java.util.function.Supplier;
 public final class LangChainProvider implements ModelProvider {
 
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
+  private static final com.fasterxml.jackson.databind.ObjectMapper SCHEMA_JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
   private final String name;
   private final BiFunction<String, HttpClientBuilder, StreamingChatModel> modelFactory;
@@ -191,6 +193,16 @@ public final class LangChainProvider implements ModelProvider {
   }
 
   static ToolSpecification toSpec(ToolSpec tool) {
+    if (tool.inputSchemaJson() != null) {
+      try {
+        return ToolSpecification.builder().name(tool.name()).description(tool.description())
+            .parameters(JsonSchemas.objectSchema(SCHEMA_JSON.readTree(tool.inputSchemaJson())))
+            .build();
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("the schema of tool " + tool.name()
+            + " is not JSON", e);
+      }
+    }
     JsonObjectSchema.Builder schema = JsonObjectSchema.builder();
     List<String> required = new ArrayList<>();
     for (ToolSpec.Param p : tool.parameters()) {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -26,6 +27,10 @@ import java.util.regex.Pattern;
  *     "evaluator": [ { "choose": [ { "whenLastToolResult": "exit_code=[1-9]", "text": "..." },
  *                                  { "text": "..." } ] } ] } }
  * }</pre>
+ *
+ * <p>A string argument of a tool call written {@code ${match:<regex>}} becomes the regular
+ * expression's first group in the latest tool result (so a scripted browser user clicks the
+ * element reference the real page snapshot gave it), or stays as written when nothing matches.
  */
 public final class ModelScript {
 
@@ -97,6 +102,46 @@ public final class ModelScript {
     String when = node.hasNonNull("whenLastToolResult")
         ? node.get("whenLastToolResult").asText() : null;
     return new Answer(when, node.path("text").asText(""), List.copyOf(calls));
+  }
+
+  private static final Pattern MATCH = Pattern.compile("^\\$\\{match:(.*)}$", Pattern.DOTALL);
+
+  /** {@code argumentsJson} with every {@code ${match:<regex>}} string resolved against {@code seen}. */
+  public static String withMatches(String argumentsJson, String seen) {
+    if (argumentsJson == null || !argumentsJson.contains("${match:")) {
+      return argumentsJson;
+    }
+    try {
+      JsonNode tree = JSON.readTree(argumentsJson);
+      return JSON.writeValueAsString(resolve(tree, seen == null ? "" : seen));
+    } catch (IOException e) {
+      return argumentsJson;
+    }
+  }
+
+  private static JsonNode resolve(JsonNode node, String seen) {
+    if (node.isTextual()) {
+      Matcher m = MATCH.matcher(node.asText());
+      if (m.matches()) {
+        Matcher found = Pattern.compile(m.group(1), Pattern.DOTALL).matcher(seen);
+        if (found.find()) {
+          return com.fasterxml.jackson.databind.node.TextNode.valueOf(
+              found.groupCount() >= 1 ? found.group(1) : found.group());
+        }
+      }
+      return node;
+    }
+    if (node.isObject()) {
+      com.fasterxml.jackson.databind.node.ObjectNode copy = JSON.createObjectNode();
+      node.fields().forEachRemaining(f -> copy.set(f.getKey(), resolve(f.getValue(), seen)));
+      return copy;
+    }
+    if (node.isArray()) {
+      com.fasterxml.jackson.databind.node.ArrayNode copy = JSON.createArrayNode();
+      node.forEach(n -> copy.add(resolve(n, seen)));
+      return copy;
+    }
+    return node;
   }
 
   /**

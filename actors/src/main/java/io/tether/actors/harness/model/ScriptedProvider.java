@@ -50,8 +50,9 @@ public final class ScriptedProvider implements ModelProvider {
       try {
         ModelScript script = scripts.computeIfAbsent(request.model(),
             name -> ModelScript.load(name, scriptDirectory));
+        String lastToolResult = lastToolResult(request.messages());
         ModelScript.Answer answer =
-            script.answer(request.role(), request.callIndex(), lastToolResult(request.messages()));
+            script.answer(request.role(), request.callIndex(), lastToolResult);
         for (String piece : answer.text().split("(?<=\\s)")) {
           if (listener.cancelled()) {
             throw new IllegalStateException("cancelled by the caller");
@@ -64,7 +65,7 @@ public final class ScriptedProvider implements ModelProvider {
         for (int i = 0; i < answer.toolCalls().size(); i++) {
           ModelScript.ScriptedToolCall c = answer.toolCalls().get(i);
           calls.add(new ToolCall("scripted-" + request.role() + "-" + request.callIndex() + "-" + i,
-              c.name(), c.argumentsJson()));
+              c.name(), ModelScript.withMatches(c.argumentsJson(), lastToolResult)));
         }
         return new ModelResponse(answer.text(), calls,
             new TokenUsage(estimateTokens(request), Math.max(1, answer.text().length() / 4)),

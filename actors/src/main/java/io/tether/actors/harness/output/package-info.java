@@ -26,21 +26,29 @@
  *     forced), comments</td></tr>
  * <tr><td>evaluation.scores</td><td>run</td><td>sprint, attempt, scores, weighted, passed,
  *     misses, feedback</td></tr>
- * <tr><td>budget.used</td><td>run</td><td>callId, role, model, inputTokens, outputTokens, usd
- *     (run totals), maxTokens, maxUsd</td></tr>
+ * <tr><td>budget.used</td><td>run</td><td>the call settled: callId, role, model, sprint,
+ *     estimated, call {inputTokens, outputTokens, usd}; what it adds up to: inputTokens,
+ *     outputTokens, usd (the run's totals), roleTotal and sprintTotal (the call's role's and
+ *     sprint's), byRole and bySprint (every role's and sprint's: inputTokens, outputTokens, usd,
+ *     calls, estimated); maxTokens, maxUsd</td></tr>
  * <tr><td>control.ack</td><td>run, role</td><td>kind (cancel, pause, resume, steer), consumed,
  *     text or messages; a role acknowledges a steer when the task carrying it starts</td></tr>
  * <tr><td>run.end</td><td>run</td><td>status in the session's vocabulary (complete,
  *     cancelled, error), outcome (completed, failed, cancelled, budget_exhausted), reason,
  *     report</td></tr>
  * <tr><td>message.start</td><td>role</td><td>callId, attempt, role, model, provider,
- *     scripted, label (when scripted), retry</td></tr>
+ *     scripted, label (when scripted), retry, purpose=compact and compactedTurns (a
+ *     compaction's summary call)</td></tr>
  * <tr><td>message.delta</td><td>role</td><td>callId, role, text, scripted</td></tr>
  * <tr><td>message.end</td><td>role</td><td>callId, status (complete, error, cancelled),
  *     finishReason, inputTokens, outputTokens, error</td></tr>
  * <tr><td>tool.call</td><td>role</td><td>toolCallId, role, name, arguments</td></tr>
  * <tr><td>tool.result</td><td>role</td><td>toolCallId, role, status (ok, error, in_doubt),
  *     output (first 4000 characters)</td></tr>
+ * <tr><td>tool.screenshot</td><td>role</td><td>toolCallId, role, sprint, attempt, path (in
+ *     the workspace), url (GET /runs/{id}/files/{path}, the image)</td></tr>
+ * <tr><td>context.compacted</td><td>role</td><td>callId, role, replacedTurns, summary (first
+ *     4000 characters): the role's older turns were summarized by its model</td></tr>
  * <tr><td>run.interrupted</td><td>role</td><td>role, callId and modelCall=re-issued, or
  *     toolCallId, tool and toolCall=in_doubt: the role's node stopped mid-call</td></tr>
  * </table>

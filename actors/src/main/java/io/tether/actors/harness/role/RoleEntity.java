@@ -215,6 +215,9 @@ public final class RoleEntity
     return Effect().persist(events)
         .thenRun(s -> {
           output.interrupted(s.task(), interruptedCall, interruptedTool);
+          if (interruptedCall != null) {
+            loop.chargeCutOff(s, interruptedCall);
+          }
           if (s.pendingCall() != null) {
             loop.issueModelCall(s);
           } else {
@@ -238,6 +241,8 @@ public final class RoleEntity
         .onEvent(TaskFailed.class, RoleState::apply)
         .onEvent(TaskCancelled.class, RoleState::apply)
         .onEvent(TaskReported.class, RoleState::apply)
+        .onEvent(RoleEvent.CompactionRequested.class, RoleState::apply)
+        .onEvent(RoleEvent.ContextCompacted.class, RoleState::apply)
         .build();
   }
 }

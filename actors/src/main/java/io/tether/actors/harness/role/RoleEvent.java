@@ -20,7 +20,8 @@ public sealed interface RoleEvent extends TetherSerializable
     permits RoleEvent.TaskStarted, RoleEvent.ModelCallRequested, RoleEvent.ModelCallRetried,
         RoleEvent.ModelCallCompleted, RoleEvent.ToolCallRequested, RoleEvent.ToolCallCompleted,
         RoleEvent.ToolCallInDoubt, RoleEvent.TaskCompleted, RoleEvent.TaskFailed,
-        RoleEvent.TaskCancelled, RoleEvent.TaskReported {
+        RoleEvent.TaskCancelled, RoleEvent.TaskReported, RoleEvent.CompactionRequested,
+        RoleEvent.ContextCompacted {
 
   /** A task was accepted and its prompt added to the conversation. */
   record TaskStarted(RoleTask task) implements RoleEvent {}
@@ -57,4 +58,20 @@ public sealed interface RoleEvent extends TetherSerializable
 
   /** The Run acknowledged the task's result. */
   record TaskReported(String taskId) implements RoleEvent {}
+
+  /**
+   * A model call that summarizes the conversation's turns before {@code keepFrom} is about to
+   * start (written ahead, like {@link ModelCallRequested}): the conversation passed the task's
+   * compaction threshold.
+   */
+  record CompactionRequested(String callId, long callIndex, int attempt, String model,
+      int keepFrom) implements RoleEvent {}
+
+  /**
+   * The summary came back: the conversation's first {@code replacedTurns} turns are replaced by
+   * it (and the task's prompt), so a restart resumes with the summary and never asks for it
+   * again.
+   */
+  record ContextCompacted(String callId, String summary, int replacedTurns, TokenUsage usage)
+      implements RoleEvent {}
 }

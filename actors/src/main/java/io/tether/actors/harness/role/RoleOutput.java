@@ -58,6 +58,10 @@ final class RoleOutput {
       start.put("label", "SCRIPTED OUTPUT (replayed from a recorded script, not a model)");
     }
     start.put("retry", call.attempt() > 1);
+    if (call.compaction()) {
+      start.put("purpose", "compact");
+      start.put("compactedTurns", call.compactBefore());
+    }
     offer("message.start", task, start);
   }
 
@@ -103,6 +107,17 @@ final class RoleOutput {
     return end;
   }
 
+  /** The role's conversation was compacted: its first {@code replacedTurns} turns summarized. */
+  void compacted(RoleTask task, String callId, int replacedTurns, String summary) {
+    ObjectNode data = SessionEvents.data();
+    data.put("callId", callId);
+    data.put("role", producer);
+    data.put("replacedTurns", replacedTurns);
+    data.put("summary", summary.length() > MAX_TOOL_OUTPUT_CHARS
+        ? summary.substring(0, MAX_TOOL_OUTPUT_CHARS) + "..." : summary);
+    offer("context.compacted", task, data);
+  }
+
   /** A tool call starts. */
   void toolCalled(RoleTask task, ToolCall call) {
     ObjectNode data = SessionEvents.data();
@@ -122,6 +137,21 @@ final class RoleOutput {
     data.put("output", output.length() > MAX_TOOL_OUTPUT_CHARS
         ? output.substring(0, MAX_TOOL_OUTPUT_CHARS) + "..." : output);
     offer("tool.result", task, data);
+  }
+
+  /**
+   * A tool call saved a screenshot in the run's workspace, at {@code path} (served decoded at
+   * {@code /runs/<run>/files/<path>}).
+   */
+  void screenshot(RoleTask task, String toolCallId, String path) {
+    ObjectNode data = SessionEvents.data();
+    data.put("toolCallId", toolCallId);
+    data.put("role", producer);
+    data.put("sprint", task.sprint());
+    data.put("attempt", task.attempt());
+    data.put("path", path);
+    data.put("url", "/runs/" + runId + "/files/" + path);
+    offer("tool.screenshot", task, data);
   }
 
   /**

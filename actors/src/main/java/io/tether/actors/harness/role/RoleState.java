@@ -2,6 +2,8 @@ package io.tether.actors.harness.role;
 
 import io.tether.actors.harness.model.ChatTurn;
 import io.tether.actors.harness.model.ToolCall;
+import io.tether.actors.harness.role.RoleEvent.CompactionRequested;
+import io.tether.actors.harness.role.RoleEvent.ContextCompacted;
 import io.tether.actors.harness.role.RoleEvent.ModelCallCompleted;
 import io.tether.actors.harness.role.RoleEvent.ModelCallRequested;
 import io.tether.actors.harness.role.RoleEvent.ModelCallRetried;
@@ -64,9 +66,30 @@ public record RoleState(
   /** Where a task is. */
   public enum Status { IDLE, ACTIVE, COMPLETED, FAILED, CANCELLED }
 
-  /** A model call written ahead and not yet completed. */
-  public record PendingCall(String callId, long callIndex, int attempt, String model)
-      implements TetherSerializable {}
+  /**
+   * A model call written ahead and not yet completed; {@code compactBefore} is set for a call
+   * that summarizes the turns before that index (null for an ordinary call).
+   */
+  public record PendingCall(String callId, long callIndex, int attempt, String model,
+      Integer compactBefore) implements TetherSerializable {
+
+    /** An ordinary call. */
+    public PendingCall(String callId, long callIndex, int attempt, String model) {
+      this(callId, callIndex, attempt, model, null);
+    }
+
+    /** Whether it summarizes the conversation. */
+    boolean compaction() {
+      return compactBefore != null;
+    }
+  }
+
+  /** The turn that replaces a compacted conversation's older turns. */
+  static String summaryTurn(String summary, String taskPrompt) {
+    return "[Earlier turns of this conversation were compacted. Their summary:]\n" + summary
+        + (taskPrompt == null ? "" : "\n\n[Your current task, as it was given:]\n"
+            + taskPrompt);
+  }
 
   /** A role that has performed no task. */
   static RoleState empty() {
@@ -104,8 +127,28 @@ public record RoleState(
   RoleState apply(ModelCallRetried e) {
     PendingCall p = pendingCall;
     return new RoleState(task, status, output, reported, messages, callCount, callsInTask,
-        new PendingCall(p.callId(), p.callIndex(), e.attempt(), p.model()), pendingTools,
-        requestedToolId, toolCallsCompleted, finishedTaskIds);
+        new PendingCall(p.callId(), p.callIndex(), e.attempt(), p.model(), p.compactBefore()),
+        pendingTools, requestedToolId, toolCallsCompleted, finishedTaskIds);
+  }
+
+  RoleState apply(CompactionRequested e) {
+    return new RoleState(task, status, output, reported, messages, callCount + 1,
+        callsInTask + 1,
+        new PendingCall(e.callId(), e.callIndex(), e.attempt(), e.model(), e.keepFrom()),
+        pendingTools, requestedToolId, toolCallsCompleted, finishedTaskIds);
+  }
+
+  RoleState apply(ContextCompacted e) {
+    List<ChatTurn> kept = messages.subList(Math.min(e.replacedTurns(), messages.size()),
+        messages.size());
+    boolean promptKept = task != null && kept.stream().anyMatch(t ->
+        t.kind() == ChatTurn.Kind.USER && t.text().equals(task.prompt()));
+    List<ChatTurn> next = new ArrayList<>();
+    next.add(ChatTurn.user(summaryTurn(e.summary(),
+        promptKept || task == null ? null : task.prompt())));
+    next.addAll(kept);
+    return new RoleState(task, status, output, reported, List.copyOf(next), callCount,
+        callsInTask, null, pendingTools, requestedToolId, toolCallsCompleted, finishedTaskIds);
   }
 
   RoleState apply(ModelCallCompleted e) {

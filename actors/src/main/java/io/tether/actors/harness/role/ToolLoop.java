@@ -7,6 +7,8 @@ import io.tether.actors.harness.model.ModelRequest;
 import io.tether.actors.harness.model.ModelResponse;
 import io.tether.actors.harness.model.ModelStreamListener;
 import io.tether.actors.harness.model.ToolCall;
+import io.tether.actors.harness.model.ToolSpec;
+import io.tether.actors.harness.workspace.WorkspaceTools;
 import io.tether.actors.harness.role.RoleEvent.ModelCallCompleted;
 import io.tether.actors.harness.role.RoleEvent.ModelCallRequested;
 import io.tether.actors.harness.role.RoleEvent.ModelCallRetried;
@@ -21,6 +23,7 @@ import io.tether.actors.harness.task.Ack;
 import io.tether.actors.harness.task.BudgetDecision;
 import io.tether.actors.harness.task.RoleTask;
 import io.tether.actors.harness.task.TaskOutcome;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -64,8 +67,14 @@ final class ToolLoop {
     }
   }
 
-  /** A tool call ended (piped). */
-  record ToolCallFinished(String toolCallId, String output, boolean error) implements RoleCommand {}
+  /** A tool call ended (piped), with the screenshots it saved in the workspace. */
+  record ToolCallFinished(String toolCallId, String output, boolean error,
+      List<String> screenshots) implements RoleCommand {
+
+    ToolCallFinished(String toolCallId, String output, boolean error) {
+      this(toolCallId, output, error, List.of());
+    }
+  }
 
   /** The Run answered a report (piped). */
   record ReportAnswered(String taskId, boolean acknowledged) implements RoleCommand {}
@@ -84,6 +93,7 @@ final class ToolLoop {
   private boolean toolInFlight;
   private boolean reporting;
   private AtomicBoolean fence = new AtomicBoolean(false);
+  private AtomicBoolean streamed = new AtomicBoolean(false);
 
   ToolLoop(RoleProfile profile, String runId, RoleServices services, RoleOutput output,
       ActorContext<RoleCommand> context, TimerScheduler<RoleCommand> timers,
@@ -115,7 +125,8 @@ final class ToolLoop {
     }
     if (!state.pendingTools().isEmpty()) {
       ToolCall call = state.pendingTools().get(0);
-      if (!profile.allows(call.name())) {
+      if (!profile.allows(call.name())
+          && services.mcp().grantFor(state.task().toolGrants(), call.name()).isEmpty()) {
         String refusal = "the " + profile.role().wireName() + " may not use the tool "
             + call.name();
         return effect.persist(List.of(new ToolCallRequested(call),
@@ -177,10 +188,71 @@ final class ToolLoop {
           .thenRun(this::report)
           .thenNoReply();
     }
-    return effect.persist(new ModelCallRequested(msg.callId(), state.callCount(), 1,
-            state.task().model()))
+    Integer cut = compactionCut(state);
+    RoleEvent request = cut != null
+        ? new RoleEvent.CompactionRequested(msg.callId(), state.callCount(), 1,
+            state.task().model(), cut)
+        : new ModelCallRequested(msg.callId(), state.callCount(), 1, state.task().model());
+    return effect.persist(request)
         .thenRun(this::issueModelCall)
         .thenNoReply();
+  }
+
+  /** What a compaction call is told. */
+  static final String COMPACT_SYSTEM = "You compact a working conversation so that it can go"
+      + " on within its context limit. Summarize the transcript you are given for the same"
+      + " assistant, who will continue from your summary and the latest turns: the task, the"
+      + " decisions made, the files written and what they are for, the commands run and their"
+      + " results (exact failures), and what remains to do. Be concise and specific; keep"
+      + " names, paths and numbers exact. Answer with the summary only.";
+
+  /**
+   * Where to cut the conversation for a compaction, or null when none is due: the task has a
+   * threshold, the conversation is estimated above it (four characters a token), and at least
+   * two turns would be summarized. The latest {@code compact-keep-turns} turns stay verbatim,
+   * and the kept part never starts with a tool result (its call stays with it).
+   */
+  private Integer compactionCut(RoleState state) {
+    int threshold = state.task().compactAboveTokens();
+    if (threshold <= 0 || estimateTokens(state.messages()) <= threshold) {
+      return null;
+    }
+    List<ChatTurn> turns = state.messages();
+    int cut = Math.max(0, turns.size() - services.settings().compactKeepTurns());
+    while (cut < turns.size() && turns.get(cut).kind() == ChatTurn.Kind.TOOL_RESULT) {
+      cut++;
+    }
+    return cut >= 2 ? cut : null;
+  }
+
+  private long estimateTokens(List<ChatTurn> turns) {
+    long chars = profile.systemPrompt().length();
+    for (ChatTurn t : turns) {
+      chars += t.text().length();
+      for (ToolCall c : t.toolCalls()) {
+        chars += c.name().length() + (c.argumentsJson() == null ? 0 : c.argumentsJson().length());
+      }
+    }
+    return chars / 4;
+  }
+
+  /** The transcript of the turns a compaction summarizes, as one text. */
+  private static String transcript(List<ChatTurn> turns) {
+    StringBuilder t = new StringBuilder("Transcript of the earlier turns:\n");
+    for (ChatTurn turn : turns) {
+      switch (turn.kind()) {
+        case USER -> t.append("\n[user]\n").append(turn.text()).append('\n');
+        case ASSISTANT -> {
+          t.append("\n[assistant]\n").append(turn.text()).append('\n');
+          turn.toolCalls().forEach(c -> t.append("[tool call ").append(c.name()).append("] ")
+              .append(c.argumentsJson()).append('\n'));
+        }
+        case TOOL_RESULT -> t.append("\n[result of ").append(turn.toolName()).append("]\n")
+            .append(turn.text()).append('\n');
+        default -> { }
+      }
+    }
+    return t.append("\nWrite the summary now.").toString();
   }
 
   /** Starts the model call written ahead in {@code state}, streaming it into the session. */
@@ -188,20 +260,20 @@ final class ToolLoop {
     PendingCall call = state.pendingCall();
     RoleTask task = state.task();
     AtomicBoolean callFence = new AtomicBoolean(false);
+    AtomicBoolean callStreamed = new AtomicBoolean(false);
     fence = callFence;
+    streamed = callStreamed;
     modelInFlight = true;
     CompletionStage<ModelResponse> response;
     try {
       ModelRef ref = ModelRef.parse(call.model());
       ModelProvider provider = services.providers().provider(ref);
       boolean scripted = provider.scripted();
-      ModelRequest request = new ModelRequest(ref.model(), profile.role().wireName(),
-          call.callIndex(), profile.systemPrompt(), state.messages(), profile.tools(),
-          services.settings().maxOutputTokens());
       output.messageStarted(task, call, provider.name(), scripted);
-      response = provider.stream(request, new ModelStreamListener() {
+      ModelStreamListener listener = new ModelStreamListener() {
         @Override
         public void onTextDelta(String text) {
+          callStreamed.set(true);
           if (!callFence.get()) {
             output.messageDelta(task, call, text, scripted);
           }
@@ -211,7 +283,24 @@ final class ToolLoop {
         public boolean cancelled() {
           return callFence.get();
         }
-      });
+      };
+      List<io.tether.actors.harness.model.ChatTurn> messages = state.messages();
+      if (call.compaction()) {
+        List<ChatTurn> older = messages.subList(0, Math.min(call.compactBefore(),
+            messages.size()));
+        response = provider.stream(new ModelRequest(ref.model(), profile.role().wireName(),
+            call.callIndex(), COMPACT_SYSTEM, List.of(ChatTurn.user(transcript(older))),
+            List.of(), services.settings().maxOutputTokens()), listener);
+      } else {
+      response = services.mcp().specs(runId, profile.role().wireName(), task.toolGrants())
+          .thenCompose(mcpTools -> {
+            List<ToolSpec> offered = new ArrayList<>(profile.tools());
+            offered.addAll(mcpTools);
+            return provider.stream(new ModelRequest(ref.model(), profile.role().wireName(),
+                call.callIndex(), profile.systemPrompt(), messages, offered,
+                services.settings().maxOutputTokens()), listener);
+          });
+      }
     } catch (RuntimeException e) {
       response = CompletableFuture.failedFuture(e);
     }
@@ -236,13 +325,33 @@ final class ToolLoop {
     if (!state.active()) {
       return effect.noReply();
     }
+    if (msg.error() == null && pending.compaction()) {
+      ModelResponse r = msg.response();
+      return effect.persist(new RoleEvent.ContextCompacted(msg.callId(), r.text(),
+              pending.compactBefore(), r.usage()))
+          .thenRun(s -> {
+            output.messageCompleted(s.task(), pending, r);
+            output.compacted(s.task(), msg.callId(), pending.compactBefore(), r.text());
+            services.run().settle(runId, msg.callId(), profile.role(), pending.model(),
+                    r.usage(), s.task().sprint(), false)
+                .whenComplete((ack, error) -> {
+                  if (error != null) {
+                    log.warn("usage of {} not settled with run {}: {}",
+                        msg.callId(), runId, error.toString());
+                  }
+                });
+            context.getSelf().tell(Continue.INSTANCE);
+          })
+          .thenNoReply();
+    }
     if (msg.error() == null) {
       ModelResponse r = msg.response();
       ChatTurn answer = ChatTurn.assistant(r.text(), r.toolCalls());
       return effect.persist(new ModelCallCompleted(msg.callId(), answer, r.usage()))
           .thenRun(s -> {
             output.messageCompleted(s.task(), pending, r);
-            services.run().settle(runId, msg.callId(), profile.role(), pending.model(), r.usage())
+            services.run().settle(runId, msg.callId(), profile.role(), pending.model(), r.usage(),
+                    s.task().sprint(), false)
                 .whenComplete((ack, error) -> {
                   if (error != null) {
                     log.warn("usage of {} not settled with run {}: {}",
@@ -256,6 +365,9 @@ final class ToolLoop {
     log.warn("Run {}: model call {} of the {} failed (attempt {}): {}", runId, msg.callId(),
         profile.role().wireName(), msg.attempt(), msg.error());
     output.messageFailed(state.task(), pending, msg.error());
+    if (streamed.get()) {
+      chargeCutOff(state, pending);
+    }
     if (msg.attempt() <= services.settings().modelCallRetries()) {
       return effect.persist(new ModelCallRetried(msg.callId(), msg.attempt() + 1, msg.error()))
           .thenRun(this::issueModelCall)
@@ -267,13 +379,45 @@ final class ToolLoop {
         .thenNoReply();
   }
 
+  /**
+   * Charges an attempt that was cut off after the provider received it (a stream that broke, a
+   * node that died mid-stream): its usage never came back, so its input is estimated (four
+   * characters a token, as the conversation it sent) and settled as {@code <callId>#<attempt>},
+   * marked estimated. The re-issued attempt settles its own usage, so the budget counts both.
+   */
+  void chargeCutOff(RoleState state, PendingCall call) {
+    long chars = profile.systemPrompt().length();
+    for (io.tether.actors.harness.model.ChatTurn t : state.messages()) {
+      chars += t.text().length();
+    }
+    services.run().settle(runId, call.callId() + "#" + call.attempt(), profile.role(),
+            call.model(), new io.tether.actors.harness.model.TokenUsage(Math.max(1, chars / 4), 0),
+            state.task().sprint(), true)
+        .whenComplete((ack, error) -> {
+          if (error != null) {
+            log.warn("the cut-off attempt {} of {} was not charged to run {}: {}",
+                call.attempt(), call.callId(), runId, error.toString());
+          }
+        });
+  }
+
   private void runTool(RoleState state, ToolCall call) {
     output.toolCalled(state.task(), call);
     toolInFlight = true;
-    context.pipeToSelf(services.tools().execute(runId, profile.role().wireName(), call),
-        (outcome, error) -> error == null
-            ? new ToolCallFinished(call.id(), outcome.output(), outcome.error())
-            : new ToolCallFinished(call.id(), "tool failed: " + describe(error), true));
+    RoleTask task = state.task();
+    String role = profile.role().wireName();
+    CompletionStage<WorkspaceTools.Outcome> outcome;
+    try {
+      outcome = profile.allows(call.name())
+          ? services.tools().execute(runId, role, call)
+          : services.mcp().call(runId, role, "s" + task.sprint() + "-a" + task.attempt() + "-"
+              + role, task.toolGrants(), call);
+    } catch (RuntimeException e) {
+      outcome = CompletableFuture.failedFuture(e);
+    }
+    context.pipeToSelf(outcome, (o, error) -> error == null
+        ? new ToolCallFinished(call.id(), o.output(), o.error(), o.screenshots())
+        : new ToolCallFinished(call.id(), "tool failed: " + describe(error), true));
   }
 
   ReplyEffect<RoleEvent, RoleState> onToolCallFinished(RoleState state, ToolCallFinished msg) {
@@ -288,6 +432,7 @@ final class ToolLoop {
         .thenRun(s -> {
           output.toolResult(s.task(), msg.toolCallId(), msg.error() ? "error" : "ok",
               msg.output());
+          msg.screenshots().forEach(path -> output.screenshot(s.task(), msg.toolCallId(), path));
           context.getSelf().tell(Continue.INSTANCE);
         })
         .thenNoReply();
@@ -327,6 +472,7 @@ final class ToolLoop {
   /** Stops the processes this role started with start_process: its task has ended. */
   void releaseProcesses() {
     services.tools().releaseProcesses(runId, profile.role().wireName());
+    services.mcp().release(runId, profile.role().wireName());
   }
 
   /** Whether a model call of the current task is streaming. */

@@ -295,9 +295,10 @@ public final class Run
     if (!s.started() || s.ledger().settled().contains(c.callId())) {
       return Effect().reply(c.replyTo(), Ack.INSTANCE);
     }
-    double usd = services.pricing().usd(c.model(), c.usage());
+    double usd = services.pricing().usd(c.model(), c.usage(), s.setup().policy().prices());
     List<RunEvent> events = List.of(new UsageSettled(c.callId(), c.role(), c.model(),
-        c.usage().inputTokens(), c.usage().outputTokens(), usd));
+        c.usage().inputTokens(), c.usage().outputTokens(), usd,
+        c.sprint() >= 0 ? c.sprint() : null, c.estimated()));
     return Effect().persist(events)
         .thenRun(next -> afterPersist(s, next, events))
         .thenReply(c.replyTo(), next -> Ack.INSTANCE);

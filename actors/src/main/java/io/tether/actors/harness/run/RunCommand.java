@@ -57,9 +57,19 @@ public sealed interface RunCommand extends TetherSerializable
   record ReserveBudget(String callId, Role role, String model, ActorRef<BudgetDecision> replyTo)
       implements RunCommand {}
 
-  /** Settles a completed model call's usage (idempotent per call id). */
-  record SettleUsage(String callId, Role role, String model, TokenUsage usage,
-      ActorRef<Ack> replyTo) implements RunCommand {}
+  /**
+   * Settles a model call's usage (idempotent per call id): {@code sprint} of the task that made
+   * it, {@code estimated} when the tokens are an estimate (an attempt cut off).
+   */
+  record SettleUsage(String callId, Role role, String model, TokenUsage usage, int sprint,
+      boolean estimated, ActorRef<Ack> replyTo) implements RunCommand {
+
+    /** A completed call of an unknown sprint. */
+    public SettleUsage(String callId, Role role, String model, TokenUsage usage,
+        ActorRef<Ack> replyTo) {
+      this(callId, role, model, usage, -1, false, replyTo);
+    }
+  }
 
   /** A role reports a task's end (idempotent per task id). */
   record ReportTask(TaskOutcome outcome, ActorRef<Ack> replyTo) implements RunCommand {}

@@ -56,9 +56,21 @@ public sealed interface RunEvent extends TetherSerializable
   /** A human steer message arrived. */
   record SteerReceived(String controlId, String text) implements RunEvent {}
 
-  /** A model call's usage was settled. */
+  /**
+   * A model call's usage was settled: {@code sprint} is the sprint of the task that made it (0
+   * for planning; null in journals written before it was recorded), {@code estimated} says the
+   * tokens are an estimate (an attempt cut off by a crash or a broken stream, whose prompt the
+   * provider received but whose usage never came back).
+   */
   record UsageSettled(String callId, Role role, String model, long inputTokens,
-      long outputTokens, double usd) implements RunEvent {}
+      long outputTokens, double usd, Integer sprint, Boolean estimated) implements RunEvent {
+
+    /** A settlement as journals before per-sprint spend recorded it. */
+    public UsageSettled(String callId, Role role, String model, long inputTokens,
+        long outputTokens, double usd) {
+      this(callId, role, model, inputTokens, outputTokens, usd, null, null);
+    }
+  }
 
   /** The run ended: completed, failed, cancelled or budget-exhausted. */
   record RunEnded(Phase outcome, String reason) implements RunEvent {}

@@ -141,7 +141,12 @@ public final class RunFlow {
         prompt.append(whole ? "Verify the whole product against the spec and the contracts"
                 : "Verify sprint " + p.sprint() + " against its contract")
             .append(" with live tools: run the tests and commands the contract names, probe a"
-                + " started app over HTTP if there is one. The generator says: ")
+                + " started app over HTTP if there is one")
+            .append(policy.grantsFor(Role.EVALUATOR.wireName()).stream()
+                .anyMatch(g -> g.server().equals("browser"))
+                ? ", and use it in the browser like a user (navigate, click, type, read the"
+                    + " page snapshot, take a screenshot of what you find)" : "")
+            .append(". The generator says: ")
             .append(a.buildSummary() == null ? "(nothing)" : a.buildSummary())
             .append("\n\nScore each criterion from 0 to 10:\n");
         for (Criterion c : policy.rubric()) {
@@ -161,7 +166,9 @@ public final class RunFlow {
         p.attempt(), p.round(), s.setup().models().get(role.wireName()), prompt.toString(),
         policy.context() == RunPolicy.ContextMode.RESET,
         s.pendingSteers().stream().map(RunState.Steer::text).toList(),
-        s.pendingSteers().stream().map(RunState.Steer::id).toList());
+        s.pendingSteers().stream().map(RunState.Steer::id).toList(),
+        policy.grantsFor(role.wireName()),
+        policy.context() == RunPolicy.ContextMode.COMPACT ? policy.compactAboveTokens() : 0);
   }
 
   private static void handOff(StringBuilder prompt, RunState s, boolean withContract) {
@@ -379,6 +386,17 @@ public final class RunFlow {
     r.append("\nBudget used: ").append(l.inputTokens()).append(" input + ")
         .append(l.outputTokens()).append(" output tokens, USD ")
         .append(String.format(Locale.ROOT, "%.4f", l.usd())).append("\n");
+    l.byRole().forEach((role, spend) -> r.append("- ").append(role).append(": ")
+        .append(spend(spend)).append("\n"));
+    l.bySprint().forEach((sprint, spend) -> r.append("- ")
+        .append(sprint.equals("0") ? "planning" : "sprint " + sprint).append(": ")
+        .append(spend(spend)).append("\n"));
     return r.toString();
+  }
+
+  private static String spend(RunState.Spend s) {
+    return s.inputTokens() + " input + " + s.outputTokens() + " output tokens, USD "
+        + String.format(Locale.ROOT, "%.4f", s.usd()) + " in " + s.calls() + " call(s)"
+        + (s.estimated() > 0 ? " (" + s.estimated() + " estimated)" : "");
   }
 }

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.tether.persistence.TetherSerializable;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The harness policy of one run: every harness component as a setting, because each encodes an
@@ -16,6 +17,11 @@ import java.util.List;
  * @param attemptsPerSprint build-and-evaluate attempts per sprint
  * @param rubric the criteria the evaluator scores
  * @param budget the run's limits
+ * @param toolServers the MCP servers attached to roles, with each role's allowed tools
+ * @param compactAboveTokens with context {@code compact}: the estimated conversation size past
+ *     which a role's older turns are summarized by its model
+ * @param prices prices given with the run for models the node has no price for (USD per
+ *     million tokens, by {@code provider:model})
  */
 public record RunPolicy(
     boolean sprints,
@@ -24,13 +30,38 @@ public record RunPolicy(
     int contractRounds,
     int attemptsPerSprint,
     List<Criterion> rubric,
-    Budget budget) implements TetherSerializable {
+    Budget budget,
+    List<ToolServer> toolServers,
+    int compactAboveTokens,
+    Map<String, Price> prices) implements TetherSerializable {
 
   /** When the evaluator verifies. */
   public enum EvaluatorMode { PER_SPRINT, AT_END }
 
-  /** How a role's context carries from one task to the next. */
-  public enum ContextMode { RESET, CONTINUOUS }
+  /**
+   * How a role's context carries from one task to the next: a fresh conversation per task with a
+   * structured hand-off, one that grows without limit, or one whose older turns the model
+   * summarizes once it passes {@link #compactAboveTokens}.
+   */
+  public enum ContextMode { RESET, CONTINUOUS, COMPACT }
+
+  /**
+   * An MCP server attached to a run.
+   *
+   * @param server its name in {@code tether.harness.mcp.servers} ({@code browser}: Playwright)
+   * @param roles per role (planner, generator, evaluator) the tools it may call; {@code *} is
+   *     every tool; a role not listed gets none
+   */
+  public record ToolServer(String server, Map<String, List<String>> roles)
+      implements TetherSerializable {
+
+    public ToolServer {
+      roles = roles == null ? Map.of() : Map.copyOf(roles);
+    }
+  }
+
+  /** A model's price in USD per million input and output tokens. */
+  public record Price(double input, double output) implements TetherSerializable {}
 
   /**
    * One rubric criterion, scored 0..10.
@@ -54,10 +85,35 @@ public record RunPolicy(
 
   public RunPolicy {
     rubric = List.copyOf(rubric);
+    toolServers = toolServers == null ? List.of() : List.copyOf(toolServers);
+    prices = prices == null ? Map.of() : Map.copyOf(prices);
     if (contractRounds < 0 || attemptsPerSprint < 1 || rubric.isEmpty()) {
       throw new IllegalArgumentException(
           "contract rounds >= 0, attempts per sprint >= 1 and a non-empty rubric are required");
     }
+    if (compactAboveTokens < 0) {
+      throw new IllegalArgumentException("compactAboveTokens must be >= 0");
+    }
+  }
+
+  /** A policy without MCP servers, compaction threshold or prices of its own. */
+  public RunPolicy(boolean sprints, EvaluatorMode evaluator, ContextMode context,
+      int contractRounds, int attemptsPerSprint, List<Criterion> rubric, Budget budget) {
+    this(sprints, evaluator, context, contractRounds, attemptsPerSprint, rubric, budget,
+        List.of(), 0, Map.of());
+  }
+
+  /** This policy with {@code servers} attached. */
+  public RunPolicy withToolServers(List<ToolServer> servers) {
+    return new RunPolicy(sprints, evaluator, context, contractRounds, attemptsPerSprint, rubric,
+        budget, servers, compactAboveTokens, prices);
+  }
+
+  /** The grants of {@code role} (its wire name): each attached server and its allowed tools. */
+  public List<io.tether.actors.harness.task.ToolGrant> grantsFor(String role) {
+    return toolServers.stream().filter(t -> t.roles().containsKey(role))
+        .map(t -> new io.tether.actors.harness.task.ToolGrant(t.server(), t.roles().get(role)))
+        .toList();
   }
 
   /** Reads a policy block such as {@code tether.harness.default-policy}. */
@@ -75,6 +131,14 @@ public record RunPolicy(
         c.getInt("attempts-per-sprint"),
         rubric,
         new Budget(c.getLong("budget.max-tokens"), c.getDouble("budget.max-usd"),
-            wall.toMillis()));
+            wall.toMillis()),
+        c.getConfigList("tool-servers").stream().map(t -> {
+          Map<String, List<String>> roles = new java.util.LinkedHashMap<>();
+          t.getConfig("roles").root().keySet().forEach(role ->
+              roles.put(role, t.getStringList("roles." + role)));
+          return new ToolServer(t.getString("server"), roles);
+        }).toList(),
+        c.getInt("compact-above-tokens"),
+        Map.of());
   }
 }

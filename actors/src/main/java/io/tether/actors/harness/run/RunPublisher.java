@@ -145,12 +145,30 @@ final class RunPublisher {
               + (v.passed() ? "PASSED" : "FAILED") + "\n\nScores: " + v.scores()
               + "\nMisses: " + v.misses() + "\n\n" + v.feedback() + "\n"));
     } else if (e instanceof UsageSettled u) {
+      // The call settled, then what it adds up to: the run's totals (top level, as before),
+      // its role's, its sprint's, and every role's and sprint's.
       data.put("callId", u.callId());
       data.put("role", u.role().wireName());
       data.put("model", u.model());
+      if (u.sprint() != null) {
+        data.put("sprint", u.sprint());
+      }
+      data.put("estimated", Boolean.TRUE.equals(u.estimated()));
+      ObjectNode call = data.putObject("call");
+      call.put("inputTokens", u.inputTokens());
+      call.put("outputTokens", u.outputTokens());
+      call.put("usd", u.usd());
       data.put("inputTokens", s.ledger().inputTokens());
       data.put("outputTokens", s.ledger().outputTokens());
       data.put("usd", s.ledger().usd());
+      data.set("roleTotal", SessionEvents.JSON.valueToTree(
+          s.ledger().byRole().get(u.role().wireName())));
+      if (u.sprint() != null) {
+        data.set("sprintTotal", SessionEvents.JSON.valueToTree(
+            s.ledger().bySprint().get(Integer.toString(u.sprint()))));
+      }
+      data.set("byRole", SessionEvents.JSON.valueToTree(s.ledger().byRole()));
+      data.set("bySprint", SessionEvents.JSON.valueToTree(s.ledger().bySprint()));
       RunPolicy.Budget b = s.setup().policy().budget();
       data.put("maxTokens", b.maxTokens());
       data.put("maxUsd", b.maxUsd());

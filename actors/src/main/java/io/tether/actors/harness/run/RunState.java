@@ -112,19 +112,55 @@ public record RunState(
     }
   }
 
-  /** The budget ledger. */
-  public record Ledger(long inputTokens, long outputTokens, double usd, Set<String> settled)
-      implements TetherSerializable {
+  /**
+   * The budget ledger: the run's totals, and the same per role (by wire name) and per sprint
+   * (its number as text; 0 is planning).
+   */
+  public record Ledger(long inputTokens, long outputTokens, double usd, Set<String> settled,
+      Map<String, Spend> byRole, Map<String, Spend> bySprint) implements TetherSerializable {
+
+    public Ledger {
+      settled = settled == null ? Set.of() : settled;
+      byRole = byRole == null ? Map.of() : byRole;
+      bySprint = bySprint == null ? Map.of() : bySprint;
+    }
 
     static Ledger empty() {
-      return new Ledger(0, 0, 0, Set.of());
+      return new Ledger(0, 0, 0, Set.of(), Map.of(), Map.of());
     }
 
     Ledger plus(UsageSettled u) {
       Set<String> next = new HashSet<>(settled);
       next.add(u.callId());
       return new Ledger(inputTokens + u.inputTokens(), outputTokens + u.outputTokens(),
-          usd + u.usd(), Set.copyOf(next));
+          usd + u.usd(), Set.copyOf(next), add(byRole, u.role().wireName(), u),
+          u.sprint() == null ? bySprint : add(bySprint, Integer.toString(u.sprint()), u));
+    }
+
+    private static Map<String, Spend> add(Map<String, Spend> m, String key, UsageSettled u) {
+      Map<String, Spend> next = new java.util.TreeMap<>(m);
+      next.merge(key, Spend.of(u), Spend::plus);
+      return Map.copyOf(next);
+    }
+  }
+
+  /**
+   * What a part of a run (a role, a sprint) has spent.
+   *
+   * @param calls model call attempts settled (a retried call counts each attempt)
+   * @param estimated attempts among them whose tokens are estimated
+   */
+  public record Spend(long inputTokens, long outputTokens, double usd, int calls, int estimated)
+      implements TetherSerializable {
+
+    static Spend of(UsageSettled u) {
+      return new Spend(u.inputTokens(), u.outputTokens(), u.usd(), 1,
+          Boolean.TRUE.equals(u.estimated()) ? 1 : 0);
+    }
+
+    Spend plus(Spend o) {
+      return new Spend(inputTokens + o.inputTokens, outputTokens + o.outputTokens, usd + o.usd,
+          calls + o.calls, estimated + o.estimated);
     }
   }
 

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param activeTask the current task's kind (null between tasks)
  * @param outcome why the run ended (null while it runs)
  * @param report the final report (null while it runs)
+ * @param spendByRole what each role has spent (by wire name)
+ * @param spendBySprint what each sprint has spent (its number; 0 is planning)
  */
 public record RunSummary(
     String runId,
@@ -35,7 +37,9 @@ public record RunSummary(
     String activeRole,
     String activeTask,
     String outcome,
-    String report) implements TetherSerializable {
+    String report,
+    Map<String, RunState.Spend> spendByRole,
+    Map<String, RunState.Spend> spendBySprint) implements TetherSerializable {
 
   /** The summary of {@code s}. */
   public static RunSummary of(RunState s) {
@@ -52,6 +56,6 @@ public record RunSummary(
         s.currentTask() == null ? null : s.currentTask().kind().name().toLowerCase(),
         s.outcome(), progress.phase().terminal()
             ? RunFlow.report(s, progress.phase(), s.outcome() == null ? "" : s.outcome())
-            : null);
+            : null, s.ledger().byRole(), s.ledger().bySprint());
   }
 }

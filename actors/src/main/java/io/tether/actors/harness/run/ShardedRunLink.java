@@ -38,6 +38,14 @@ public final class ShardedRunLink implements RunLink {
   }
 
   @Override
+  public CompletionStage<Ack> settle(String runId, String callId, Role role, String model,
+      TokenUsage usage, int sprint, boolean estimated) {
+    return sharding.entityRefFor(Run.ENTITY_TYPE_KEY, runId)
+        .ask(replyTo -> new RunCommand.SettleUsage(callId, role, model, usage, sprint,
+            estimated, replyTo), askTimeout);
+  }
+
+  @Override
   public CompletionStage<Ack> report(String runId, TaskOutcome outcome) {
     return sharding.entityRefFor(Run.ENTITY_TYPE_KEY, runId)
         .ask(replyTo -> new RunCommand.ReportTask(outcome, replyTo), askTimeout);

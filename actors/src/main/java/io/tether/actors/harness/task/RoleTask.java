@@ -19,6 +19,9 @@ import java.util.List;
  * @param resetContext whether the role starts a fresh conversation for it
  * @param steers human steer messages delivered with this task
  * @param steerIds the control id of each steer message, acknowledged when the task starts
+ * @param toolGrants the MCP servers (and their tools) the role may use in this task
+ * @param compactAboveTokens when the role's conversation is estimated above this many tokens,
+ *     its older turns are summarized by the model before the next call (0: never)
  */
 public record RoleTask(
     String taskId,
@@ -33,11 +36,22 @@ public record RoleTask(
     String prompt,
     boolean resetContext,
     List<String> steers,
-    List<String> steerIds) implements TetherSerializable {
+    List<String> steerIds,
+    List<ToolGrant> toolGrants,
+    int compactAboveTokens) implements TetherSerializable {
 
   public RoleTask {
     steers = steers == null ? List.of() : List.copyOf(steers);
     steerIds = steerIds == null ? List.of() : List.copyOf(steerIds);
+    toolGrants = toolGrants == null ? List.of() : List.copyOf(toolGrants);
+  }
+
+  /** A task without MCP tools or compaction. */
+  public RoleTask(String taskId, String runId, String sessionId, Role role, TaskKind kind,
+      int sprint, int attempt, int round, String model, String prompt, boolean resetContext,
+      List<String> steers, List<String> steerIds) {
+    this(taskId, runId, sessionId, role, kind, sprint, attempt, round, model, prompt,
+        resetContext, steers, steerIds, List.of(), 0);
   }
 
   /** A task whose steer messages have no control ids. */

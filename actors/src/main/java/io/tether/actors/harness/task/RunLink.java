@@ -13,6 +13,16 @@ public interface RunLink {
   CompletionStage<Ack> settle(String runId, String callId, Role role, String model,
       TokenUsage usage);
 
+  /**
+   * Settles a model call attempt's usage for the task's {@code sprint}; {@code estimated} when
+   * the tokens are an estimate (an attempt cut off by a crash or a broken stream). Idempotent
+   * per call id.
+   */
+  default CompletionStage<Ack> settle(String runId, String callId, Role role, String model,
+      TokenUsage usage, int sprint, boolean estimated) {
+    return settle(runId, callId, role, model, usage);
+  }
+
   /** Reports a task's end; idempotent per task id. */
   CompletionStage<Ack> report(String runId, TaskOutcome outcome);
 }

@@ -189,7 +189,7 @@ public final class CommandRunner {
   }
 
   /** A long-lived process and its use of the run's network, to close when it has exited. */
-  record Started(Process process, AutoCloseable lease) {}
+  public record Started(Process process, AutoCloseable lease) {}
 
   /**
    * Starts {@code command} of run {@code runId} in {@code dir} exactly as {@link #run(String,
@@ -211,6 +211,45 @@ public final class CommandRunner {
       return new Started(process, lease);
     } catch (IOException | RuntimeException | InterruptedException e) {
       lease.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts a tool server of run {@code runId} (an MCP server speaking over its standard input
+   * and output) in the same sandbox as a command: {@code dir} is its workspace, {@code mounts}
+   * are further directories mounted read-only (its installation), {@code env} is its whole
+   * environment (secrets included: passed through the process environment, never the argv),
+   * and it joins the run's network, or the node's when {@code hostNetwork} (an operator's
+   * choice for a server that calls out). Its standard error is kept apart from the protocol.
+   *
+   * @throws IllegalStateException when the sandbox cannot be made here (a tool error)
+   */
+  public Started startServer(String runId, Path dir, List<String> argv, Map<String, String> env,
+      Map<Path, String> mounts, boolean hostNetwork) throws IOException, InterruptedException {
+    if (sandbox.unconfined()) {
+      ProcessBuilder pb = new ProcessBuilder(sandbox.argv(dir, null, Sandbox.PRIVATE_NETWORK, env,
+          argv, mounts, true));
+      pb.environment().clear();
+      pb.environment().putAll(env);
+      return new Started(Launcher.start(pb.directory(dir.toFile())), () -> {});
+    }
+    sandbox.requireUsable();
+    RunNetworks.Lease lease = hostNetwork ? null : sandbox.networks().acquire(runId);
+    try {
+      ProcessBuilder pb = new ProcessBuilder(sandbox.argv(dir, null,
+          lease == null ? Sandbox.HOST_NETWORK : lease.network(), env, argv, mounts, true));
+      pb.environment().clear();
+      pb.environment().putAll(env);
+      Process process = Launcher.start(pb.directory(dir.toFile()));
+      if (lease != null) {
+        process.onExit().thenRun(lease::close);
+      }
+      return new Started(process, lease == null ? () -> {} : lease);
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      if (lease != null) {
+        lease.close();
+      }
       throw e;
     }
   }

@@ -117,7 +117,8 @@ public final class Sandbox {
   static final List<String> DEFAULT_ETC = List.of("alternatives", "ld.so.cache", "ld.so.conf",
       "ld.so.conf.d", "ssl", "ca-certificates", "ca-certificates.conf", "localtime",
       "nsswitch.conf", "host.conf", "gai.conf", "protocols", "services", "mime.types",
-      "java-17-openjdk", "python3", "python3.11", "profile", "bash.bashrc", "inputrc");
+      "java-17-openjdk", "python3", "python3.11", "profile", "bash.bashrc", "inputrc", "fonts",
+      "chromium", "chromium.d");
 
   /** The network a sandboxed process gets. */
   interface Network {
@@ -132,6 +133,22 @@ public final class Sandbox {
 
   /** A new, empty network namespace of its own (loopback only). */
   static final Network PRIVATE_NETWORK = List::of;
+
+  /**
+   * The node's own network (no network namespace): only for a tool server the operator
+   * configured to reach the network (an MCP server that calls an API), never for a run's tools.
+   */
+  static final Network HOST_NETWORK = new Network() {
+    @Override
+    public List<String> enter() {
+      return List.of();
+    }
+
+    @Override
+    public boolean egress() {
+      return true;
+    }
+  };
 
   private static final long PROBE_TIMEOUT_SECONDS = 20;
 
@@ -247,17 +264,39 @@ public final class Sandbox {
    */
   List<String> argv(Path workspace, Path staging, Network network, Map<String, String> env,
       List<String> command) {
+    return argv(workspace, staging, network, env, command, Map.of());
+  }
+
+  /**
+   * As {@link #argv(Path, Path, Network, Map, List)}, with each directory of {@code mounts} (a
+   * path of the node's, opened by the node) mounted read-only at its value inside the sandbox:
+   * a tool server's installation, say, which the sandbox user then needs no path to. Unconfined,
+   * the mounts are ignored (the process sees the node's files anyway).
+   */
+  List<String> argv(Path workspace, Path staging, Network network, Map<String, String> env,
+      List<String> command, Map<Path, String> mounts) {
+    return argv(workspace, staging, network, env, command, mounts, false);
+  }
+
+  /**
+   * As {@link #argv(Path, Path, Network, Map, List, Map)}; with {@code envFromProcess}, {@code
+   * env} is not written into the argv (where the node's other processes could read it): the
+   * caller starts the chain with exactly that environment, which then passes through (used for
+   * a tool server's secrets).
+   */
+  List<String> argv(Path workspace, Path staging, Network network, Map<String, String> env,
+      List<String> command, Map<Path, String> mounts, boolean envFromProcess) {
     if (unconfined()) {
       List<String> argv = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--"));
       argv.addAll(command);
       return argv;
     }
     requireUsable();
-    return confined(workspace, staging, network, env, command);
+    return confined(workspace, staging, network, envFromProcess ? null : env, command, mounts);
   }
 
   private List<String> bwrap(boolean ownNetwork, boolean egress, boolean staging,
-      Map<String, String> env) {
+      Map<String, String> env, List<String> mountTargets) {
     List<String> b = new ArrayList<>(List.of(bwrapProgram,
         "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
         "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
@@ -295,9 +334,15 @@ public final class Sandbox {
     if (staging) {
       b.addAll(List.of("--ro-bind-fd", "8", STAGING));
     }
-    b.addAll(List.of("--bind-fd", "3", WORKSPACE, "--remount-ro", "/", "--chdir", WORKSPACE,
-        "--clearenv"));
-    env.forEach((k, v) -> b.addAll(List.of("--setenv", k, v)));
+    for (int i = 0; i < mountTargets.size(); i++) {
+      b.addAll(List.of("--ro-bind-fd", Integer.toString(FIRST_MOUNT_FD + i),
+          mountTargets.get(i)));
+    }
+    b.addAll(List.of("--bind-fd", "3", WORKSPACE, "--remount-ro", "/", "--chdir", WORKSPACE));
+    if (env != null) {
+      b.add("--clearenv");
+      env.forEach((k, v) -> b.addAll(List.of("--setenv", k, v)));
+    }
     b.add("--");
     return b;
   }
@@ -445,22 +490,45 @@ public final class Sandbox {
 
   private List<String> confined(Path workspace, Path staging, Network network,
       Map<String, String> env, List<String> command) {
+    return confined(workspace, staging, network, env, command, Map.of());
+  }
+
+  private List<String> confined(Path workspace, Path staging, Network network,
+      Map<String, String> env, List<String> command, Map<Path, String> mounts) {
+    if (mounts.size() > MAX_MOUNTS) {
+      throw new IllegalArgumentException("at most " + MAX_MOUNTS + " extra mounts");
+    }
     List<String> argv = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--"));
     argv.addAll(network.enter());
-    argv.addAll(List.of("sh", "-c", "exec 3<\"$1\" 4<\"$2\" 5<\"$3\" 6<\"$4\" 7<\"$5\" 8<\"$6\""
-            + " && shift 6 && exec \"$@\"",
-        "tether-sandbox", workspace.toString(), etcDir.resolve("passwd").toString(),
-        etcDir.resolve("group").toString(), etcDir.resolve("hosts").toString(),
-        etcDir.resolve("resolv.conf").toString(),
+    StringBuilder open = new StringBuilder("exec 3<\"$1\" 4<\"$2\" 5<\"$3\" 6<\"$4\" 7<\"$5\""
+        + " 8<\"$6\"");
+    List<String> sources = new ArrayList<>(List.of(workspace.toString(),
+        etcDir.resolve("passwd").toString(), etcDir.resolve("group").toString(),
+        etcDir.resolve("hosts").toString(), etcDir.resolve("resolv.conf").toString(),
         (staging != null ? staging : etcDir.resolve("hosts")).toString()));
+    List<String> targets = new ArrayList<>();
+    for (Map.Entry<Path, String> m : mounts.entrySet()) {
+      int fd = FIRST_MOUNT_FD + targets.size();
+      sources.add(m.getKey().toString());
+      open.append(' ').append(fd).append("<\"${").append(sources.size()).append("}\"");
+      targets.add(m.getValue());
+    }
+    open.append(" && shift ").append(sources.size()).append(" && exec \"$@\"");
+    argv.addAll(List.of("sh", "-c", open.toString(), "tether-sandbox"));
+    argv.addAll(sources);
     if (root) {
       argv.addAll(List.of("setpriv", "--reuid=" + settings.uid(), "--regid=" + settings.gid(),
           "--clear-groups", "--", "setpriv", "--pdeathsig", "KILL", "--"));
     }
-    argv.addAll(bwrap(network == PRIVATE_NETWORK, network.egress(), staging != null, env));
+    argv.addAll(bwrap(network == PRIVATE_NETWORK, network.egress() && network != HOST_NETWORK,
+        staging != null, env, targets));
     argv.addAll(command);
     return argv;
   }
+
+  /** The first descriptor of the extra read-only mounts, and how many there may be (9 .. 9+n). */
+  private static final int FIRST_MOUNT_FD = 9;
+  private static final int MAX_MOUNTS = 4;
 
   private static String fail(String why) {
     log.error("Tools are REFUSED on this node: it cannot make the bubblewrap sandbox ({})."

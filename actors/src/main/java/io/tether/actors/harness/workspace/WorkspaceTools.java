@@ -33,8 +33,24 @@ import java.util.concurrent.Executor;
  */
 public final class WorkspaceTools {
 
-  /** What a tool returned. */
-  public record Outcome(String output, boolean error) {}
+  /**
+   * What a tool returned.
+   *
+   * @param output what the model reads
+   * @param error whether the tool failed
+   * @param screenshots workspace paths of the images the tool saved (a browser's screenshots)
+   */
+  public record Outcome(String output, boolean error, List<String> screenshots) {
+
+    public Outcome {
+      screenshots = screenshots == null ? List.of() : List.copyOf(screenshots);
+    }
+
+    /** An outcome without screenshots. */
+    public Outcome(String output, boolean error) {
+      this(output, error, List.of());
+    }
+  }
 
   /** Reads a file. */
   public static final ToolSpec READ_FILE = new ToolSpec("read_file",
@@ -260,6 +276,40 @@ public final class WorkspaceTools {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       return new Outcome(call.name() + " failed: " + cause.getMessage(), true);
     });
+  }
+
+  /**
+   * Run {@code runId}'s local workspace directory on this node, brought up to date with the
+   * durable workspace (what cannot be restored is skipped, as for any tool).
+   */
+  public CompletionStage<Path> materializedDir(String runId) {
+    return materialized(runId).thenApply(m -> m.local().dir());
+  }
+
+  /**
+   * Starts a tool server for run {@code runId} in the run's sandbox with {@code dir} as its
+   * workspace (see {@link CommandRunner#startServer}). Blocking: call it on the tool executor.
+   */
+  public CommandRunner.Started startServer(String runId, Path dir, List<String> argv,
+      Map<String, String> env, Map<Path, String> mounts, boolean hostNetwork) {
+    try {
+      return commands.startServer(runId, dir, argv, env, mounts, hostNetwork);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting a tool server", e);
+    }
+  }
+
+  /** The durable workspaces. */
+  public WorkspaceStore store() {
+    return store;
+  }
+
+  /** The executor tools run on (blocking allowed). */
+  public Executor executor() {
+    return executor;
   }
 
   /** The local workspace after materializing, and what could not be materialized. */

@@ -226,6 +226,132 @@ class RoleEntityTest {
   }
 
   @Test
+  void compactsPastTheThresholdAndAfterACrashResumesFromTheRecordedSummary() throws Exception {
+    HarnessTestSupport.writeScript(scripts, "test", """
+        {"name": "test", "roles": {"generator": [
+          {"text": "Writing the notes.", "toolCalls": [{"name": "write_file", "arguments":
+            {"path": "notes.txt", "content": "%s"}}]},
+          {"text": "", "toolCalls": [{"name": "run_command", "arguments":
+            {"command": "wc -c < notes.txt"}}]},
+          {"text": "SUMMARY: wrote notes.txt (600 characters of x) and measured it."},
+          {"text": "Done from the summary."}]}}
+        """.formatted("x".repeat(600)));
+    gated = new GatedProvider(new ScriptedProvider(scripts, HarnessTestSupport.BLOCKING), 3);
+    RoleSettings defaults = HarnessTestSupport.roleSettings(kit.system().settings().config());
+    RoleServices services = new RoleServices(HarnessTestSupport.providers(scripts, gated),
+        HarnessTestSupport.tools(new SpawnedWorkspaces(kit), workspaces), sessions, run,
+        new RoleSettings(defaults.redeliverAfter(), defaults.modelCallRetries(),
+            defaults.maxOutputTokens(), defaults.maxCallsPerTask(), defaults.snapshotEvery(), 2));
+    var testKit = EventSourcedBehaviorTestKit.<RoleCommand, RoleEvent, RoleState>create(
+        kit.system(), Generator.create(runId, services));
+    current = testKit;
+    RoleTask task = new RoleTask("t1", runId, "session-" + runId, Role.GENERATOR,
+        TaskKind.BUILD, 1, 1, 1, "gated:test", "Build it.", false, List.of(), List.of(),
+        List.of(), 100);
+    testKit.<StatusReply<Accepted>>runCommand(r -> new RoleCommand.Perform(task, r));
+    // The summary is recorded, and the next call (with the compacted conversation) is in flight.
+    run.reports.awaitAssert(WAIT, () -> {
+      assertEquals(1, count(persisted(), RoleEvent.ContextCompacted.class));
+      assertNotNull(testKit.getState().pendingCall());
+      assertEquals(3, testKit.getState().pendingCall().callIndex());
+      return null;
+    });
+
+    testKit.restart();
+    run.reports.awaitAssert(WAIT, () -> {
+      assertEquals(1, count(persisted(), RoleEvent.ModelCallRetried.class));
+      return null;
+    });
+    gated.gate.complete(null);
+    TaskOutcome outcome = run.reports.expectMessageClass(TaskOutcome.class, WAIT);
+    assertEquals("Done from the summary.", outcome.output());
+
+    List<Object> events = persisted();
+    assertEquals(1, count(events, RoleEvent.CompactionRequested.class));
+    assertEquals(1, count(events, RoleEvent.ContextCompacted.class));
+    RoleEvent.ContextCompacted compacted = events.stream()
+        .filter(RoleEvent.ContextCompacted.class::isInstance)
+        .map(RoleEvent.ContextCompacted.class::cast).findFirst().orElseThrow();
+    assertEquals(3, compacted.replacedTurns());
+    // The model was asked to summarize once, before the crash, never after it.
+    List<ModelRequest> summaries = gated.requests.stream()
+        .filter(r -> r.system().equals(ToolLoop.COMPACT_SYSTEM)).toList();
+    assertEquals(1, summaries.size());
+    assertTrue(summaries.get(0).messages().get(0).text().contains("x".repeat(600)));
+    assertTrue(summaries.get(0).tools().isEmpty());
+    // Both issues of the last call (before and after the restart) went out compacted.
+    List<ModelRequest> last = gated.requests.stream().filter(r -> r.callIndex() == 3).toList();
+    assertEquals(2, last.size());
+    for (ModelRequest r : last) {
+      assertEquals(3, r.messages().size(), r.messages().toString());
+      assertTrue(r.messages().get(0).text().contains("SUMMARY: wrote notes.txt"));
+      assertTrue(r.messages().get(0).text().contains("Build it."));
+      assertFalse(r.messages().stream().anyMatch(t -> t.text().contains("x".repeat(600))
+          || t.toolCalls().stream().anyMatch(c -> c.argumentsJson().contains("x".repeat(600)))));
+    }
+    assertTrue(sessions.events("session-" + runId).stream()
+        .anyMatch(e -> e.path("type").asText().equals("context.compacted")
+            && e.path("data").path("replacedTurns").asInt() == 3));
+    // Four answered calls (the summary among them) and the attempt the crash cut off.
+    run.reports.awaitAssert(WAIT, () -> {
+      assertEquals(5, run.settled.size());
+      return null;
+    });
+  }
+
+  @Test
+  void mcpCallsAreWrittenAheadSoACompletedOneIsNotRepeatedAndAnInFlightOneIsInDoubt()
+      throws Exception {
+    HarnessTestSupport.writeScript(scripts, "test", """
+        {"name": "test", "roles": {"generator": [
+          {"text": "", "toolCalls": [{"name": "notes__note", "arguments": {"text": "one"}}]},
+          {"text": "", "toolCalls": [{"name": "notes__wait", "arguments": {}}]},
+          {"choose": [
+            {"whenLastToolResult": "IN DOUBT", "text": "The wait was in doubt."},
+            {"text": "Waited."}]}]}}
+        """);
+    java.nio.file.Path script = java.nio.file.Path.of(
+        getClass().getResource("/mcp/notes-server.mjs").toURI());
+    var tools = HarnessTestSupport.tools(new SpawnedWorkspaces(kit), workspaces);
+    var mcp = io.tether.actors.harness.mcp.McpTools.fromConfig(
+        com.typesafe.config.ConfigFactory.parseString("""
+            call-timeout = 60s
+            start-timeout = 30s
+            max-output-bytes = 32KiB
+            browser.dir = ""
+            servers.notes { command = ["node", "%s"], mounts = ["%s"] }
+            """.formatted(script, script.getParent())), tools, name -> null, "/usr/bin:/bin");
+    RoleServices services = new RoleServices(HarnessTestSupport.providers(scripts), tools,
+        sessions, run, HarnessTestSupport.roleSettings(kit.system().settings().config()), mcp);
+    var testKit = EventSourcedBehaviorTestKit.<RoleCommand, RoleEvent, RoleState>create(
+        kit.system(), Generator.create(runId, services));
+    current = testKit;
+    RoleTask task = new RoleTask("t1", runId, "session-" + runId, Role.GENERATOR,
+        TaskKind.BUILD, 1, 1, 1, "scripted:test", "Build it.", true, List.of(), List.of(),
+        List.of(new io.tether.actors.harness.task.ToolGrant("notes", List.of("note", "wait"))),
+        0);
+    testKit.<StatusReply<Accepted>>runCommand(r -> new RoleCommand.Perform(task, r));
+    run.reports.awaitAssert(WAIT, () -> {
+      assertTrue(Files.exists(local("waiting")));
+      return null;
+    });
+
+    testKit.restart();
+    TaskOutcome outcome = run.reports.expectMessageClass(TaskOutcome.class, WAIT);
+    assertEquals("The wait was in doubt.", outcome.output());
+    List<Object> events = persisted();
+    assertEquals(1, count(events, RoleEvent.ToolCallInDoubt.class));
+    assertEquals(2, count(events, RoleEvent.ToolCallRequested.class));
+    assertEquals(1, count(events, RoleEvent.ToolCallCompleted.class));
+    assertEquals(List.of("one"), Files.readAllLines(local("notes.log")));
+    assertTrue(sessions.events("session-" + runId).stream()
+        .anyMatch(e -> e.path("type").asText().equals("run.interrupted")
+            && e.path("data").path("tool").asText().equals("notes__wait")
+            && e.path("data").path("toolCall").asText().equals("in_doubt")));
+    Files.writeString(local("release"), "");
+  }
+
+  @Test
   void recoveryReportsAnInFlightToolCallAsInDoubtToTheModel() throws Exception {
     var testKit = generator("""
         {"name": "test", "roles": {"generator": [
