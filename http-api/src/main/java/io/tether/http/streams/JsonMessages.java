@@ -28,7 +28,8 @@ final class JsonMessages {
    * first refusal of {@code check} (applied to each message) instead when there is one.
    */
   static Optional<List<byte[]>> split(byte[] body,
-      java.util.function.Function<JsonNode, String> check, java.util.function.Consumer<String> refused) {
+      java.util.function.Function<JsonNode, String> check,
+      java.util.function.Consumer<String> refused) {
     JsonNode root;
     try {
       root = MAPPER.readTree(body);
@@ -52,16 +53,7 @@ final class JsonMessages {
 
   /** The messages of {@code body}, or empty when it is not exactly one JSON value. */
   static Optional<List<byte[]>> split(byte[] body) {
-    JsonNode root;
-    try {
-      root = MAPPER.readTree(body);
-    } catch (IOException e) {
-      return Optional.empty();
-    }
-    if (root == null || root.isMissingNode()) {
-      return Optional.empty();
-    }
-    return split(root);
+    return split(body, item -> null, refusal -> { });
   }
 
   private static Optional<List<byte[]>> split(JsonNode root) {
