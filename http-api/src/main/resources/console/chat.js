@@ -54,7 +54,12 @@ export class Chat {
         this.message(event).add(deltaText(d));
         break;
       case 'message.end':
-        this.endMessage(event, d.status ?? 'complete', d.error);
+        if (d.status === 'cancelled' && event.producer === 'tether') {
+          // The session closed it when its run was cancelled or lost: it stops at the fence.
+          this.stopMessage(this.message(event), d.reason ?? 'cancelled', this.runs.get(event.run)?.fence);
+        } else {
+          this.endMessage(event, d.status ?? 'complete', d.error);
+        }
         break;
       case 'tool.call':
         this.tool(event).call(d);
@@ -170,11 +175,14 @@ export class Chat {
   /** Messages of a run that ended without their own end: they stop where the fence fell. */
   stopMessages(run, status, fence) {
     for (const m of this.messages.values()) {
-      if (m.node.dataset.run === run && m.node.classList.contains('streaming')) {
-        m.node.classList.replace('streaming', `end-${status === 'lost' ? 'error' : 'cancelled'}`);
-        m.status.textContent = fence ? `${status} at the fence` : status;
-      }
+      if (m.node.dataset.run === run && m.node.classList.contains('streaming')) this.stopMessage(m, status, fence);
     }
+  }
+
+  stopMessage(m, status, fence) {
+    m.node.classList.remove('streaming');
+    m.node.classList.add(`end-${status === 'lost' ? 'error' : 'cancelled'}`);
+    m.status.textContent = fence ? `${status} at the fence` : status;
   }
 
   tool(e) {
