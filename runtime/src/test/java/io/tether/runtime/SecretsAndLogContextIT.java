@@ -246,6 +246,7 @@ class SecretsAndLogContextIT {
         .POST(HttpRequest.BodyPublishers.ofString("""
             {"prompt": "A command-line tool that turns titles into URL slugs.",
              "model": "anthropic:claude-stub",
+             "prices": {"anthropic:claude-stub": {"input": 3, "output": 15}},
              "policy": {"sprints": false, "contractRounds": 0, "attemptsPerSprint": 1}}
             """)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(201, created.statusCode(), created.body());
