@@ -505,7 +505,9 @@ public final class DurableStreamsRoutes {
       // Most appends arrive whole: no stream to materialize and no asynchronous hop.
       return CompletableFuture.completedFuture(strict.getData().toArray());
     }
-    return request.entity().toStrict(bodyTimeout.toMillis(), materializer)
+    // The limit is the stream's own: toStrict's default (pekko.http.parsing.max-to-strict-bytes,
+    // 8 MiB) would refuse a body that max-append-bytes allows.
+    return request.entity().toStrict(bodyTimeout.toMillis(), maxAppendBytes, materializer)
         .thenApply(strict -> strict.getData().toArray());
   }
 

@@ -15,10 +15,15 @@ public final class Payloads {
 
   private Payloads() {}
 
-  /** One model-like token delta, about 60 bytes. */
+  /**
+   * One model-like token delta, about 90 bytes: a valid session event ({@code message.delta}
+   * with the {@code data.id} of its message and its {@code data.text}), since Tether refuses an
+   * item that claims a core session type without them, plus the generator's own fields.
+   */
   public static String tokenDelta(int stream, long seq, long sentNanos) {
-    return "{\"type\":\"message.delta\",\"s\":" + stream + ",\"n\":" + seq + ",\"t\":" + sentNanos
-        + ",\"d\":\"" + TOKENS[(int) (seq % TOKENS.length)] + "\"}";
+    return "{\"type\":\"message.delta\",\"data\":{\"id\":\"m" + stream + "\",\"text\":\""
+        + TOKENS[(int) (seq % TOKENS.length)] + "\"},\"s\":" + stream + ",\"n\":" + seq
+        + ",\"t\":" + sentNanos + "}";
   }
 
   /** A JSON array of encoded messages: one POST, several messages (JSON mode flattens it). */
