@@ -116,13 +116,25 @@ public final class McpTools {
     String dir = mcp.getString("browser.dir");
     Path browserDir = dir.isBlank() ? null : Path.of(dir).toAbsolutePath();
     String missing = McpServerSpec.browserMissing(browserDir);
+    if (missing == null && tools != null) {
+      String unreachable = tools.sandbox().unreachable(browserDir);
+      if (unreachable != null) {
+        missing = "the sandbox user cannot reach the browser's installation " + browserDir + ": "
+            + unreachable + " (install the project where others may search its directories, or"
+            + " set TETHER_BROWSER_DIR to a copy there)";
+      }
+    }
     if (missing == null) {
       servers.put("browser", McpServerSpec.browser(browserDir));
       log.info("The browser MCP server (Playwright MCP, headless Chromium) is installed in {}",
           browserDir);
     } else {
       unavailable.put("browser", missing);
-      log.info("No browser for runs on this node: {}", missing);
+      if (browserDir == null) {
+        log.info("No browser for runs on this node: {}", missing);
+      } else {
+        log.warn("No browser for runs on this node: {}", missing);
+      }
     }
     return new McpTools(servers, unavailable, tools, environment,
         mcp.getDuration("call-timeout"), mcp.getDuration("start-timeout"),

@@ -352,21 +352,34 @@ public final class Sandbox {
    * as that user, so every directory above it must be searchable by others.
    */
   void requireReachable(Path dir) {
-    if (unconfined() || !root) {
-      return;
+    String why = unreachable(dir);
+    if (why != null) {
+      throw new IllegalStateException("the sandbox user cannot reach the workspace " + dir
+          + ": " + why + " (chmod o+x it, or set tether.harness.workspace.root elsewhere)");
     }
-    for (Path p = dir.getParent(); p != null; p = p.getParent()) {
+  }
+
+  /**
+   * Why the sandbox user cannot reach {@code dir} (a directory above it that others may not
+   * search, as a home directory of mode 0700), or null when it can or no user switch happens.
+   * Bubblewrap mounts a directory by path as that user, so such a directory (a workspace, the
+   * browser's installation) cannot be mounted.
+   */
+  public String unreachable(Path dir) {
+    if (unconfined() || !root) {
+      return null;
+    }
+    for (Path p = dir.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
       try {
         if (!Files.getPosixFilePermissions(p).contains(
             java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
-          throw new IllegalStateException("the sandbox user cannot reach the workspace " + dir
-              + ": " + p + " is not searchable by others (chmod o+x it, or set"
-              + " tether.harness.workspace.root elsewhere)");
+          return p + " is not searchable by others";
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
+    return null;
   }
 
   /** The user a workspace's files must belong to so the sandbox can change them (-1: any). */

@@ -121,6 +121,36 @@ class McpToolsTest {
         .toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
+  /**
+   * A browser installed below a directory others may not search (a root home of mode 0700, a
+   * private temporary directory) cannot be mounted by the sandbox user: the node says so when it
+   * starts and refuses browser runs with that reason, instead of offering a browser whose every
+   * call fails with bubblewrap's "Can't find source path /proc/self/fd/9: Permission denied"
+   * (what a node in such a directory did).
+   */
+  @Test
+  void aBrowserTheSandboxUserCannotReachIsRefusedWithTheReason() throws Exception {
+    Path hidden = Files.createTempDirectory("tether-private-home");
+    Files.setPosixFilePermissions(hidden, java.nio.file.attribute.PosixFilePermissions
+        .fromString("rwx------"));
+    Path browser = hidden.resolve("browser");
+    Path cli = browser.resolve("node_modules/@playwright/mcp/cli.js");
+    Files.createDirectories(cli.getParent());
+    Files.writeString(cli, "// a stand-in: the refusal comes before anything runs\n");
+    WorkspaceTools tools = HarnessTestSupport.tools(
+        new HarnessTestSupport.SpawnedWorkspaces(kit), workspaces);
+    McpTools hiddenBrowser = McpTools.fromConfig(ConfigFactory.parseString("""
+            call-timeout = 30s
+            start-timeout = 30s
+            max-output-bytes = 32KiB
+            browser.dir = "%s"
+            servers {}
+            """.formatted(browser)), tools, System::getenv, "/usr/bin:/bin");
+    String refusal = hiddenBrowser.refusal("browser").orElseThrow();
+    assertTrue(refusal.contains("cannot reach the browser's installation")
+        && refusal.contains(hidden + " is not searchable by others"), refusal);
+  }
+
   @Test
   void offersAndRunsOnlyTheGrantedToolsOfAStdioAndAnHttpServerWithSecretsFromTheEnvironment()
       throws Exception {
