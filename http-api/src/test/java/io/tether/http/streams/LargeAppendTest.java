@@ -49,13 +49,17 @@ class LargeAppendTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  @Test
-  void aFourteenMebibyteBatchIsAcknowledgedAndReadBackWhole() throws Exception {
-    String id = "large-" + System.nanoTime();
+  private static void create(String id) throws Exception {
     assertEquals(201, HTTP.send(HttpRequest.newBuilder(url(id, ""))
         .header("Content-Type", "application/octet-stream")
         .PUT(HttpRequest.BodyPublishers.noBody()).build(),
         HttpResponse.BodyHandlers.ofString()).statusCode());
+  }
+
+  @Test
+  void aFourteenMebibyteBatchIsAcknowledgedAndReadBackWhole() throws Exception {
+    String id = "large-" + System.nanoTime();
+    create(id);
     byte[] first = new byte[MIB];
     Arrays.fill(first, (byte) 1);
     byte[] batch = new byte[14 * MIB];
@@ -84,10 +88,7 @@ class LargeAppendTest {
   @Test
   void aBodyPastTheLimitIs413() throws Exception {
     String id = "too-large-" + System.nanoTime();
-    assertEquals(201, HTTP.send(HttpRequest.newBuilder(url(id, ""))
-        .header("Content-Type", "application/octet-stream")
-        .PUT(HttpRequest.BodyPublishers.noBody()).build(),
-        HttpResponse.BodyHandlers.ofString()).statusCode());
+    create(id);
     HttpResponse<String> refused = post(id, new byte[16 * MIB + 1]);
     assertEquals(413, refused.statusCode());
     assertTrue(refused.body().contains("max-append-bytes"), refused.body());
