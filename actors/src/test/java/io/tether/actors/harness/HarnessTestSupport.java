@@ -65,6 +65,41 @@ public final class HarnessTestSupport {
         .resolve();
   }
 
+  /**
+   * A one-node cluster running the whole harness ({@link Harness#init}) on the persistence
+   * testkit, its sessions in memory and its workspaces under {@code workspaces};
+   * {@code overrides} come first (providers, prices, ...).
+   */
+  public static ActorTestKit harnessNode(String name, Path workspaces, Config overrides) {
+    Config config = overrides
+        .withFallback(ConfigFactory.parseString("""
+            pekko.actor.provider = cluster
+            pekko.remote.artery.canonical.hostname = "127.0.0.1"
+            pekko.remote.artery.canonical.port = 0
+            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+            pekko.loglevel = INFO
+            pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
+            pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+            tether.harness.session-writer = "in-memory"
+            """))
+        .withFallback(ConfigFactory.parseMap(
+            Map.of("tether.harness.workspace.root", workspaces.toString())))
+        .withFallback(org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin.getInstance()
+            .config())
+        .withFallback(org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin
+            .config())
+        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
+        .withFallback(ConfigFactory.load())
+        .resolve();
+    ActorTestKit kit = ActorTestKit.create(name, config);
+    org.apache.pekko.cluster.typed.Cluster cluster =
+        org.apache.pekko.cluster.typed.Cluster.get(kit.system());
+    cluster.manager().tell(org.apache.pekko.cluster.typed.Join.create(
+        cluster.selfMember().address()));
+    Harness.init(kit.system());
+    return kit;
+  }
+
   public static RoleSettings roleSettings(Config config) {
     return RoleSettings.fromConfig(config);
   }

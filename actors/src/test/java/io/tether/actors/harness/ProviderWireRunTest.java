@@ -23,10 +23,6 @@ import java.util.Objects;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,15 +47,7 @@ class ProviderWireRunTest {
         "/harness/wire-run.json").readAllBytes(), StandardCharsets.UTF_8));
     Path workspaces = Files.createTempDirectory("tether-wire-workspaces");
     String base = stub.baseUrl();
-    Config config = ConfigFactory.parseString("""
-            pekko.actor.provider = cluster
-            pekko.remote.artery.canonical.hostname = "127.0.0.1"
-            pekko.remote.artery.canonical.port = 0
-            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            pekko.loglevel = INFO
-            pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
-            pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
-            tether.harness.session-writer = "in-memory"
+    Config providers = ConfigFactory.parseString("""
             tether.harness.providers.anthropic.api-key-env = "TETHER_TEST_PARENT_SECRET"
             tether.harness.providers.openai.api-key-env = "TETHER_TEST_PARENT_SECRET"
             tether.harness.prices {
@@ -68,19 +56,10 @@ class ProviderWireRunTest {
             }
             """)
         .withFallback(ConfigFactory.parseMap(Map.of(
-            "tether.harness.workspace.root", workspaces.toString(),
             "tether.harness.providers.anthropic.base-url", base + "/v1",
             "tether.harness.providers.openai.base-url", base + "/v1",
-            "tether.harness.providers.ollama.base-url", base)))
-        .withFallback(PersistenceTestKitPlugin.getInstance().config())
-        .withFallback(PersistenceTestKitSnapshotPlugin.config())
-        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
-        .withFallback(ConfigFactory.load())
-        .resolve();
-    kit = ActorTestKit.create("ProviderWireRunTest", config);
-    Cluster cluster = Cluster.get(kit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    Harness.init(kit.system());
+            "tether.harness.providers.ollama.base-url", base)));
+    kit = HarnessTestSupport.harnessNode("ProviderWireRunTest", workspaces, providers);
   }
 
   @AfterAll

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.tether.actors.harness.output.InMemorySessionWriter;
 import io.tether.actors.harness.run.Phase;
@@ -25,10 +24,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,27 +44,7 @@ class ScriptedRunEndToEndTest {
   @BeforeAll
   static void start() throws Exception {
     workspaces = Files.createTempDirectory("tether-e2e-workspaces");
-    Config config = ConfigFactory.parseString("""
-            pekko.actor.provider = cluster
-            pekko.remote.artery.canonical.hostname = "127.0.0.1"
-            pekko.remote.artery.canonical.port = 0
-            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            pekko.loglevel = INFO
-            pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
-            pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
-            tether.harness.session-writer = "in-memory"
-            """)
-        .withFallback(ConfigFactory.parseMap(
-            Map.of("tether.harness.workspace.root", workspaces.toString())))
-        .withFallback(PersistenceTestKitPlugin.getInstance().config())
-        .withFallback(PersistenceTestKitSnapshotPlugin.config())
-        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
-        .withFallback(ConfigFactory.load())
-        .resolve();
-    kit = ActorTestKit.create("ScriptedRunEndToEndTest", config);
-    Cluster cluster = Cluster.get(kit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    Harness.init(kit.system());
+    kit = HarnessTestSupport.harnessNode("ScriptedRunEndToEndTest", workspaces, ConfigFactory.empty());
   }
 
   @AfterAll
