@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A live reader in long-poll mode ({@code GET ?offset=&live=long-poll&cursor=}). It resolves
@@ -18,18 +17,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * "polling from a known offset". A request cannot be aborted with the JDK 17 client, so
  * {@link #stop()} only stops re-polling; closing the stream ends pending polls at once.
  */
-public final class LongPollSubscriber implements LiveSubscriber {
+public final class LongPollSubscriber extends AbstractSubscriber {
   private static final int MAX_CONSECUTIVE_FAILURES = 5;
 
   private final HttpClient http;
   private final StreamClient client;
   private final String stream;
   private final DeliverySink sink;
-  private final CompletableFuture<Void> ready = new CompletableFuture<>();
-  private final CompletableFuture<Void> finished = new CompletableFuture<>();
-  private final AtomicInteger failures = new AtomicInteger();
-  private final AtomicInteger reconnects = new AtomicInteger();
-  private final SequenceCheck sequence = new SequenceCheck();
   private volatile String offset;
   private volatile String cursor;
   private volatile boolean stopped;
@@ -106,32 +100,7 @@ public final class LongPollSubscriber implements LiveSubscriber {
   }
 
   @Override
-  public CompletableFuture<Void> ready() {
-    return ready;
-  }
-
-  @Override
-  public CompletableFuture<Void> finished() {
-    return finished;
-  }
-
-  @Override
   public void stop() {
     stopped = true;
-  }
-
-  @Override
-  public int failures() {
-    return failures.get();
-  }
-
-  @Override
-  public int reconnects() {
-    return reconnects.get();
-  }
-
-  @Override
-  public long sequenceAnomalies() {
-    return sequence.anomalies();
   }
 }

@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A live reader in SSE mode ({@code GET ?offset=&live=sse}). It parses the event stream line by
@@ -19,18 +18,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * response (the protocol lets it close every ~60 s) it reconnects from that offset; it gives up
  * after a run of consecutive failures.
  */
-public final class SseSubscriber implements LiveSubscriber {
+public final class SseSubscriber extends AbstractSubscriber {
   private static final int MAX_CONSECUTIVE_FAILURES = 5;
 
   private final HttpClient http;
   private final StreamClient client;
   private final String stream;
   private final DeliverySink sink;
-  private final CompletableFuture<Void> ready = new CompletableFuture<>();
-  private final CompletableFuture<Void> finished = new CompletableFuture<>();
-  private final AtomicInteger failures = new AtomicInteger();
-  private final AtomicInteger reconnects = new AtomicInteger();
-  private final SequenceCheck sequence = new SequenceCheck();
   private volatile String offset;
   private volatile boolean stopped;
   private volatile boolean closedByServer;
@@ -123,21 +117,6 @@ public final class SseSubscriber implements LiveSubscriber {
     return close < 0 ? null : json.substring(open + 1, close);
   }
 
-  private void finish() {
-    ready.complete(null);
-    finished.complete(null);
-  }
-
-  @Override
-  public CompletableFuture<Void> ready() {
-    return ready;
-  }
-
-  @Override
-  public CompletableFuture<Void> finished() {
-    return finished;
-  }
-
   /**
    * Cancelling the body closes the connection, but the JDK then never completes the response
    * future, so the reader counts as finished as soon as it has cancelled.
@@ -152,20 +131,6 @@ public final class SseSubscriber implements LiveSubscriber {
     }
   }
 
-  @Override
-  public int failures() {
-    return failures.get();
-  }
-
-  @Override
-  public int reconnects() {
-    return reconnects.get();
-  }
-
-  @Override
-  public long sequenceAnomalies() {
-    return sequence.anomalies();
-  }
 
   /** The SSE grammar, reduced to what the protocol sends: event, data and blank lines. */
   private final class Lines implements Flow.Subscriber<String> {

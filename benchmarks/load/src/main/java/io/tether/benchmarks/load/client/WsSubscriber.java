@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * next endpoint of its list after a failure (the other nodes of a cluster). It gives up after a
  * run of consecutive failures without reaching {@code up-to-date}.
  */
-public final class WsSubscriber implements LiveSubscriber {
+public final class WsSubscriber extends AbstractSubscriber {
   /** Called for every event frame, on the client's thread, in delivery order. */
   @FunctionalInterface
   public interface EventListener {
@@ -79,13 +79,8 @@ public final class WsSubscriber implements LiveSubscriber {
   private final DeliverySink sink;
   private final EventListener listener;
   private final Settings settings;
-  private final CompletableFuture<Void> ready = new CompletableFuture<>();
-  private final CompletableFuture<Void> finished = new CompletableFuture<>();
-  private final AtomicInteger failures = new AtomicInteger();
-  private final AtomicInteger reconnects = new AtomicInteger();
   private final AtomicInteger errorFrames = new AtomicInteger();
   private final AtomicLong eventsWithoutTimestamp = new AtomicLong();
-  private final SequenceCheck sequence = new SequenceCheck();
   private volatile String after;
   private volatile String lastError = "none";
   private volatile boolean stopped;
@@ -244,21 +239,6 @@ public final class WsSubscriber implements LiveSubscriber {
     return e.toString();
   }
 
-  private void finish() {
-    ready.complete(null);
-    finished.complete(null);
-  }
-
-  @Override
-  public CompletableFuture<Void> ready() {
-    return ready;
-  }
-
-  @Override
-  public CompletableFuture<Void> finished() {
-    return finished;
-  }
-
   /** Closes the socket politely (close frame), abruptly if the server has not closed in 1 s. */
   @Override
   public void stop() {
@@ -274,20 +254,6 @@ public final class WsSubscriber implements LiveSubscriber {
     c.close();
   }
 
-  @Override
-  public int failures() {
-    return failures.get();
-  }
-
-  @Override
-  public int reconnects() {
-    return reconnects.get();
-  }
-
-  @Override
-  public long sequenceAnomalies() {
-    return sequence.anomalies();
-  }
 
   /** Error frames received (the server says what it refused; the socket usually stays open). */
   public int errorFrames() {
