@@ -7,13 +7,21 @@ import java.util.Map;
 /**
  * {@code tether node}: one member of a real cluster. It loads the profile named by
  * {@code -Dconfig.resource} or {@code -Dconfig.file}, or {@code production.conf} when neither is
- * given, and runs until coordinated shutdown (SIGTERM) completes.
+ * given, and runs until coordinated shutdown (SIGTERM, or the split-brain resolver downing it)
+ * completes.
+ *
+ * <p>A node process always ends with its {@code ActorSystem}: {@code exit-jvm} is on here (the
+ * shared config keeps it off, since tests run several systems in one JVM), so a downed node whose
+ * termination stalls is still ended by coordinated shutdown once {@code actor-system-terminate}
+ * times out, and its supervisor restarts it, instead of it lingering half-stopped.
  */
 final class NodeMode {
   private NodeMode() {}
 
   static void run(String[] args) throws Exception {
-    TetherNode node = TetherNode.start(loadConfig(), TetherNode.Joining.CONFIGURED, false);
+    Config config = ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on")
+        .withFallback(loadConfig());
+    TetherNode node = TetherNode.start(config, TetherNode.Joining.CONFIGURED, false);
     node.system().getWhenTerminated().toCompletableFuture().get();
     System.exit(0);
   }

@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * One {@code tether node} of a test cluster, as a separate OS process started from the packaged
@@ -151,6 +153,33 @@ final class ClusterNode implements AutoCloseable {
   /** Whether the process exits by itself within {@code timeout}. */
   boolean exitsWithin(Duration timeout) throws InterruptedException {
     return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The node's threads ({@code jcmd Thread.print}), written beside its log, for a node that did
+   * not stop when it should have. Returned are the threads that can say what its shutdown waits
+   * on: {@code main}, coordinated shutdown's, and any in Tether's own code.
+   */
+  String threadDump() {
+    if (process == null || !process.isAlive()) {
+      return "(not running)";
+    }
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    Path out = log.resolveSibling(name + "-threads.txt");
+    try {
+      Process dump = new ProcessBuilder(jcmd, Long.toString(process.pid()), "Thread.print")
+          .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      if (!dump.waitFor(30, TimeUnit.SECONDS)) {
+        dump.destroyForcibly();
+      }
+      String telling = Arrays.stream(Files.readString(out).split("\n\n"))
+          .filter(t -> t.startsWith("\"main\"") || t.contains("CoordinatedShutdown")
+              || t.contains("io.tether."))
+          .collect(Collectors.joining("\n\n"));
+      return "(all threads in " + out + ")\n" + telling;
+    } catch (IOException | InterruptedException e) {
+      return "(no thread dump: " + e + ")";
+    }
   }
 
   boolean alive() {

@@ -98,8 +98,10 @@ class ClusterPartitionIT {
       long cut = System.nanoTime();
       net.isolate(3, HOSTS);
       int majorityAckedAtCut = throughMajority.lastAcked();
-      assertTrue(minority.exitsWithin(Duration.ofSeconds(120)),
-          "the cut-off node must down itself and stop; its log:\n" + minority.tail());
+      if (!minority.exitsWithin(Duration.ofSeconds(120))) {
+        fail("the cut-off node must down itself and stop; it is still running, in:\n"
+            + minority.threadDump() + "\nits log:\n" + minority.tail());
+      }
       long minorityGone = System.nanoTime();
       await(Duration.ofMinutes(2), "the majority taking the session over",
           () -> throughMajority.lastAcked() >= majorityAckedAtCut + 20, nodes);
