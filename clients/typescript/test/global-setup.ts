@@ -77,7 +77,9 @@ class DevNode {
     const lib = join(repo, 'persistence', 'cassandra-server', 'target', 'lib');
     if (!existsSync(jar)) throw new Error(`${jar} is missing: build it first (./tether build)`);
     mkdirSync(this.home, { recursive: true });
-    const child = spawn('java', ['-Xms128m', '-Xmx768m', `-Dtether.cassandra.local.lib-dir=${lib}`, '-Dtether.auth.enabled=on', '-jar', jar, 'dev'], {
+    // The build's test JVM options (C1 only, see the root pom's tether.test.jvm-options).
+    const testJvmOptions = (process.env.TETHER_TEST_JVM_OPTIONS ?? '').split(/\s+/).filter((o) => o !== '');
+    const child = spawn('java', ['-Xms128m', '-Xmx768m', ...testJvmOptions, `-Dtether.cassandra.local.lib-dir=${lib}`, '-Dtether.auth.enabled=on', '-jar', jar, 'dev'], {
       env: {
         ...process.env,
         TETHER_HOME: this.home,

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +55,8 @@ class HarnessCrashTest {
     List<String> argv = new ArrayList<>(List.of(java, "-Xmx512m", "-cp",
         System.getProperty("java.class.path"), HarnessCrashNode.class.getName(),
         config.toString(), mode, runId, out.toString()));
+    argv.addAll(1, Arrays.stream(System.getProperty("tether.test.jvm-options", "").split("\\s+"))
+        .filter(o -> !o.isBlank()).toList());
     argv.addAll(List.of(extra));
     return new ProcessBuilder(argv)
         .redirectErrorStream(true)

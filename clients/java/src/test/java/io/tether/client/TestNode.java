@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -120,6 +121,8 @@ final class TestNode implements ExtensionContext.Store.CloseableResource {
         // Dev mode turns authentication off; the tests want the token path of a real deployment.
         "-Dtether.auth.enabled=on",
         "-jar", System.getProperty("tether.jar"), "dev"));
+    command.addAll(1, Arrays.stream(System.getProperty("tether.test.jvm-options", "").split("\\s+"))
+        .filter(o -> !o.isBlank()).toList());
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("TETHER_HOME", home.toString());
     builder.environment().put("TETHER_HTTP_PORT", Integer.toString(httpPort));
