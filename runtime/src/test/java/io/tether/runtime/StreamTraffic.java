@@ -31,6 +31,8 @@ final class StreamTraffic {
     final List<Integer> acked = new CopyOnWriteArrayList<>();
     /** System.nanoTime() of each acknowledgement, parallel to {@link #acked}. */
     final List<Long> ackedAt = new CopyOnWriteArrayList<>();
+    /** System.nanoTime() when the acknowledged attempt was sent, parallel to {@link #acked}. */
+    final List<Long> sentAt = new CopyOnWriteArrayList<>();
     private final Supplier<List<ClusterNode>> nodes;
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicBoolean finish = new AtomicBoolean();
@@ -74,11 +76,16 @@ final class StreamTraffic {
       return retries.get();
     }
 
-    /** Nanoseconds from {@code mark} to the first acknowledgement after it, or null. */
-    Long firstAckAfter(long mark) {
-      for (Long at : ackedAt) {
-        if (at > mark) {
-          return at - mark;
+    /**
+     * Nanoseconds from {@code mark} to the acknowledgement of the first append sent after it, or
+     * null. An append sent before {@code mark} and answered after it does not count: its answer
+     * may come from a node that was killed at {@code mark}, having written it just before.
+     */
+    Long firstAckSentAfter(long mark) {
+      int n = Math.min(sentAt.size(), ackedAt.size());
+      for (int i = 0; i < n; i++) {
+        if (sentAt.get(i) > mark) {
+          return ackedAt.get(i) - mark;
         }
       }
       return null;
@@ -107,6 +114,7 @@ final class StreamTraffic {
       for (int n = 0; !stop.get() && !(finish.get() && attempt == 0); ) {
         List<ClusterNode> alive = nodes.get();
         ClusterNode node = alive.get((n + attempt) % alive.size());
+        long sent = System.nanoTime();
         try {
           HttpResponse<String> r = ClusterNode.HTTP.send(HttpRequest.newBuilder(
                   URI.create(node.baseUrl() + "/v1/stream/" + stream))
@@ -120,6 +128,7 @@ final class StreamTraffic {
           if (r.statusCode() == 200 || r.statusCode() == 204) {
             long now = System.nanoTime();
             acked.add(n);
+            sentAt.add(sent);
             ackedAt.add(now);
             n++;
             attempt = 0;
