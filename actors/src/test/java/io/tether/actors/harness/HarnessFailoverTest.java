@@ -65,14 +65,7 @@ class HarnessFailoverTest {
   private Path work;
 
   private ActorTestKit node(Config cassandra, Path root, Path scripts) {
-    Config config = ConfigFactory.parseString("""
-            pekko.actor.provider = cluster
-            pekko.remote.artery.canonical.hostname = "127.0.0.1"
-            pekko.remote.artery.canonical.port = 0
-            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            pekko.loglevel = INFO
-            pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
-            pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+    Config config = ConfigFactory.parseString(HarnessTestSupport.CLUSTER_NODE + """
             pekko.cluster.sharding.remember-entities-store = eventsourced
             tether.harness.session-writer = "session-entity"
             tether.harness.task-check-interval = 1s

@@ -65,14 +65,8 @@ public final class HarnessTestSupport {
         .resolve();
   }
 
-  /**
-   * A one-node cluster running the whole harness ({@link Harness#init}) on the persistence
-   * testkit, its sessions in memory and its workspaces under {@code workspaces};
-   * {@code overrides} come first (providers, prices, ...).
-   */
-  public static ActorTestKit harnessNode(String name, Path workspaces, Config overrides) {
-    Config config = overrides
-        .withFallback(ConfigFactory.parseString("""
+  /** A cluster member on a free loopback port, logging through SLF4J: every harness node's base. */
+  public static final String CLUSTER_NODE = """
             pekko.actor.provider = cluster
             pekko.remote.artery.canonical.hostname = "127.0.0.1"
             pekko.remote.artery.canonical.port = 0
@@ -80,6 +74,16 @@ public final class HarnessTestSupport {
             pekko.loglevel = INFO
             pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
             pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+      """;
+
+  /**
+   * A one-node cluster running the whole harness ({@link Harness#init}) on the persistence
+   * testkit, its sessions in memory and its workspaces under {@code workspaces};
+   * {@code overrides} come first (providers, prices, ...).
+   */
+  public static ActorTestKit harnessNode(String name, Path workspaces, Config overrides) {
+    Config config = overrides
+        .withFallback(ConfigFactory.parseString(CLUSTER_NODE + """
             tether.harness.session-writer = "in-memory"
             """))
         .withFallback(ConfigFactory.parseMap(

@@ -50,14 +50,7 @@ class ScriptedRunIntoDurableSessionTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Config config = ConfigFactory.parseString("""
-            pekko.actor.provider = cluster
-            pekko.remote.artery.canonical.hostname = "127.0.0.1"
-            pekko.remote.artery.canonical.port = 0
-            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-            pekko.loglevel = INFO
-            pekko.loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
-            pekko.logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
+    Config config = ConfigFactory.parseString(HarnessTestSupport.CLUSTER_NODE + """
             tether.harness.session-writer = "session-entity"
             tether.session.read-journal-plugin-id = "pekko.persistence.testkit.query"
             """)
