@@ -28,6 +28,9 @@ import org.apache.pekko.actor.typed.ExtensionId;
  *       completion; {@code tether_journal_batch_items}: items per group-committed write;
  *       {@code tether_journal_write_failures_total}.
  *   <li>{@code tether_appends_rejected_total{reason}}: overload (429/503) and other refusals.
+ *   <li>{@code tether_session_journal_reads_total}: catch-up reads (HTTP reads and WebSocket
+ *       replays) older than a session's in-memory tail, each one bounded range of events read
+ *       back from the journal.
  *   <li>{@code tether_sessions_in_memory}: session entities alive on this node.
  *   <li>{@code tether_session_subscribers}: live readers (long-poll, SSE, WebSocket) waiting on
  *       entities of this node; {@code tether_websocket_connections}: open sockets on this node.
@@ -56,6 +59,7 @@ public final class TetherMetrics implements Extension {
   private final Timer journalWrites;
   private final DistributionSummary batchItems;
   private final Counter journalFailures;
+  private final Counter journalReads;
   private final Counter cancels;
   private final Counter runsStarted;
   private final Counter spendUsd;
@@ -80,6 +84,8 @@ public final class TetherMetrics implements Extension {
         .description("items per journal write").publishPercentileHistogram()
         .minimumExpectedValue(1.0).maximumExpectedValue(10_000.0).register(registry);
     journalFailures = Counter.builder("tether_journal_write_failures").register(registry);
+    journalReads = Counter.builder("tether_session_journal_reads")
+        .description("catch-up reads served from the journal").register(registry);
     cancels = Counter.builder("tether_session_cancels").register(registry);
     runsStarted = Counter.builder("tether_harness_runs_started").register(registry);
     spendUsd = Counter.builder("tether_harness_spend_usd").register(registry);
@@ -109,6 +115,11 @@ public final class TetherMetrics implements Extension {
 
   public void journalWriteFailed() {
     journalFailures.increment();
+  }
+
+  /** A read older than a session's in-memory tail went to the journal. */
+  public void journalRead() {
+    journalReads.increment();
   }
 
   /** An append was refused; {@code reason} is a small fixed set (overloaded, closed, fenced...). */

@@ -42,9 +42,12 @@ public sealed interface SessionPush extends TetherSerializable {
    *     the last offset; a journal read always says false, the next replay decides)
    * @param closed whether the stream is closed and fully replayed
    * @param tail the tail when the replay was served
+   * @param next where the replay reached, the start of the next one: the last item's offset, or
+   *     past it when the rest of the range read held no item (a journal read covers a bounded
+   *     range of events, which may hold none)
    */
   record Replayed(Offset from, List<Offset> offsets, List<byte[]> items, boolean upToDate,
-      boolean closed, Offset tail) implements SessionPush {}
+      boolean closed, Offset tail, Offset next) implements SessionPush {}
 
   /**
    * The answer to {@link Session.Rewind}.

@@ -55,9 +55,9 @@ import org.apache.pekko.stream.QueueOfferResult;
  * stops, and re-registers every heartbeat (presence).
  *
  * <p>Back-pressure: frames go into a bounded queue. When it is full the connection stops queuing
- * (nothing is lost: the client's offset stays at the last frame queued), waits until the queue
- * has drained by half, and continues by replay, so a slow client costs neither memory nor
- * events.
+ * (nothing is lost: the client's offset stays at the last frame queued), waits until half of
+ * the queue's room for events has drained, and continues by replay, so a slow client costs
+ * neither memory nor events.
  *
  * <p>Longer than the usual 600 lines, for a reason: resume, replay, live pushes, the bounded
  * outbound queue and the replies held behind their events share one piece of state (the last
@@ -510,6 +510,10 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     if (!deliver(replayed.offsets(), replayed.items())) {
       return;
     }
+    if (replayed.next().isAfter(last)) {
+      // The range read held nothing more for this client: the next replay starts past it.
+      last = replayed.next();
+    }
     if (replayed.upToDate() && !last.isBefore(replayed.tail())) {
       goLive();
     } else {
@@ -731,7 +735,9 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
         }
         return this;
       case DRAIN:
-        if (out.size() <= settings.outboundBuffer() / 2 && drainOverflow()) {
+        // Half of the room for events, not of the whole queue: with a small queue, half of it
+        // can be all the room there is, and a replay would throttle again at once, in a loop.
+        if (out.size() <= room() / 2 && drainOverflow()) {
           timers.cancel(Tick.DRAIN);
           throttled = false;
           startReplay();

@@ -130,16 +130,18 @@ class LoadFaultsTest {
       WsReader reader = WsReader.open(server.wsUrl(id), "-1", "slow-device");
       reader.stall();
       long before = heapAfterGc();
+      double readsBefore = server.metric("tether_session_journal_reads_total");
       int items = 3000; // 24 MiB in all, in two halves
       appendBatches(server, id, items / 40, pad);
       long half = heapAfterGc();
       appendBatches(server, id, items / 40, pad, items / 2);
       long end = heapAfterGc();
+      double stalledReads = server.metric("tether_session_journal_reads_total") - readsBefore;
       long grown = end - before;
       long appended = (long) items * pad.length();
       System.out.printf("stalled WebSocket subscriber: heap grew %,d bytes for %,d appended "
-          + "(%,d in the first half, %,d in the second)%n", grown, appended, half - before,
-          end - half);
+          + "(%,d in the first half, %,d in the second); %.0f journal reads%n", grown, appended,
+          half - before, end - half, stalledReads);
       // Bounded means it does not grow with what waits: the fixed costs (the session's
       // in-memory tail, the queue of the socket, pools the write path fills: ~11 MB measured,
       // nearly all of it in the first half) are paid once; the second half of the same size
@@ -150,6 +152,10 @@ class LoadFaultsTest {
       assertTrue(end - half < appended / 8, "the second 12 MiB grew the heap by "
           + (end - half) + " bytes");
       assertTrue(reader.count() < items / 10, "the subscriber was not stalled");
+      // Nor does it cost reads: a connection whose queue is full waits for it to drain, it does
+      // not replay again and again what it cannot send (a drain threshold at the queue's
+      // level did, reading the journal in a loop).
+      assertTrue(stalledReads <= 1, stalledReads + " journal reads for a stalled subscriber");
 
       // Released, it reads on; if the server closed the stalled socket meanwhile (HTTP idle
       // timeout: nothing could be written for a long time), it resumes from its last offset,

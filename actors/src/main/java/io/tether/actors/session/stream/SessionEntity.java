@@ -146,7 +146,7 @@ public final class SessionEntity
     this.purger = setup.purger();
     this.peers = setup.peers();
     this.metrics = TetherMetrics.get(ctx.getSystem());
-    this.reads = new StreamReads(streamId, persistenceId().id(), setup.reader(), timers,
+    this.reads = new StreamReads(streamId, persistenceId().id(), setup.reader(), metrics, timers,
         ctx.getLog());
     this.expiry = new StreamExpiry(ctx.getSelf(), timers, settings.expiryCheckInterval());
     this.groupCommit = new GroupCommit(ctx, settings, metrics);

@@ -1,5 +1,6 @@
 package io.tether.actors.session.stream;
 
+import io.tether.actors.metrics.TetherMetrics;
 import io.tether.actors.session.Offset;
 import io.tether.actors.session.Session;
 import io.tether.actors.session.Session.ReadFailure;
@@ -34,17 +35,19 @@ final class StreamReads {
   private final String streamId;
   private final String persistenceId;
   private final JournalReader reader;
+  private final TetherMetrics metrics;
   private final TimerScheduler<Session.Command> timers;
   private final Logger log;
   /** Allocated on the first waiter (an idle entity has none). */
   private Map<Long, Waiter> waiters = Map.of();
   private long nextWaiterId;
 
-  StreamReads(String streamId, String persistenceId, JournalReader reader,
+  StreamReads(String streamId, String persistenceId, JournalReader reader, TetherMetrics metrics,
       TimerScheduler<Session.Command> timers, Logger log) {
     this.streamId = streamId;
     this.persistenceId = persistenceId;
     this.reader = reader;
+    this.metrics = metrics;
     this.timers = timers;
     this.log = log;
   }
@@ -180,6 +183,7 @@ final class StreamReads {
     // byte budget can use, or a page of large events reads many times what it returns.
     long lastSeq = Math.min(toSeq, fromSeq + eventsFor(state, maxBytes) - 1);
     Offset rangeEnd = lastSeq < toSeq ? new Offset(state.base() + lastSeq + 1, 0) : upper;
+    metrics.journalRead();
     reader.read(persistenceId, fromSeq, lastSeq, state.base(), from, rangeEnd, maxBytes)
         .whenComplete((chunk, error) -> {
           if (error != null) {
@@ -233,21 +237,28 @@ final class StreamReads {
         }
       }
       replyTo.tell(new SessionPush.Replayed(from, offsets, items, !truncated,
-          closed && !truncated, tail));
+          closed && !truncated, tail, truncated ? offsets.get(offsets.size() - 1) : tail));
       return;
     }
     long fromSeq = Math.max(state.incarnationStart(), from.position() - state.base());
     long toSeq = tail.position() - state.base();
-    reader.read(persistenceId, fromSeq, toSeq, state.base(), from, tail, maxBytes)
+    // One bounded range of events, as for reads: the query fetches whole events a page at a
+    // time, so reading on to the tail held a page of everything a slow subscriber had missed.
+    long lastSeq = Math.min(toSeq, fromSeq + eventsFor(state, maxBytes) - 1);
+    Offset rangeEnd = lastSeq < toSeq ? new Offset(state.base() + lastSeq + 1, 0) : tail;
+    metrics.journalRead();
+    reader.read(persistenceId, fromSeq, lastSeq, state.base(), from, rangeEnd, maxBytes)
         .whenComplete((chunk, error) -> {
           if (error != null) {
+            // No answer: the subscriber asks again after its replay timeout, rather than at
+            // once and in a loop while the journal is failing.
             log.warn("Journal replay of {} failed", streamId, error);
-            replyTo.tell(new SessionPush.Replayed(from, List.of(), List.of(), false, false,
-                tail));
             return;
           }
+          Offset next = chunk.truncated()
+              ? chunk.offsets().get(chunk.offsets().size() - 1) : rangeEnd;
           replyTo.tell(new SessionPush.Replayed(from, chunk.offsets(), chunk.items(), false,
-              false, tail));
+              false, tail, next));
         });
   }
 

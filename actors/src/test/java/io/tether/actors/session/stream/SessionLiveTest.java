@@ -385,4 +385,68 @@ class SessionLiveTest {
     assertEquals(1, cursorEvents, "ten acks in one window are one write: " + persisted);
     assertEquals(before + 1, kit.getState().seqNr());
   }
+
+  @Test
+  void aReplayOlderThanTheTailReadsBoundedRangesAndPassesRangesWithoutItems() {
+    // Two batches in memory, so the history before them is read back from the journal.
+    SessionSettings small = new SessionSettings(100, 2, 1 << 20, 2, 256 * 1024, 1 << 24,
+        10000, 1 << 20, "pekko.persistence.testkit.query", false, Duration.ofSeconds(30));
+    String id = "replay-" + ids.incrementAndGet();
+    ActorRef<Session.Command> entity = testKit.spawn(SessionEntity.create(id,
+        SessionSetup.forTest(small, LIVE,
+            new JournalReader(testKit.system(), "pekko.persistence.testkit.query"))));
+    TestProbe<CreateReply> created = testKit.createTestProbe();
+    entity.tell(new Session.Create(json(), created.getRef()));
+    created.expectMessageClass(Created.class);
+    TestProbe<AppendReply> appended = testKit.createTestProbe();
+    entity.tell(new Session.Append(events("{\"type\":\"note\",\"data\":{\"n\":0}}"),
+        appended.getRef()));
+    appended.expectMessageClass(Appended.class);
+    // 35 events that hold no item (a cursor per device, each flushed on its own), then three
+    // batches of one item.
+    var journal = org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit
+        .create(testKit.system());
+    String persistenceId = Session.persistenceIdOf(id).id();
+    TestProbe<Void> wait = testKit.createTestProbe();
+    for (int i = 0; i < 35; i++) {
+      entity.tell(new Session.AckCursor("device-" + i, Offset.ZERO));
+      long expected = i + 1;
+      wait.awaitAssert(() -> {
+        assertEquals(expected, journal.persistedInStorage(persistenceId).stream()
+            .filter(e -> e instanceof SessionEvent.CursorsMoved).count());
+        return null;
+      });
+    }
+    for (int n = 1; n <= 3; n++) {
+      entity.tell(new Session.Append(events("{\"type\":\"note\",\"data\":{\"n\":" + n + "}}"),
+          appended.getRef()));
+      appended.expectMessageClass(Appended.class);
+    }
+
+    // A budget of one item per replay: each journal read covers the fewest events it may (16).
+    TestProbe<SessionPush> subscriber = testKit.createTestProbe();
+    List<String> seen = new java.util.ArrayList<>();
+    Offset from = Offset.ZERO;
+    int replays = 0;
+    while (true) {
+      entity.tell(new Session.Replay(from, 1, subscriber.getRef()));
+      SessionPush.Replayed replayed = subscriber.expectMessageClass(SessionPush.Replayed.class,
+          Duration.ofSeconds(10));
+      replays++;
+      assertEquals(from, replayed.from());
+      assertTrue(replayed.next().isAfter(from), "replay " + replays + " did not move on");
+      // 16 events on from the first one after it (ZERO is before the first event)
+      assertTrue(replayed.next().position() - Math.max(1, from.position()) <= 16,
+          "one replay read from " + from + " to " + replayed.next());
+      replayed.items().forEach(item -> seen.add(text(item)));
+      from = replayed.next();
+      if (replayed.upToDate()) {
+        break;
+      }
+      assertTrue(replays < 20, "no end after " + replays + " replays");
+    }
+    assertEquals(List.of(0, 1, 2, 3), seen.stream()
+        .map(t -> Integer.parseInt(t.replaceAll(".*\"n\":(\\d+).*", "$1"))).toList());
+    assertTrue(replays >= 4, "the 35 events without items took no replay of their own");
+  }
 }
