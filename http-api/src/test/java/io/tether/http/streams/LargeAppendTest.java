@@ -86,11 +86,29 @@ class LargeAppendTest {
   }
 
   @Test
-  void aBodyPastTheLimitIs413() throws Exception {
+  void aBodyPastTheLimitIs413BeforeTheClientSendsIt() throws Exception {
     String id = "too-large-" + System.nanoTime();
     create(id);
-    HttpResponse<String> refused = post(id, new byte[16 * MIB + 1]);
-    assertEquals(413, refused.statusCode());
-    assertTrue(refused.body().contains("max-append-bytes"), refused.body());
+    // As curl sends a large body (and as docs/protocol.md advises): with Expect: 100-continue
+    // the client waits for the server's go-ahead and gets the 413 instead, so it never sends
+    // the 16 MiB. (A client that sends such a body unasked races the answer: the server
+    // answers from the Content-Length and closes, and a client still writing may lose the 413
+    // to the connection's reset. The JDK's HttpClient cannot take a final answer to
+    // Expect: 100-continue, hence the plain socket.)
+    URI uri = url(id, "");
+    try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write(("POST " + uri.getRawPath() + " HTTP/1.1\r\n"
+          + "Host: " + uri.getHost() + ":" + uri.getPort() + "\r\n"
+          + "Content-Type: application/octet-stream\r\n"
+          + "Content-Length: " + (16 * MIB + 1) + "\r\n"
+          + "Expect: 100-continue\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      String response = new String(socket.getInputStream().readAllBytes(),
+          java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(response.startsWith("HTTP/1.1 413 "), response);
+      assertTrue(response.contains("max-append-bytes"), response);
+      assertTrue(!response.contains("100 Continue"), "the server asked for the body: " + response);
+    }
   }
 }
