@@ -121,8 +121,16 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   static Behavior<Command> create(String sessionId, Principal principal, SocketSettings settings,
       SessionStreams streams, ClusterSharding sharding, BoundedSourceQueue<Message> out,
       TokenQuotas quotas) {
+    return create(sessionId, principal, settings, streams,
+        sharding.entityRefFor(Session.ENTITY_TYPE_KEY, sessionId), out, quotas);
+  }
+
+  /** With the session reached through {@code session} (tests give a probe's). */
+  static Behavior<Command> create(String sessionId, Principal principal, SocketSettings settings,
+      SessionStreams streams, EntityRef<Session.Command> session, BoundedSourceQueue<Message> out,
+      TokenQuotas quotas) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new SessionConnection(ctx, timers, sessionId, principal, settings, streams, sharding,
+        new SessionConnection(ctx, timers, sessionId, principal, settings, streams, session,
             out, quotas)));
   }
 
@@ -160,11 +168,21 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
   private long pendingBytes;
   private MessageRollup rollup;
   private ActorRef<Session.Command> watched;
+  /**
+   * Whether the session has answered a subscription since the resume or since its entity
+   * stopped. Until it has, the connection asks again with a growing interval: a subscription
+   * sent while its session's node is dead but not yet removed from the cluster is lost, and
+   * the next heartbeat would only come a third of the presence timeout later.
+   */
+  private boolean subscribed;
+  /** Whether a subscription went unanswered (or the entity stopped): replays may be lost too. */
+  private boolean resubscribing;
+  private Duration resubscribeDelay;
   private long lastInbound = System.currentTimeMillis();
 
   private SessionConnection(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       String sessionId, Principal principal, SocketSettings settings, SessionStreams streams,
-      ClusterSharding sharding, BoundedSourceQueue<Message> out, TokenQuotas quotas) {
+      EntityRef<Session.Command> session, BoundedSourceQueue<Message> out, TokenQuotas quotas) {
     super(ctx);
     this.quotas = quotas;
     this.timers = timers;
@@ -172,7 +190,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     this.principal = principal;
     this.settings = settings;
     this.streams = streams;
-    this.session = sharding.entityRefFor(Session.ENTITY_TYPE_KEY, sessionId);
+    this.session = session;
     this.out = out;
     this.pushRef = ctx.messageAdapter(SessionPush.class, Pushed::new);
     this.device = principal.subject();
@@ -297,7 +315,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     batch.take();
     replayInFlight = false;
     mode = Mode.CATCHING_UP;
-    subscribe();
+    subscribeUntilAnswered(false);
     timers.startTimerWithFixedDelay(Tick.HEARTBEAT, Tick.HEARTBEAT, settings.heartbeat());
     // Resuming inside a message at message granularity: the replay starts at that message's
     // start so it arrives whole (the rollup sends nothing at or below 'after').
@@ -410,12 +428,38 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     session.tell(new Session.Subscribe(device, kind, pushRef));
   }
 
+  /**
+   * Subscribes now ({@code lost}: the entity stopped, so after the first retry interval) and
+   * again, backing off, until the session answers.
+   */
+  private void subscribeUntilAnswered(boolean lost) {
+    subscribed = false;
+    resubscribing = lost;
+    resubscribeDelay = settings.resubscribeMin();
+    if (!lost) {
+      subscribe();
+    }
+    timers.startSingleTimer(Tick.RESUBSCRIBE, Tick.RESUBSCRIBE, resubscribeDelay);
+  }
+
   private Behavior<Command> onPushed(Pushed message) {
     SessionPush push = message.push();
     if (mode == Mode.WAITING_RESUME) {
       return this;
     }
     if (push instanceof SessionPush.Subscribed s) {
+      if (!subscribed) {
+        subscribed = true;
+        timers.cancel(Tick.RESUBSCRIBE);
+        if (resubscribing && (replayInFlight || rewinding)) {
+          // Sent while the session could not be reached, the replay may be lost as well: if
+          // its answer does not follow the subscription's soon, it is asked for again (at once
+          // would replay twice whenever a session only took a while to recover).
+          timers.startSingleTimer(Tick.REPLAY_TIMEOUT, Tick.REPLAY_TIMEOUT,
+              settings.resubscribeMax());
+        }
+        resubscribing = false;
+      }
       if (!s.session().equals(watched)) {
         if (watched != null) {
           getContext().unwatch(watched);
@@ -718,20 +762,25 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
 
   private Behavior<Command> onEntityStopped() {
     watched = null;
-    timers.startSingleTimer(Tick.RESUBSCRIBE, Tick.RESUBSCRIBE, Duration.ofMillis(100));
+    if (mode != Mode.WAITING_RESUME) {
+      subscribeUntilAnswered(true);
+    }
     return this;
   }
 
   private Behavior<Command> onTick(Tick tick) {
     switch (tick) {
       case HEARTBEAT:
-      case RESUBSCRIBE:
         if (mode != Mode.WAITING_RESUME) {
           subscribe();
-          if (replayInFlight && tick == Tick.RESUBSCRIBE) {
-            replayInFlight = false;
-            startReplay();
-          }
+        }
+        return this;
+      case RESUBSCRIBE:
+        if (mode != Mode.WAITING_RESUME && !subscribed) {
+          resubscribing = true;
+          subscribe();
+          resubscribeDelay = min(resubscribeDelay.multipliedBy(2), settings.resubscribeMax());
+          timers.startSingleTimer(Tick.RESUBSCRIBE, Tick.RESUBSCRIBE, resubscribeDelay);
         }
         return this;
       case DRAIN:
@@ -780,6 +829,10 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
       return;
     }
     out.offer(TextMessage.create(frame));
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private Behavior<Command> close() {

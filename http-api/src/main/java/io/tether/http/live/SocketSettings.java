@@ -14,9 +14,12 @@ import java.time.Duration;
  *     and re-read; a throttled connection keeps none)
  * @param heartbeat how often a connection re-registers with its session (presence heartbeat)
  * @param askTimeout how long a publish or control waits for the session
+ * @param resubscribeMin the first interval at which an unanswered subscription is sent again
+ * @param resubscribeMax the longest interval between such retries (each doubles the last)
  */
 record SocketSettings(int outboundBuffer, Duration idleTimeout, int replayBytes,
-    long maxPendingBytes, Duration heartbeat, Duration askTimeout) {
+    long maxPendingBytes, Duration heartbeat, Duration askTimeout, Duration resubscribeMin,
+    Duration resubscribeMax) {
 
   /** Frames of the outbound queue that stay free for replies (see SessionConnection). */
   static final int RESERVED_FRAMES = 32;
@@ -37,6 +40,7 @@ record SocketSettings(int outboundBuffer, Duration idleTimeout, int replayBytes,
     return new SocketSettings(ws.getInt("outbound-buffer"), ws.getDuration("idle-timeout"),
         ws.getBytes("replay-bytes").intValue(), ws.getBytes("max-pending-bytes"),
         root.getDuration("tether.sessions.presence-timeout").dividedBy(3),
-        root.getDuration("tether.http.ask-timeout"));
+        root.getDuration("tether.http.ask-timeout"),
+        ws.getDuration("resubscribe-backoff.min"), ws.getDuration("resubscribe-backoff.max"));
   }
 }
