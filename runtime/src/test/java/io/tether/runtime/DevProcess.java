@@ -1,7 +1,7 @@
 package io.tether.runtime;
 
+import io.tether.persistence.testkit.FreePorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,10 +41,9 @@ final class DevProcess implements AutoCloseable {
     this.log = home.resolve("node.log");
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
+  /** A port for a server started later (below the ephemeral range: see {@link FreePorts}). */
+  static int freePort() {
+    return FreePorts.next();
   }
 
   String baseUrl() {

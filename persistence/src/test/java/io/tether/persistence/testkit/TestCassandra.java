@@ -7,10 +7,6 @@ import io.tether.persistence.cassandra.LocalCassandra;
 import io.tether.persistence.cassandra.LocalCassandraSettings;
 import io.tether.persistence.cassandra.PortInUseException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -172,7 +168,7 @@ public final class TestCassandra {
     // Free ports are found by binding and releasing them, so another process can grab one before
     // Cassandra binds it; that is the only failure worth another attempt.
     for (int attempt = 0; attempt < 3; attempt++) {
-      List<Integer> ports = freePorts(2);
+      List<Integer> ports = FreePorts.next(2);
       try {
         LocalCassandra server = LocalCassandra.start(settings.withPorts(ports.get(0), ports.get(1), 0));
         return new TestCassandra(server.contactPoint(), Optional.of(server));
@@ -197,28 +193,6 @@ public final class TestCassandra {
       }
     }
     return settings;
-  }
-
-  private static List<Integer> freePorts(int count) {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) {
-        ServerSocket socket = new ServerSocket();
-        sockets.add(socket);
-        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      }
-      return sockets.stream().map(ServerSocket::getLocalPort).toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      for (ServerSocket socket : sockets) {
-        try {
-          socket.close();
-        } catch (IOException ignored) {
-          // Closing a bound, never-accepted socket does not fail in practice.
-        }
-      }
-    }
   }
 
   /** How long the first {@link #get()} took to get Cassandra answering CQL (zero if external). */

@@ -366,7 +366,10 @@ public final class TetherCluster implements AutoCloseable {
 
   private static int freePort(Set<Integer> taken) {
     for (int attempt = 0; attempt < 100; attempt++) {
-      int port = FreePorts.pick(30000, 40000, p -> new int[0]);
+      // Below the kernel's ephemeral range (32768 and up here), where outgoing connections take
+      // their local ports: [30000, 40000) once lost node 1's HTTP port to one in the 17 s before
+      // the node bound it, and the cluster never started.
+      int port = FreePorts.pick(10000, 20000, p -> new int[0]);
       if (taken.add(port)) {
         return port;
       }
