@@ -52,7 +52,9 @@ import org.apache.pekko.stream.QueueOfferResult;
  * names the offset just before it; one that does not continue the sequence (a push missed while
  * the entity moved, or dropped while catching up) sends the connection back to replay, so there
  * is never a gap. The connection watches the entity and re-registers through sharding when it
- * stops, and re-registers every heartbeat (presence).
+ * stops, and re-registers every heartbeat (presence). A registration the session does not answer
+ * (sent while its node is dead but not yet removed, so sharding still routes there and it is
+ * lost) is sent again, backing off, until it is answered; so is a replay lost with it.
  *
  * <p>Back-pressure: frames go into a bounded queue. When it is full the connection stops queuing
  * (nothing is lost: the client's offset stays at the last frame queued), waits until half of

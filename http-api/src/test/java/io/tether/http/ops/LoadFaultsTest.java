@@ -116,10 +116,26 @@ class LoadFaultsTest {
 
   @Test
   void aStalledWebSocketSubscriberCostsBoundedMemoryAndCatchesUpInOrder() throws Exception {
+    // The smallest queue allowed (64 frames, 32 of them kept for replies).
+    stalledSubscriber("stalled", "tether.sessions.ws.outbound-buffer = 64", false);
+  }
+
+  /**
+   * The same for a subscriber that takes {@code events} frames, as {@code @tether/client} does,
+   * on the default queue: its room for events is 16 frames (1 MiB of 64 KiB frames), and it
+   * waited for the queue to fall to 512, which a stalled client's 16 frames always are, so it
+   * replayed every 20 ms.
+   */
+  @Test
+  void aStalledBatchingSubscriberCostsBoundedMemoryAndCatchesUpInOrder() throws Exception {
+    stalledSubscriber("stalled-batch", "", true);
+  }
+
+  private void stalledSubscriber(String name, String overrides, boolean batch) throws Exception {
     // A stalled client sends nothing either: the idle timeout would close it (by design).
-    try (OpsTestServer server = OpsTestServer.start("stalled",
-        "tether.sessions.ws.outbound-buffer = 64\ntether.sessions.ws.idle-timeout = 0s",
-        OpsTestServer.sharedCassandra("stalled"))) {
+    try (OpsTestServer server = OpsTestServer.start(name,
+        overrides + "\ntether.sessions.ws.idle-timeout = 0s",
+        OpsTestServer.sharedCassandra(name))) {
       String id = "stalled";
       createJson(server, id);
       String pad = "q".repeat(8 * 1024);
@@ -127,7 +143,7 @@ class LoadFaultsTest {
       // fills (driver and socket buffers) are not counted against the stalled subscriber.
       createJson(server, "stalled-warm-up");
       appendBatches(server, "stalled-warm-up", 50, pad);
-      WsReader reader = WsReader.open(server.wsUrl(id), "-1", "slow-device");
+      WsReader reader = WsReader.open(server.wsUrl(id), "-1", "slow-device", batch);
       reader.stall();
       long before = heapAfterGc();
       double readsBefore = server.metric("tether_session_journal_reads_total");
@@ -139,9 +155,10 @@ class LoadFaultsTest {
       double stalledReads = server.metric("tether_session_journal_reads_total") - readsBefore;
       long grown = end - before;
       long appended = (long) items * pad.length();
-      System.out.printf("stalled WebSocket subscriber: heap grew %,d bytes for %,d appended "
-          + "(%,d in the first half, %,d in the second); %.0f journal reads%n", grown, appended,
-          half - before, end - half, stalledReads);
+      System.out.printf("stalled WebSocket subscriber (%s): heap grew %,d bytes for %,d "
+          + "appended (%,d in the first half, %,d in the second); %.0f journal reads%n",
+          batch ? "events frames" : "event frames", grown, appended, half - before, end - half,
+          stalledReads);
       // Bounded means it does not grow with what waits: the fixed costs (the session's
       // in-memory tail, the queue of the socket, pools the write path fills: ~11 MB measured,
       // nearly all of it in the first half) are paid once; the second half of the same size
@@ -169,7 +186,7 @@ class LoadFaultsTest {
         if (reader.closed) {
           all.addAll(reader.snapshot());
           after = reader.lastOffset != null ? reader.lastOffset : after;
-          reader = WsReader.open(server.wsUrl(id), after, "slow-device");
+          reader = WsReader.open(server.wsUrl(id), after, "slow-device", batch);
           reconnects++;
         }
         Thread.onSpinWait();

@@ -31,11 +31,21 @@ final class WsReader implements WebSocket.Listener {
 
   /** Opens a socket to {@code url} and resumes after {@code after} as {@code device}. */
   static WsReader open(String url, String after, String device) throws Exception {
+    return open(url, after, device, false);
+  }
+
+  /**
+   * Opens a socket and resumes; with {@code batch}, as {@code @tether/client} does (several
+   * events to an {@code events} frame).
+   */
+  static WsReader open(String url, String after, String device, boolean batch)
+      throws Exception {
     WsReader reader = new WsReader();
     reader.socket = HttpClient.newHttpClient().newWebSocketBuilder()
         .buildAsync(URI.create(url), reader).get(30, TimeUnit.SECONDS);
     reader.socket.sendText("{\"type\":\"resume\",\"after\":\"" + after
-        + "\",\"granularity\":\"delta\",\"device\":\"" + device + "\",\"kind\":\"client\"}", true)
+        + "\",\"granularity\":\"delta\",\"device\":\"" + device + "\",\"kind\":\"client\""
+        + (batch ? ",\"batch\":true" : "") + "}", true)
         .get(10, TimeUnit.SECONDS);
     return reader;
   }
@@ -55,10 +65,11 @@ final class WsReader implements WebSocket.Listener {
         JsonNode frame = JSON.readTree(text);
         String type = frame.path("type").asText();
         // Presence events the session writes itself (joins and leaves) carry no "n".
-        if (type.equals("event") && frame.path("event").path("data").has("n")) {
-          synchronized (this) {
-            received.add(frame.path("event").path("data").path("n").asInt(-1));
-            lastOffset = frame.path("offset").asText();
+        if (type.equals("event")) {
+          record(frame);
+        } else if (type.equals("events")) {
+          for (JsonNode one : frame.path("events")) {
+            record(one);
           }
         } else if (type.equals("error")) {
           synchronized (this) {
@@ -75,6 +86,16 @@ final class WsReader implements WebSocket.Listener {
       webSocket.request(1);
     }
     return null;
+  }
+
+  /** Records an {@code {offset, event}} pair (presence events, without "n", are skipped). */
+  private void record(JsonNode entry) {
+    if (entry.path("event").path("data").has("n")) {
+      synchronized (this) {
+        received.add(entry.path("event").path("data").path("n").asInt(-1));
+        lastOffset = entry.path("offset").asText();
+      }
+    }
   }
 
   @Override
