@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.slf4j.Logger;
@@ -177,22 +178,33 @@ final class StreamReads {
   /** Serves a range older than the in-memory tail from the journal; replies asynchronously. */
   private void readJournal(StreamState state, Offset from, Offset upper, Offset bound,
       int maxBytes, ActorRef<ReadReply> replyTo) {
+    readRange(state, from, upper, maxBytes, "read", (chunk, next) ->
+        replyTo.tell(result(state, chunk.items(), next, bound, false)));
+  }
+
+  /**
+   * Reads one bounded range of events after {@code from} (up to {@code upper}) back from the
+   * journal and hands the chunk to {@code reply} with where the read reached: its last item when
+   * the byte budget stopped it, else the end of the range. The query fetches whole events, up
+   * to hundreds at a time, so the range is bounded by what the byte budget can use, or a page of
+   * large events reads many times what it returns. A failure is logged and not answered: the
+   * asker's own timeout asks again, never at once and in a loop against a failing journal.
+   */
+  private void readRange(StreamState state, Offset from, Offset upper, int maxBytes,
+      String what, BiConsumer<JournalReader.Chunk, Offset> reply) {
     long fromSeq = Math.max(state.incarnationStart(), from.position() - state.base());
     long toSeq = upper.position() - state.base();
-    // The query fetches whole events, up to hundreds at a time: bound the range by what the
-    // byte budget can use, or a page of large events reads many times what it returns.
     long lastSeq = Math.min(toSeq, fromSeq + eventsFor(state, maxBytes) - 1);
     Offset rangeEnd = lastSeq < toSeq ? new Offset(state.base() + lastSeq + 1, 0) : upper;
     metrics.journalRead();
     reader.read(persistenceId, fromSeq, lastSeq, state.base(), from, rangeEnd, maxBytes)
         .whenComplete((chunk, error) -> {
           if (error != null) {
-            log.warn("Journal read of {} failed", streamId, error);
+            log.warn("Journal {} of {} failed", what, streamId, error);
             return;
           }
-          Offset next = chunk.truncated()
-              ? chunk.offsets().get(chunk.offsets().size() - 1) : rangeEnd;
-          replyTo.tell(result(state, chunk.items(), next, bound, false));
+          reply.accept(chunk, chunk.truncated()
+              ? chunk.offsets().get(chunk.offsets().size() - 1) : rangeEnd);
         });
   }
 
@@ -240,26 +252,9 @@ final class StreamReads {
           closed && !truncated, tail, truncated ? offsets.get(offsets.size() - 1) : tail));
       return;
     }
-    long fromSeq = Math.max(state.incarnationStart(), from.position() - state.base());
-    long toSeq = tail.position() - state.base();
-    // One bounded range of events, as for reads: the query fetches whole events a page at a
-    // time, so reading on to the tail held a page of everything a slow subscriber had missed.
-    long lastSeq = Math.min(toSeq, fromSeq + eventsFor(state, maxBytes) - 1);
-    Offset rangeEnd = lastSeq < toSeq ? new Offset(state.base() + lastSeq + 1, 0) : tail;
-    metrics.journalRead();
-    reader.read(persistenceId, fromSeq, lastSeq, state.base(), from, rangeEnd, maxBytes)
-        .whenComplete((chunk, error) -> {
-          if (error != null) {
-            // No answer: the subscriber asks again after its replay timeout, rather than at
-            // once and in a loop while the journal is failing.
-            log.warn("Journal replay of {} failed", streamId, error);
-            return;
-          }
-          Offset next = chunk.truncated()
-              ? chunk.offsets().get(chunk.offsets().size() - 1) : rangeEnd;
-          replyTo.tell(new SessionPush.Replayed(from, chunk.offsets(), chunk.items(), false,
-              false, tail, next));
-        });
+    readRange(state, from, tail, maxBytes, "replay", (chunk, next) ->
+        replyTo.tell(new SessionPush.Replayed(from, chunk.offsets(), chunk.items(), false,
+            false, tail, next)));
   }
 
   private static String waiterKey(long id) {
