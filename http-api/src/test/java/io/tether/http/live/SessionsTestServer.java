@@ -66,6 +66,8 @@ final class SessionsTestServer implements AutoCloseable {
         .withFallback(TestCassandra.get().configFor(name))
         .withFallback(ConfigFactory.parseString(
             "tether.session.read-journal-plugin-id = \"pekko.persistence.cassandra.query\""))
+        // The product's journal settings (breakers, driver) under the test's overlay.
+        .withFallback(ConfigFactory.parseResources("tether-persistence.conf"))
         .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
         .withFallback(ConfigFactory.parseResources("tether-http.conf"))
         .withFallback(ConfigFactory.load())

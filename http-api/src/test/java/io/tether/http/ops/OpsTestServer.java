@@ -95,6 +95,8 @@ final class OpsTestServer implements AutoCloseable {
             """.formatted(SECRET)))
         .withFallback(TestNodeConfig.base())
         .withFallback(persistence)
+        // The product's journal settings (breakers, driver) under the test's overlay.
+        .withFallback(ConfigFactory.parseResources("tether-persistence.conf"))
         .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
         .withFallback(ConfigFactory.parseResources("tether-http.conf"))
         .withFallback(ConfigFactory.load())

@@ -55,6 +55,8 @@ final class StreamsTestServer implements AutoCloseable {
         """)
         .withFallback(TestNodeConfig.base())
         .withFallback(persistence)
+        // The product's journal settings (breakers, driver) under the test's overlay.
+        .withFallback(ConfigFactory.parseResources("tether-persistence.conf"))
         .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
         .withFallback(ConfigFactory.load())
         .resolve();
