@@ -46,9 +46,10 @@
  *       the write in flight and any still buffered are refused as journal-unavailable (HTTP 503 with
  *       Retry-After) at once, never acknowledged; a write that timed out may still have landed,
  *       so producers that must not duplicate use idempotent producer headers. While the behavior
- *       backs off or recovers, {@code OutageReads} answers plain reads from the last state the
- *       command handler saw (always durable: commands never run while a write is in flight);
- *       live waits and older ranges wait for the behavior. The entity object (buffer, waiters,
+ *       backs off or recovers after a failure, {@code OutageAnswers} refuses appends at once
+ *       (503, never written later: they are not stashed) and answers plain reads from the last
+ *       state the command handler saw (always durable: commands never run while a write is in
+ *       flight); live waits and older ranges wait for the behavior. The entity object (buffer, waiters,
  *       subscribers) outlives the restart, since the supervision wraps only the behavior.
  *   <li><b>Fork bookkeeping</b> ({@code AcquireFork}/{@code ReleaseFork}) is at-most-once
  *       between entities: a lost release leaves a soft-deleted source's data in place, never

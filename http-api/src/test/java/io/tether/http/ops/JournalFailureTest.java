@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
@@ -131,9 +132,21 @@ class JournalFailureTest {
     // The entity now waits 3 s before it restarts: reads come from its last durable tail.
     assertEquals(List.of(0, 1, 2), readAll(id));
     assertTrue(System.nanoTime() - start < 3_000_000_000L, "the read was served during back-off");
-    assertEquals(204, http.send(append(id, 4), HttpResponse.BodyHandlers.ofString())
-        .statusCode());
-    assertEquals(List.of(0, 1, 2, 4), readAll(id));
+    // An append during the back-off is refused at once, not held until the ask timeout.
+    long sent = System.nanoTime();
+    assertRetryable503(http.send(append(id, 4), HttpResponse.BodyHandlers.ofString()));
+    assertTrue(System.nanoTime() - sent < 1_000_000_000L, "refused at once during the back-off");
+    // A client that retries after Retry-After gets in once the entity is back.
+    int status;
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while ((status = http.send(append(id, 5), HttpResponse.BodyHandlers.ofString())
+        .statusCode()) == 503) {
+      assertTrue(System.nanoTime() < deadline, "the entity did not take appends again");
+      TimeUnit.SECONDS.sleep(1); // the Retry-After
+    }
+    assertEquals(204, status);
+    // The refused append was not kept for later: 503 meant not written.
+    assertEquals(List.of(0, 1, 2, 5), readAll(id));
   }
 
   @Test

@@ -29,8 +29,12 @@ public final class SessionStreamWriter implements SessionWriter {
   private static final Session.CreateSpec JSON_SESSION = new Session.CreateSpec(
       "application/json", null, null, null, false, List.of(), null, null, List.of());
 
-  private static final int OVERLOAD_RETRIES = 5;
+  // A refused batch is sent again after 50 ms, doubling to at most 1 s, 12 times: about 8.5 s
+  // in all, which covers a session's first restarts after a journal failure (it refuses appends
+  // at once while it backs off, 1 s and then longer).
+  private static final int OVERLOAD_RETRIES = 12;
   private static final long OVERLOAD_BACKOFF_MILLIS = 50;
+  private static final long OVERLOAD_BACKOFF_MAX_MILLIS = 1000;
 
   private final SessionStreams streams;
   private final Set<String> known = ConcurrentHashMap.newKeySet();
@@ -67,7 +71,8 @@ public final class SessionStreamWriter implements SessionWriter {
               && attempt < OVERLOAD_RETRIES) {
             // Nothing was written, so sending the same batch again cannot duplicate it.
             return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(
-                    OVERLOAD_BACKOFF_MILLIS << attempt, TimeUnit.MILLISECONDS))
+                    Math.min(OVERLOAD_BACKOFF_MILLIS << attempt, OVERLOAD_BACKOFF_MAX_MILLIS),
+                    TimeUnit.MILLISECONDS))
                 .thenCompose(x -> send(sessionId, producer, items, attempt + 1));
           }
           if (rejected.failure() == Session.AppendFailure.NOT_FOUND) {

@@ -105,13 +105,14 @@ public final class SessionEntity
   /**
    * The behavior of the stream {@code streamId}: its logs carry {@code sessionId} in the MDC
    * (those of a failed write and of the restart too), and while it backs off after a journal
-   * failure it still answers reads from its last durable tail ({@link OutageReads}).
+   * failure it still answers reads from its last durable tail and refuses appends at once
+   * ({@link OutageAnswers}).
    */
   public static Behavior<Command> create(String streamId, SessionSetup setup) {
     return EntityMdc.withMdc(Map.of("sessionId", streamId),
         Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
           SessionEntity session = new SessionEntity(streamId, ctx, timers, setup);
-          return Behaviors.intercept(() -> new OutageReads(session::servedFromMemory), session);
+          return Behaviors.intercept(() -> new OutageAnswers(session::answeredWhileDown), session);
         })));
   }
 
@@ -129,9 +130,11 @@ public final class SessionEntity
 
   private final GroupCommit groupCommit;
 
-  // These outlive a restart of the event-sourced behavior after a journal failure (OutageReads).
+  // These outlive a restart of the event-sourced behavior after a journal failure (OutageAnswers).
   /** Whether the behavior is recovered and has not failed since. */
   private boolean ready;
+  /** Whether the behavior failed and has not recovered since (backing off or recovering). */
+  private boolean restarting;
   /** The last state known to be durable (what the command handler last saw). */
   private StreamState lastDurable;
   private boolean countedInMemory;
@@ -178,12 +181,14 @@ public final class SessionEntity
       expiry.recovered(state);
       live.recovered(state);
       ready = true;
+      restarting = false;
       lastDurable = state;
       if (!countedInMemory) {
         countedInMemory = true;
         metrics.sessionStarted();
       }
     } else if (signal instanceof PreRestart) {
+      restarting = true;
       ctx.getLog().warn("Session {} restarts after a journal failure; {} appends refused",
           streamId, groupCommit.inFlight());
       metrics.journalWriteFailed();
@@ -700,11 +705,18 @@ public final class SessionEntity
   }
 
   /**
-   * Answers a plain read from the last durable state while the event-sourced behavior is not
-   * running (backing off or recovering after a journal failure); true when answered. Live waits
-   * at the tail and ranges older than the in-memory tail are left to the behavior.
+   * Answers for the event-sourced behavior while it is not running (backing off or recovering
+   * after a journal failure); true when answered. An append is refused at once: stashed, it would
+   * wait out its asker's timeout (a 503 all the same) and could then still be written, which a
+   * client that retried without producer headers would see twice. A plain read is answered from
+   * the last durable state; live waits at the tail and ranges older than the in-memory tail are
+   * left to the behavior.
    */
-  boolean servedFromMemory(Command cmd) {
+  boolean answeredWhileDown(Command cmd) {
+    if (restarting && cmd instanceof Session.Append append) {
+      append.replyTo().tell(AppendRejected.of(AppendFailure.JOURNAL_UNAVAILABLE));
+      return true;
+    }
     if (ready || lastDurable == null || !(cmd instanceof Session.Read read)) {
       return false;
     }
