@@ -314,7 +314,7 @@ final class SessionConnection extends AbstractBehavior<SessionConnection.Command
     batching = r.batch();
     clearPending();
     overflow.clear();
-    batch.take();
+    batch.clear();
     replayInFlight = false;
     mode = Mode.CATCHING_UP;
     subscribeUntilAnswered(false);

@@ -175,10 +175,15 @@ final class SessionFrames {
    * incrementally so a replay page becomes a few frames instead of one per event.
    */
   static final class Batch {
-    private final StringBuilder json = new StringBuilder(1024);
+    // Made for each frame and dropped with it: kept, an idle socket would hold its largest
+    // frame's buffer (up to a 64 KiB batch) for as long as it stays connected.
+    private StringBuilder json;
     private int count;
 
     void add(Offset offset, String event) {
+      if (json == null) {
+        json = new StringBuilder(256 + event.length());
+      }
       json.append(count == 0 ? "{\"type\":\"events\",\"events\":[" : ",")
           .append("{\"offset\":\"").append(offset.encode()).append("\",\"event\":")
           .append(event).append('}');
@@ -190,15 +195,20 @@ final class SessionFrames {
     }
 
     int length() {
-      return json.length();
+      return json == null ? 0 : json.length();
     }
 
-    /** The frame, and an empty batch again. */
+    /** The frame (of at least one event), and an empty batch again. */
     String take() {
       String frame = json.append("]}").toString();
-      json.setLength(0);
-      count = 0;
+      clear();
       return frame;
+    }
+
+    /** Drops what the batch holds. */
+    void clear() {
+      json = null;
+      count = 0;
     }
   }
 
