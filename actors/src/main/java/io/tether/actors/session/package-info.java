@@ -49,8 +49,8 @@
  *       backs off or recovers after a failure, {@code OutageAnswers} refuses appends at once
  *       (503, never written later: they are not stashed) and answers plain reads from the last
  *       state the command handler saw (always durable: commands never run while a write is in
- *       flight); live waits and older ranges wait for the behavior. The entity object (buffer, waiters,
- *       subscribers) outlives the restart, since the supervision wraps only the behavior.
+ *       flight); live waits and older ranges wait for the behavior. The entity object (buffer,
+ *       waiters, subscribers) outlives the restart, since the supervision wraps only the behavior.
  *   <li><b>Fork bookkeeping</b> ({@code AcquireFork}/{@code ReleaseFork}) is at-most-once
  *       between entities: a lost release leaves a soft-deleted source's data in place, never
  *       loses a fork's data.

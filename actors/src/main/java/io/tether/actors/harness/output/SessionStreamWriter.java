@@ -69,7 +69,8 @@ public final class SessionStreamWriter implements SessionWriter {
           if ((rejected.failure() == Session.AppendFailure.OVERLOADED
               || rejected.failure() == Session.AppendFailure.JOURNAL_UNAVAILABLE)
               && attempt < OVERLOAD_RETRIES) {
-            // Nothing was written, so sending the same batch again cannot duplicate it.
+            // A refused batch was not acknowledged. Only a journal write that timed out and
+            // landed all the same (a Cassandra write timeout) can make this repeat a duplicate.
             return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(
                     Math.min(OVERLOAD_BACKOFF_MILLIS << attempt, OVERLOAD_BACKOFF_MAX_MILLIS),
                     TimeUnit.MILLISECONDS))

@@ -7,8 +7,7 @@
  * {@link io.tether.actors.session.stream.StreamReads} (tail, journal, long-poll waiters,
  * replays), {@link io.tether.actors.session.stream.StreamExpiry} (TTL and Expires-At),
  * {@link io.tether.actors.session.stream.OutageAnswers} (reads and refused appends while the
- * journal fails), and the
- * wiring ({@link io.tether.actors.session.stream.SessionSetup},
+ * journal fails), and the wiring ({@link io.tether.actors.session.stream.SessionSetup},
  * {@link io.tether.actors.session.stream.SessionSettings}). The decisions behind them are in the
  * {@code io.tether.actors.session} package documentation and {@code docs/architecture.md}.
  */
