@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * are not affected. Requests already in flight when a member becomes unreachable get the same
  * bound from their start, and long-polls among them are answered the same 503 at once (their
  * session may be the moved one; the client re-polls from its offset); a long-poll that arrives
- * while a member is unreachable is bounded like any request. Once the
+ * while a member is unreachable waits for new data at most half the failover timeout ({@link
+ * #longPollWait}), so its session answers 204 if it is alive and only a moving one gets the 503.
+ * Once the
  * member is removed and {@code tether.http.failover.settle-time} has passed (the shard regions
  * learn of the removal a little after the membership does, and a message sent in between is
  * lost too), requests are held again, and sharding buffers them until the shard has started on
@@ -85,6 +87,21 @@ public final class FailFast {
       return false;
     }
     return now - lastUnreachable >= settleNanos;
+  }
+
+  /**
+   * How long a long-poll may wait for new data: {@code configured}, or, while requests are bounded
+   * (a member unreachable, or within the settle time after), half the failover timeout. A session
+   * that is alive then answers "nothing new" (204) before this guard's 503, which only a session
+   * that does not answer at all (the one moving off the lost node) gets: before, every long-poll
+   * on the node got a 503 for the whole failover, its session healthy or not.
+   */
+  public Duration longPollWait(Duration configured) {
+    if (settled()) {
+      return configured;
+    }
+    Duration bounded = timeout.dividedBy(2);
+    return configured.compareTo(bounded) < 0 ? configured : bounded;
   }
 
   /** {@code inner}, failing fast while a member is unreachable. */

@@ -41,7 +41,8 @@ public final class HttpApi {
     // CPU under load (JFR: the route constructors were among the hottest frames).
     Route api = ProblemHandlers.wrap(concat(
         // The hot paths first: a request tries the routes in order, and the paths are disjoint.
-        failFast.guard(StreamAccess.guard(auth, new DurableStreamsRoutes(system, streams).route())),
+        failFast.guard(StreamAccess.guard(auth,
+            new DurableStreamsRoutes(system, streams, failFast::longPollWait).route())),
         new SessionSocketRoute(system, auth, streams).route(),
         failFast.guard(new SessionRoutes(system, auth, streams).route()),
         new HealthRoutes(system, new JournalProbe(system)).route(),

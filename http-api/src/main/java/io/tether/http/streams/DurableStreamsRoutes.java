@@ -39,6 +39,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.function.UnaryOperator;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -76,6 +77,7 @@ public final class DurableStreamsRoutes {
   private final SseReads sseReads;
   private final Materializer materializer;
   private final Duration longPollTimeout;
+  private final UnaryOperator<Duration> longPollWait;
   private final Duration sseWait;
   private final Duration sseMaxDuration;
   private final long maxAppendBytes;
@@ -84,10 +86,21 @@ public final class DurableStreamsRoutes {
   private final String dataCacheControl;
   private final int maxNameLength;
 
-  /** Routes on {@code system}, reaching streams through {@code streams}. */
+  /** Routes on {@code system}, reaching streams through {@code streams}; long-polls wait in full. */
   public DurableStreamsRoutes(ActorSystem<?> system, SessionStreams streams) {
+    this(system, streams, UnaryOperator.identity());
+  }
+
+  /**
+   * Routes on {@code system}, reaching streams through {@code streams}; a long-poll waits for
+   * new data {@code longPollWait} of {@code tether.streams.long-poll-timeout} (the node's {@link
+   * io.tether.http.FailFast#longPollWait}: shorter during a failover).
+   */
+  public DurableStreamsRoutes(ActorSystem<?> system, SessionStreams streams,
+      UnaryOperator<Duration> longPollWait) {
     Config config = system.settings().config();
     this.streams = streams;
+    this.longPollWait = longPollWait;
     this.materializer = Materializer.matFromSystem(system);
     Config c = config.getConfig("tether.streams");
     this.longPollTimeout = c.getDuration("long-poll-timeout");
@@ -415,7 +428,7 @@ public final class DurableStreamsRoutes {
       return sseReads.open(id, from, fromTail, cursor);
     }
     boolean longPoll = live.isPresent();
-    long wait = longPoll ? longPollTimeout.toMillis() : 0;
+    long wait = longPoll ? longPollWait.apply(longPollTimeout).toMillis() : 0;
     ReadSpec spec = new ReadSpec(from, fromTail, null, streams.maxReadBytes(), wait, false);
     Optional<String> ifNoneMatch = header(request, "If-None-Match");
     String fromText = offsetText;
