@@ -75,6 +75,22 @@ class JournalFailureTest {
     return out;
   }
 
+  /**
+   * Appends {@code n} as a client does while the entity backs off: each refusal is a retryable
+   * 503, and the next attempt follows its Retry-After, until the entity takes it (within 20 s).
+   */
+  private static void appendOnceBack(String id, int n) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    HttpResponse<String> response;
+    while ((response = http.send(append(id, n), HttpResponse.BodyHandlers.ofString()))
+        .statusCode() == 503) {
+      assertRetryable503(response);
+      assertTrue(System.nanoTime() < deadline, "the entity did not take appends again");
+      TimeUnit.SECONDS.sleep(1); // the Retry-After
+    }
+    assertEquals(204, response.statusCode(), response.body());
+  }
+
   private static void assertRetryable503(HttpResponse<String> response) {
     assertEquals(503, response.statusCode(), response.body());
     assertTrue(response.headers().firstValue("Retry-After").isPresent());
@@ -113,8 +129,8 @@ class JournalFailureTest {
     assertEquals(stored.size(), new TreeSet<>(stored).size(), "no duplicates");
     assertTrue(server.metric("tether_journal_write_failures_total") >= failures + 1);
 
-    assertEquals(204, http.send(append(id, 99), HttpResponse.BodyHandlers.ofString())
-        .statusCode());
+    // Back by itself after its back-off (it refuses appends at once until then).
+    appendOnceBack(id, 99);
     assertTrue(readAll(id).contains(99));
   }
 
@@ -137,14 +153,7 @@ class JournalFailureTest {
     assertRetryable503(http.send(append(id, 4), HttpResponse.BodyHandlers.ofString()));
     assertTrue(System.nanoTime() - sent < 1_000_000_000L, "refused at once during the back-off");
     // A client that retries after Retry-After gets in once the entity is back.
-    int status;
-    long deadline = System.nanoTime() + 20_000_000_000L;
-    while ((status = http.send(append(id, 5), HttpResponse.BodyHandlers.ofString())
-        .statusCode()) == 503) {
-      assertTrue(System.nanoTime() < deadline, "the entity did not take appends again");
-      TimeUnit.SECONDS.sleep(1); // the Retry-After
-    }
-    assertEquals(204, status);
+    appendOnceBack(id, 5);
     // The refused append was not kept for later: 503 meant not written.
     assertEquals(List.of(0, 1, 2, 5), readAll(id));
   }
@@ -171,8 +180,7 @@ class JournalFailureTest {
     }
     assertTrue(acked.size() < 11, "the crashed batch was refused");
     assertEquals(new ArrayList<>(acked), readAll(id).stream().sorted().toList());
-    assertEquals(204, http.send(append(id, 11), HttpResponse.BodyHandlers.ofString())
-        .statusCode());
+    appendOnceBack(id, 11);
     assertTrue(readAll(id).contains(11));
   }
 }
