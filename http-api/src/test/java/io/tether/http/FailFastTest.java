@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.tether.http.streams.DurableStreamsRoutes;
+import io.tether.persistence.testkit.TestCassandra;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,11 +19,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,6 +38,10 @@ import org.junit.jupiter.api.Test;
  * every member is reachable again; a request that does get its answer is not affected. (The JDK client offers every request an {@code Upgrade: h2c}: only a
  * WebSocket upgrade is left alone; a first version skipped every request with an Upgrade header
  * and so guarded none of the JDK client's.)
+ *
+ * <p>The same server also wires the Durable Streams routes as a node does, on the real
+ * Cassandra: a long-poll on a live session answers "nothing new" (204) before the failover
+ * bound, so only a session that does not answer at all gets the 503.
  */
 class FailFastTest {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -47,14 +56,36 @@ class FailFastTest {
             tether.http.failover.ask-timeout = 1s
             tether.http.failover.check-interval = 1h
             tether.http.failover.settle-time = 1500ms
+            tether.streams.long-poll-timeout = 3s
+            tether.session.read-journal-plugin-id = "pekko.persistence.cassandra.query"
             """).withFallback(TestNodeConfig.base())
+        .withFallback(TestCassandra.get().configFor("FailFastTest"))
+        .withFallback(ConfigFactory.parseResources("tether-persistence.conf"))
+        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
         .withFallback(ConfigFactory.parseResources("tether-http.conf"))
         .withFallback(ConfigFactory.load()).resolve());
+    Cluster cluster = Cluster.get(system);
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    io.tether.actors.session.stream.SessionEntity.init(system);
     failFast = new FailFast(system, reachable::get);
     binding = HttpServer.start(system, failFast.guard(concat(
             path("hang", () -> completeWithFuture(new CompletableFuture<HttpResponse>())),
-            path("fine", () -> complete(StatusCodes.OK, "fine")))),
+            path("fine", () -> complete(StatusCodes.OK, "fine")),
+            new DurableStreamsRoutes(system, TestNodeConfig.streams(system), failFast::longPollWait)
+                .route())),
         "127.0.0.1", 0).toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /** Every test starts with every member reachable and the settle time over. */
+  @BeforeEach
+  void allReachable() throws Exception {
+    reachable.set(true);
+    failFast.changed(true);
+    long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!failFast.settled()) {
+      assertTrue(System.nanoTime() < settle, "never settled");
+      TimeUnit.MILLISECONDS.sleep(10);
+    }
   }
 
   @AfterAll
@@ -115,6 +146,56 @@ class FailFastTest {
     again.cancel(true);
     assertEquals(404, get("/elsewhere").get(5, TimeUnit.SECONDS).statusCode());
     assertEquals(1, failFast.inFlight(), "a request no guarded route takes is not remembered");
+  }
+
+  private static java.net.http.HttpResponse<String> send(HttpRequest.Builder request)
+      throws Exception {
+    return HTTP.send(request.timeout(Duration.ofSeconds(30)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static URI stream(String query) {
+    return URI.create("http://127.0.0.1:" + binding.localAddress().getPort()
+        + "/v1/stream/healthy" + query);
+  }
+
+  @Test
+  void aLongPollOnALiveSessionAnswersNothingNewDuringAFailoverNot503() throws Exception {
+    assertEquals(201, send(HttpRequest.newBuilder(stream("")).header("Content-Type", "text/plain")
+        .PUT(HttpRequest.BodyPublishers.noBody())).statusCode());
+    java.net.http.HttpResponse<String> appended = send(HttpRequest.newBuilder(stream(""))
+        .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("a")));
+    assertEquals(204, appended.statusCode(), appended.body());
+    String tail = appended.headers().firstValue("Stream-Next-Offset").orElseThrow();
+
+    reachable.set(false);
+    failFast.changed(false);
+    long sent = System.nanoTime();
+    java.net.http.HttpResponse<String> poll = send(HttpRequest.newBuilder(
+        stream("?offset=" + tail + "&live=long-poll")));
+    long pollMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+    assertEquals(204, poll.statusCode(), "a live session answers nothing new: " + poll.body());
+    assertEquals(tail, poll.headers().firstValue("Stream-Next-Offset").orElse(""));
+    assertTrue(pollMillis >= 400 && pollMillis < 1000,
+        "it waited half the failover bound, not the 3 s long-poll timeout: " + pollMillis + " ms");
+    // New data during the failover still reaches a waiting long-poll at once.
+    var waiting = HTTP.sendAsync(HttpRequest.newBuilder(stream("?offset=" + tail + "&live=long-poll"))
+        .timeout(Duration.ofSeconds(30)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, send(HttpRequest.newBuilder(stream("")).header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString("b"))).statusCode());
+    java.net.http.HttpResponse<String> delivered = waiting.get(5, TimeUnit.SECONDS);
+    assertEquals(200, delivered.statusCode(), delivered.body());
+    assertEquals("b", delivered.body());
+
+    allReachable();
+    String next = delivered.headers().firstValue("Stream-Next-Offset").orElseThrow();
+    sent = System.nanoTime();
+    java.net.http.HttpResponse<String> settled = send(HttpRequest.newBuilder(
+        stream("?offset=" + next + "&live=long-poll")));
+    long settledMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+    assertEquals(204, settled.statusCode(), settled.body());
+    assertTrue(settledMillis >= 2500, "once settled, a long-poll waits its full timeout: "
+        + settledMillis + " ms");
   }
 
   private static void assertUnavailable(java.net.http.HttpResponse<String> response) {

@@ -68,6 +68,12 @@ import org.slf4j.LoggerFactory;
  * maps the replies back to status codes and headers. Limits answer 413 (body too large), 429
  * with {@code Retry-After} (a full group-commit buffer) and 503 with {@code Retry-After} (a
  * failed journal write, an unavailable entity); nothing answers 500 by design.
+ *
+ * <p>Over 600 lines because it is the whole of one protocol's wire mapping: every verb with its
+ * headers and status codes, read side by side against the Durable Streams specification. The
+ * parts with a job of their own already live apart: SSE in {@link SseReads}, stream names and
+ * fork sources in {@link StreamNames}, JSON mode in {@link JsonMessages}, cursors in {@link
+ * StreamCursor}.
  */
 public final class DurableStreamsRoutes {
   private static final Logger log = LoggerFactory.getLogger(DurableStreamsRoutes.class);
