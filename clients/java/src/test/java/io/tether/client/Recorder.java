@@ -72,31 +72,35 @@ class Recorder implements SessionListener {
   /** Waits until some delivered event matches; returns it. */
   SessionEvent await(Predicate<SessionEvent> match, Duration timeout) throws InterruptedException {
     return awaitCondition(() -> events.stream().filter(match).findFirst().orElse(null), timeout,
-        "no event matched; got " + summary());
+        () -> "no event matched; got " + summary());
   }
 
   /** Waits until at least {@code n} events arrived. */
   void awaitCount(int n, Duration timeout) throws InterruptedException {
     awaitCondition(() -> events.size() >= n ? Boolean.TRUE : null, timeout,
-        "fewer than " + n + " events; got " + summary());
+        () -> "fewer than " + n + " events; got " + summary());
   }
 
   /** Waits until the recorded states satisfy {@code check}. */
   void awaitStates(Predicate<List<ConnectionState>> check, Duration timeout)
       throws InterruptedException {
     awaitCondition(() -> check.test(states.stream().map(Timed::value).toList()) ? Boolean.TRUE : null,
-        timeout, "states: " + states.stream().map(Timed::value).toList());
+        timeout, () -> "states: " + states.stream().map(Timed::value).toList());
   }
 
   /** Waits until the presence view satisfies {@code check}. */
   void awaitPresence(Predicate<Map<String, String>> check, Duration timeout)
       throws InterruptedException {
     awaitCondition(() -> !presence.isEmpty() && check.test(presence.get(presence.size() - 1))
-        ? Boolean.TRUE : null, timeout, "presence: " + presence);
+        ? Boolean.TRUE : null, timeout, () -> "presence: " + presence);
   }
 
+  /**
+   * Probes under this recorder's lock until the probe finds something. The failure message is
+   * built under the lock too: the listener threads add to these lists meanwhile.
+   */
   private synchronized <T> T awaitCondition(java.util.function.Supplier<T> probe, Duration timeout,
-      String failure) throws InterruptedException {
+      java.util.function.Supplier<String> failure) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       T found = probe.get();
@@ -105,7 +109,7 @@ class Recorder implements SessionListener {
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new AssertionError(failure);
+        throw new AssertionError(failure.get());
       }
       wait(Math.max(1, left / 1_000_000));
     }
