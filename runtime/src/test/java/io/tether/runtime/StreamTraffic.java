@@ -33,6 +33,12 @@ final class StreamTraffic {
     final List<Long> ackedAt = new CopyOnWriteArrayList<>();
     /** System.nanoTime() when the acknowledged attempt was sent, parallel to {@link #acked}. */
     final List<Long> sentAt = new CopyOnWriteArrayList<>();
+    /**
+     * System.nanoTime() when the first attempt of each acknowledged line was sent, parallel to
+     * {@link #acked}: a line first sent before a kill may be stored (and delivered) by the killed
+     * node even though a later attempt is the one acknowledged.
+     */
+    final List<Long> firstSentAt = new CopyOnWriteArrayList<>();
     private final Supplier<List<ClusterNode>> nodes;
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicBoolean finish = new AtomicBoolean();
@@ -91,6 +97,20 @@ final class StreamTraffic {
       return null;
     }
 
+    /**
+     * The first acknowledged line whose first attempt was sent after {@code mark}, or null: a line
+     * no node can have stored, or delivered, before the mark.
+     */
+    Integer firstLineFirstSentAfter(long mark) {
+      int n = Math.min(firstSentAt.size(), acked.size());
+      for (int i = 0; i < n; i++) {
+        if (firstSentAt.get(i) > mark) {
+          return acked.get(i);
+        }
+      }
+      return null;
+    }
+
     int lastAcked() {
       return acked.isEmpty() ? -1 : acked.get(acked.size() - 1);
     }
@@ -111,10 +131,14 @@ final class StreamTraffic {
 
     private void produce() {
       int attempt = 0;
+      long firstSent = 0;
       for (int n = 0; !stop.get() && !(finish.get() && attempt == 0); ) {
         List<ClusterNode> alive = nodes.get();
         ClusterNode node = alive.get((n + attempt) % alive.size());
         long sent = System.nanoTime();
+        if (attempt == 0) {
+          firstSent = sent;
+        }
         try {
           HttpResponse<String> r = ClusterNode.HTTP.send(HttpRequest.newBuilder(
                   URI.create(node.baseUrl() + "/v1/stream/" + stream))
@@ -127,9 +151,10 @@ final class StreamTraffic {
               .build(), HttpResponse.BodyHandlers.ofString());
           if (r.statusCode() == 200 || r.statusCode() == 204) {
             long now = System.nanoTime();
-            acked.add(n);
+            firstSentAt.add(firstSent);
             sentAt.add(sent);
             ackedAt.add(now);
+            acked.add(n);
             n++;
             attempt = 0;
             TimeUnit.MILLISECONDS.sleep(interval.toMillis());
