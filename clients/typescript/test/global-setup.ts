@@ -51,12 +51,37 @@ function bindable(port: number): Promise<boolean> {
   });
 }
 
-/** An HTTP port whose derived Cassandra ports (CQL 9042+o, storage 17000+o) are free too. */
+/** The first port of the kernel's ephemeral range (32768 where it cannot be read). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * An HTTP port whose derived ports (`tether dev` derives CQL 9042, Cassandra's internode port
+ * 17000 and Pekko Management 8558, each plus `port - 8080`) are free, all below the kernel's
+ * ephemeral range. The node-kill test starts the node again on the same ports; a port in that
+ * range can meanwhile be handed out as the local port of any outgoing connection on the
+ * machine, and the restarted Cassandra then fails to bind it.
+ */
 async function freeNodePort(): Promise<number> {
+  const ceiling = ephemeralLow();
   for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    const offset = (((port - 8080) % 1000) + 1000) % 1000;
-    if ((await bindable(port)) && (await bindable(9042 + offset)) && (await bindable(17000 + offset))) return port;
+    const port = 10000 + Math.floor(Math.random() * Math.max(1, ceiling - 8920 - 10000));
+    const offset = port - 8080;
+    if (
+      17000 + offset < ceiling &&
+      (await bindable(port)) &&
+      (await bindable(9042 + offset)) &&
+      (await bindable(17000 + offset)) &&
+      (await bindable(8558 + offset))
+    ) {
+      return port;
+    }
   }
   throw new Error('no free port set for a test node');
 }

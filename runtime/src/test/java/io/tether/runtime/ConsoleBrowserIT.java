@@ -50,7 +50,7 @@ class ConsoleBrowserIT {
     Path shots = work.getParent().resolve("console-screenshots");
     Files.createDirectories(shots);
     Path home = work.resolve("console-" + System.nanoTime());
-    try (DevProcess node = new DevProcess(home, DevProcess.freePort())
+    try (DevProcess node = new DevProcess(home, DevProcess.freeHttpPort())
         // The harness's browser (installed by the actors module's build), for the dashboard's
         // browser-graded run.
         .env("TETHER_BROWSER_DIR", System.getProperty("tether.harness.mcp.browser.dir", ""))

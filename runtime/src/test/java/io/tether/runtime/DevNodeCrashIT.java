@@ -34,7 +34,7 @@ class DevNodeCrashIT {
   @Test
   void everyAcknowledgedAppendSurvivesSigkillOfTheNode() throws Exception {
     Path home = Path.of(System.getProperty("tether.test.work-dir"), "dev-crash-" + System.nanoTime());
-    int port = DevProcess.freePort();
+    int port = DevProcess.freeHttpPort();
     try (DevProcess node = new DevProcess(home, port).start(Duration.ofMinutes(3))) {
       String stream = node.baseUrl() + "/v1/stream/crash-test";
       HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(stream))

@@ -46,6 +46,38 @@ final class DevProcess implements AutoCloseable {
     return FreePorts.next();
   }
 
+  /**
+   * An HTTP port for a dev node whose derived ports ({@link DevPorts}: CQL and Cassandra's
+   * internode port, {@code port - 8080} above their defaults) are free and below the ephemeral
+   * range too. A node started again on the same home binds them again; in the ephemeral range
+   * the kernel can meanwhile hand one out as the local port of any outgoing connection (seen
+   * with the suite's two lanes: a restarted Cassandra's internode port "in use by another
+   * process").
+   */
+  static int freeHttpPort() {
+    int ceiling = FreePorts.ephemeralLow();
+    for (int attempt = 0; attempt < 1_000; attempt++) {
+      int port = FreePorts.next();
+      int offset = port - DevPorts.BASE_HTTP;
+      int cql = DevPorts.BASE_CQL + offset;
+      int storage = DevPorts.BASE_STORAGE + offset;
+      if (cql < ceiling && storage < ceiling && bindable(cql) && bindable(storage)) {
+        return port;
+      }
+    }
+    throw new IllegalStateException("no HTTP port whose derived ports are free below " + ceiling);
+  }
+
+  private static boolean bindable(int port) {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+      socket.setReuseAddress(false);
+      socket.bind(new java.net.InetSocketAddress(port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   String baseUrl() {
     return "http://127.0.0.1:" + httpPort;
   }

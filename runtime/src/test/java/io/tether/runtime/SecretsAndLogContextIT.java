@@ -82,7 +82,7 @@ class SecretsAndLogContextIT {
     stub = new AnthropicStub();
     home = Path.of(System.getProperty("tether.test.work-dir"), "secrets-" + System.nanoTime());
     int cqlPort = DevProcess.freePort();
-    node = new DevProcess(home, DevProcess.freePort())
+    node = new DevProcess(home, DevProcess.freeHttpPort())
         .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
         .env("OPENAI_API_KEY", OPENAI_KEY)
         .env("TETHER_LOG_FORMAT", "json")

@@ -97,7 +97,7 @@ final class TestNode implements ExtensionContext.Store.CloseableResource {
     Files.createDirectories(home);
     log = home.resolve("node.log");
     httpPort = httpPortWithFreeCassandraPorts();
-    cqlPort = freePort();
+    cqlPort = httpPort - 8080 + 9042;
     Runtime.getRuntime().addShutdownHook(killOnExit);
   }
 
@@ -236,18 +236,44 @@ final class TestNode implements ExtensionContext.Store.CloseableResource {
     }
   }
 
-  /** A free HTTP port whose derived Cassandra internode port (17000 + offset) is free too. */
+  /**
+   * An HTTP port whose derived ports ({@code tether dev} derives CQL 9042, Cassandra's internode
+   * port 17000 and Pekko Management 8558, each plus {@code port - 8080}) are free, all below the
+   * kernel's ephemeral range. The node is killed and started again on the same ports; a port in
+   * that range can meanwhile be handed out as the local port of any outgoing connection on the
+   * machine, and the restart then fails to bind it.
+   */
   private static int httpPortWithFreeCassandraPorts() throws IOException {
-    for (int i = 0; i < 50; i++) {
-      int port = freePort();
-      int storage = 17000 + Math.floorMod(port - 8080, 1000);
-      try (ServerSocket probe = new ServerSocket(storage)) {
+    int ceiling = ephemeralLow();
+    java.util.Random random = new java.util.Random();
+    for (int i = 0; i < 1_000; i++) {
+      int port = 10_000 + random.nextInt(Math.max(1, ceiling - 8_920 - 10_000));
+      int offset = port - 8080;
+      if (bindable(port) && bindable(9042 + offset) && bindable(17000 + offset)
+          && bindable(8558 + offset) && 17000 + offset < ceiling) {
         return port;
-      } catch (IOException taken) {
-        // try another
       }
     }
-    throw new IOException("no free port pair found");
+    throw new IOException("no free port set below " + ceiling);
+  }
+
+  private static boolean bindable(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(false);
+      socket.bind(new java.net.InetSocketAddress(port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The first port of the kernel's ephemeral range (32768 where it cannot be read). */
+  private static int ephemeralLow() {
+    try (var reader = Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+      return Integer.parseInt(reader.readLine().trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
+    }
   }
 
   private static void deleteRecursively(Path dir) throws IOException {

@@ -61,8 +61,11 @@ public final class FreePorts {
     }
   }
 
-  /** The first port of the kernel's ephemeral range (Linux; 32768 where it cannot be read). */
-  private static int ephemeralLow() {
+  /**
+   * The first port of the kernel's ephemeral range (Linux; 32768 where it cannot be read). A
+   * server a test starts, or restarts, should listen below it.
+   */
+  public static int ephemeralLow() {
     try {
       String range = readFirstLine();
       return Integer.parseInt(range.split("\\s+")[0]);
