@@ -61,21 +61,11 @@ final class DevProcess implements AutoCloseable {
       int offset = port - DevPorts.BASE_HTTP;
       int cql = DevPorts.BASE_CQL + offset;
       int storage = DevPorts.BASE_STORAGE + offset;
-      if (cql < ceiling && storage < ceiling && bindable(cql) && bindable(storage)) {
+      if (cql < ceiling && storage < ceiling && FreePorts.bindable(cql) && FreePorts.bindable(storage)) {
         return port;
       }
     }
     throw new IllegalStateException("no HTTP port whose derived ports are free below " + ceiling);
-  }
-
-  private static boolean bindable(int port) {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
-      socket.setReuseAddress(false);
-      socket.bind(new java.net.InetSocketAddress(port));
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   String baseUrl() {

@@ -230,12 +230,6 @@ final class TestNode implements ExtensionContext.Store.CloseableResource {
     Runtime.getRuntime().removeShutdownHook(killOnExit);
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
   /**
    * An HTTP port whose derived ports ({@code tether dev} derives CQL 9042, Cassandra's internode
    * port 17000 and Pekko Management 8558, each plus {@code port - 8080}) are free, all below the

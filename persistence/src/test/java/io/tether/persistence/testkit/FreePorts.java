@@ -51,7 +51,8 @@ public final class FreePorts {
     return ports;
   }
 
-  private static boolean bindable(int port) {
+  /** Whether {@code port} can be bound on every interface now. */
+  public static boolean bindable(int port) {
     try (ServerSocket socket = new ServerSocket()) {
       socket.setReuseAddress(false);
       socket.bind(new InetSocketAddress(port));
