@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the harness sandbox needs when it is missing: Debian's bubblewrap (bwrap), which
-# confines every run_command and start_process (and, later, a run's browser), and slirp4netns,
+# confines every run_command, start_process and a run's browser, and slirp4netns,
 # which gives a run's network namespace egress when a run policy allows it, and curl, which
 # makes http_probe's requests from inside the run's network. The build runs this
 # before the actors module's tests; ./tether dev runs it before starting a node. Needs root (CI

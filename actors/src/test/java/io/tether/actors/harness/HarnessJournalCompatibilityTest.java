@@ -282,7 +282,7 @@ class HarnessJournalCompatibilityTest {
         List.of(new RunPolicy.Criterion("functionality", 1, 7)),
         new RunPolicy.Budget(100_000, 2.5, 3_600_000),
         List.of(new RunPolicy.ToolServer("browser", Map.of("evaluator", List.of("*")))),
-        40_000, Map.of("openai:local-model", new RunPolicy.Price(0.1, 0.2)));
+        40_000, Map.of("openai:local-model", new RunPolicy.Price(0.1, 0.2)), false);
     m.put("Run.RunStarted.v2", new RunEvent.RunStarted("A counter page.", models, withTools,
         "run-run-2", 1_700_000_000_000L));
     RoleTask toolTask = new RoleTask("t3", "run-2", "run-run-2", Role.EVALUATOR,
@@ -301,6 +301,13 @@ class HarnessJournalCompatibilityTest {
         new RunState.Ledger(900, 0, 0.0027, Set.of("evaluator-2#1"),
             Map.of("evaluator", new RunState.Spend(900, 0, 0.0027, 1, 1)),
             Map.of("1", new RunState.Spend(900, 0, 0.0027, 1, 1))), null, List.of()));
+
+    // Since per-run egress (issue 17): the policy's egress, carried by each role task.
+    m.put("Run.RunStarted.v3", new RunEvent.RunStarted("A counter page.", models,
+        withTools.withEgress(true), "run-run-3", 1_700_000_000_000L));
+    m.put("RoleEntity.TaskStarted.v3", new RoleEvent.TaskStarted(new RoleTask("t5", "run-3",
+        "run-run-3", Role.GENERATOR, TaskKind.BUILD, 1, 1, 0, "scripted:browser-demo",
+        "Build sprint 1", true, List.of(), List.of(), List.of(), 0, true)));
 
     m.put("RoleEntity.CompactionRequested", new RoleEvent.CompactionRequested("generator-9", 9,
         1, "anthropic:claude-sonnet-4-5", 14));

@@ -112,9 +112,7 @@ final class RunRequests {
         prices.put(p.getKey(), new RunPolicy.Price(price.get("input").asDouble(),
             price.get("output").asDouble()));
       });
-      policy = new RunPolicy(policy.sprints(), policy.evaluator(), policy.context(),
-          policy.contractRounds(), policy.attemptsPerSprint(), policy.rubric(), policy.budget(),
-          policy.toolServers(), policy.compactAboveTokens(), prices);
+      policy = policy.withPrices(prices);
     }
     return new CreateRun(prompt, models, policy);
   }
@@ -149,7 +147,19 @@ final class RunRequests {
         p.path("contractRounds").asInt(d.contractRounds()),
         p.path("attemptsPerSprint").asInt(d.attemptsPerSprint()),
         rubric, budget, toolServers(p.path("toolServers"), d.toolServers()),
-        p.path("compactAboveTokens").asInt(d.compactAboveTokens()), Map.of());
+        p.path("compactAboveTokens").asInt(d.compactAboveTokens()), Map.of(),
+        egress(p.path("egress"), d.egress()));
+  }
+
+  /** {@code "egress": true}: the run's tools reach beyond its own loopback. */
+  private static boolean egress(JsonNode e, boolean defaultValue) {
+    if (e.isMissingNode() || e.isNull()) {
+      return defaultValue;
+    }
+    if (!e.isBoolean()) {
+      throw new IllegalArgumentException("policy.egress is true or false");
+    }
+    return e.asBoolean();
   }
 
   /**

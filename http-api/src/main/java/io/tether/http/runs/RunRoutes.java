@@ -139,6 +139,12 @@ public final class RunRoutes {
       JsonNode json = JSON.readTree(body);
       request = RunRequests.parse(json, harness.settings().defaultPolicy(), harness.providers(),
           harness.pricing(), harness.mcp(), harness.settings().defaultModels());
+      if (request.policy().egress()) {
+        java.util.Optional<String> refusal = harness.tools().egressRefusal();
+        if (refusal.isPresent()) {
+          return done(Problem.response(StatusCodes.BAD_REQUEST, refusal.get()));
+        }
+      }
     } catch (IllegalArgumentException e) {
       return done(Problem.response(StatusCodes.BAD_REQUEST, e.getMessage()));
     } catch (Exception e) {

@@ -52,6 +52,7 @@ class RunRoutesTest {
             tether.harness.session-writer = "session-entity"
             tether.session.read-journal-plugin-id = "pekko.persistence.testkit.query"
             tether.harness.providers.openai.api-key-required = false
+            tether.harness.workspace.sandbox.allow-egress = off
             tether.auth.enabled = off
             tether.auth.token-secret = ""
             """)
@@ -215,6 +216,17 @@ class RunRoutesTest {
             + " \"roles\": {\"evaluator\": [\"*\"]}}]}"));
     assertEquals(400, noServer.statusCode());
     assertTrue(noServer.body().contains("no MCP server named nope"), noServer.body());
+    // Egress: a boolean, and refused where the operator does not allow it (as here).
+    String withEgress = "{\"prompt\": \"x\", \"model\": \"scripted:demo\","
+        + " \"policy\": {\"egress\": %s}}";
+    HttpResponse<String> notBoolean = send("POST", "/runs", withEgress.formatted("\"yes\""));
+    assertEquals(400, notBoolean.statusCode());
+    assertTrue(notBoolean.body().contains("policy.egress is true or false"), notBoolean.body());
+    HttpResponse<String> refused = send("POST", "/runs", withEgress.formatted("true"));
+    assertEquals(400, refused.statusCode());
+    assertTrue(refused.body().contains("this node does not allow runs egress"), refused.body());
+    assertEquals(0, JSON.readTree(send("GET", "/runs", null).body()).path("runs").findValues(
+        "prompt").stream().filter(p -> p.asText().equals("x")).count(), "no run was created");
     HttpResponse<String> missing = send("GET", "/runs/no-such-run", null);
     assertEquals(404, missing.statusCode());
     assertEquals("application/problem+json",

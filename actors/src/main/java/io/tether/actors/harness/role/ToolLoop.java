@@ -408,6 +408,9 @@ final class ToolLoop {
     String role = profile.role().wireName();
     CompletionStage<WorkspaceTools.Outcome> outcome;
     try {
+      // The run's policy, with every call: the network of a run's namespace on this node
+      // follows it (a node that restarted, or another node the role moved to, learns it here).
+      services.tools().allowEgress(runId, task.egress());
       outcome = profile.allows(call.name())
           ? services.tools().execute(runId, role, call)
           : services.mcp().call(runId, role, "s" + task.sprint() + "-a" + task.attempt() + "-"

@@ -168,7 +168,8 @@ public final class RunFlow {
         s.pendingSteers().stream().map(RunState.Steer::text).toList(),
         s.pendingSteers().stream().map(RunState.Steer::id).toList(),
         policy.grantsFor(role.wireName()),
-        policy.context() == RunPolicy.ContextMode.COMPACT ? policy.compactAboveTokens() : 0);
+        policy.context() == RunPolicy.ContextMode.COMPACT ? policy.compactAboveTokens() : 0,
+        policy.egress());
   }
 
   private static void handOff(StringBuilder prompt, RunState s, boolean withContract) {

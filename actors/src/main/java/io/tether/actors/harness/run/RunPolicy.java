@@ -22,6 +22,8 @@ import java.util.Map;
  *     which a role's older turns are summarized by its model
  * @param prices prices given with the run for models the node has no price for (USD per
  *     million tokens, by {@code provider:model})
+ * @param egress whether the run's tools reach beyond the run's own loopback (where the node
+ *     allows it)
  */
 public record RunPolicy(
     boolean sprints,
@@ -33,7 +35,8 @@ public record RunPolicy(
     Budget budget,
     List<ToolServer> toolServers,
     int compactAboveTokens,
-    Map<String, Price> prices) implements TetherSerializable {
+    Map<String, Price> prices,
+    boolean egress) implements TetherSerializable {
 
   /** When the evaluator verifies. */
   public enum EvaluatorMode { PER_SPRINT, AT_END }
@@ -96,17 +99,29 @@ public record RunPolicy(
     }
   }
 
-  /** A policy without MCP servers, compaction threshold or prices of its own. */
+  /** A policy without MCP servers, compaction threshold, prices of its own or egress. */
   public RunPolicy(boolean sprints, EvaluatorMode evaluator, ContextMode context,
       int contractRounds, int attemptsPerSprint, List<Criterion> rubric, Budget budget) {
     this(sprints, evaluator, context, contractRounds, attemptsPerSprint, rubric, budget,
-        List.of(), 0, Map.of());
+        List.of(), 0, Map.of(), false);
   }
 
   /** This policy with {@code servers} attached. */
   public RunPolicy withToolServers(List<ToolServer> servers) {
     return new RunPolicy(sprints, evaluator, context, contractRounds, attemptsPerSprint, rubric,
-        budget, servers, compactAboveTokens, prices);
+        budget, servers, compactAboveTokens, prices, egress);
+  }
+
+  /** This policy with these prices of its own. */
+  public RunPolicy withPrices(Map<String, Price> newPrices) {
+    return new RunPolicy(sprints, evaluator, context, contractRounds, attemptsPerSprint, rubric,
+        budget, toolServers, compactAboveTokens, newPrices, egress);
+  }
+
+  /** This policy with egress given or taken. */
+  public RunPolicy withEgress(boolean allowed) {
+    return new RunPolicy(sprints, evaluator, context, contractRounds, attemptsPerSprint, rubric,
+        budget, toolServers, compactAboveTokens, prices, allowed);
   }
 
   /** The grants of {@code role} (its wire name): each attached server and its allowed tools. */
@@ -139,6 +154,7 @@ public record RunPolicy(
           return new ToolServer(t.getString("server"), roles);
         }).toList(),
         c.getInt("compact-above-tokens"),
-        Map.of());
+        Map.of(),
+        c.getBoolean("egress"));
   }
 }

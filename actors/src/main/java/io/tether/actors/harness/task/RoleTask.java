@@ -22,6 +22,8 @@ import java.util.List;
  * @param toolGrants the MCP servers (and their tools) the role may use in this task
  * @param compactAboveTokens when the role's conversation is estimated above this many tokens,
  *     its older turns are summarized by the model before the next call (0: never)
+ * @param egress whether the run's tools reach beyond the run's own loopback (its policy's
+ *     {@code egress}; the node grants it only where its operator allows)
  */
 public record RoleTask(
     String taskId,
@@ -38,7 +40,8 @@ public record RoleTask(
     List<String> steers,
     List<String> steerIds,
     List<ToolGrant> toolGrants,
-    int compactAboveTokens) implements TetherSerializable {
+    int compactAboveTokens,
+    boolean egress) implements TetherSerializable {
 
   public RoleTask {
     steers = steers == null ? List.of() : List.copyOf(steers);
@@ -46,7 +49,16 @@ public record RoleTask(
     toolGrants = toolGrants == null ? List.of() : List.copyOf(toolGrants);
   }
 
-  /** A task without MCP tools or compaction. */
+  /** A task without egress. */
+  public RoleTask(String taskId, String runId, String sessionId, Role role, TaskKind kind,
+      int sprint, int attempt, int round, String model, String prompt, boolean resetContext,
+      List<String> steers, List<String> steerIds, List<ToolGrant> toolGrants,
+      int compactAboveTokens) {
+    this(taskId, runId, sessionId, role, kind, sprint, attempt, round, model, prompt,
+        resetContext, steers, steerIds, toolGrants, compactAboveTokens, false);
+  }
+
+  /** A task without MCP tools, compaction or egress. */
   public RoleTask(String taskId, String runId, String sessionId, Role role, TaskKind kind,
       int sprint, int attempt, int round, String model, String prompt, boolean resetContext,
       List<String> steers, List<String> steerIds) {

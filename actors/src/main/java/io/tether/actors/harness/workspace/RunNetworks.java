@@ -20,10 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The network namespace of each run on this node, shared by all of the run's sandboxed
- * processes (its commands, its long-lived processes, its {@code http_probe}s and, later, its
- * browser), so the Evaluator reaches the app it started and nothing of the node: the namespace
+ * processes (its commands, its long-lived processes, its {@code http_probe}s and its browser),
+ * so the Evaluator reaches the app it started and nothing of the node: the namespace
  * has loopback only, and egress (through {@code slirp4netns}, which never forwards to the
- * node's own loopback) only for a run that is allowed it.
+ * node's own loopback) only for a run whose policy asks for it on a node that allows it.
  *
  * <p>A namespace is held by a long-lived sandboxed {@code sleep} (the holder), started like
  * every tool process (under a parent-death signal from the launcher thread, so it dies with the
@@ -88,19 +88,15 @@ final class RunNetworks {
   }
 
   /**
-   * Whether run {@code runId} may reach addresses beyond its loopback (a run policy's decision).
-   * Takes effect for a namespace made after it; an existing one gains or loses egress at once.
+   * Whether run {@code runId} may reach addresses beyond its loopback (its policy's decision,
+   * given with every tool call of the run). Only records it: the run's namespace gains or loses
+   * egress when it is next used ({@link #acquire}, on a tool thread), so an actor can call this.
    */
-  synchronized void allowEgress(String runId, boolean allowed) {
-    boolean changed = allowed ? egress.add(runId) : egress.remove(runId);
-    Holder holder = holders.get(runId);
-    if (changed && holder != null) {
-      if (allowed) {
-        startSlirp(runId, holder);
-      } else if (holder.slirp != null) {
-        holder.slirp.destroyForcibly();
-        holder.slirp = null;
-      }
+  void allowEgress(String runId, boolean allowed) {
+    if (allowed) {
+      egress.add(runId);
+    } else {
+      egress.remove(runId);
     }
   }
 
@@ -123,6 +119,12 @@ final class RunNetworks {
       holder = start(runId);
       holders.put(runId, holder);
     }
+    boolean hasEgress = egress(runId);
+    if (hasEgress && (holder.slirp == null || !holder.slirp.isAlive())) {
+      startSlirp(runId, holder);
+    } else if (!hasEgress && holder.slirp != null) {
+      stopSlirp(runId, holder);
+    }
     Holder held = holder;
     held.users++;
     List<String> enter = new ArrayList<>(List.of("nsenter"));
@@ -131,7 +133,6 @@ final class RunNetworks {
     }
     enter.addAll(List.of("--net=/proc/" + held.nsPid + "/ns/net", "--"));
     List<String> argv = List.copyOf(enter);
-    boolean hasEgress = egress(runId);
     Sandbox.Network network = new Sandbox.Network() {
       @Override
       public List<String> enter() {
@@ -238,11 +239,7 @@ final class RunNetworks {
       for (ProcessHandle p : process.descendants().toList()) {
         Optional<String> ns = namespaceOf(p.pid());
         if (ns.isPresent() && !ns.get().equals(own)) {
-          Holder holder = new Holder(process, p.pid(), ns.get());
-          if (egress(runId)) {
-            startSlirp(runId, holder);
-          }
-          return holder;
+          return new Holder(process, p.pid(), ns.get());
         }
       }
       if (!process.isAlive() || System.nanoTime() > deadline) {
@@ -265,6 +262,12 @@ final class RunNetworks {
    * Gives the namespace egress through {@code slirp4netns}: a user-mode NAT whose connections
    * leave from the node's network, with the node's loopback ({@code 10.0.2.2}) disabled, in its
    * own sandbox and seccomp filter.
+   *
+   * <p>The namespace is named by its path, not by the holder's pid: given a pid, slirp4netns
+   * first joins that process's user namespace, which is the nested one bwrap makes for {@code
+   * --disable-userns}, and from there it may not join the network namespace, owned by the
+   * user namespace above it ({@code setns: Operation not permitted}). A root node needs no user
+   * namespace to join it.
    */
   private void startSlirp(String runId, Holder holder) {
     List<String> argv = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--",
@@ -273,7 +276,7 @@ final class RunNetworks {
     if (!sandbox.nodeIsRoot()) {
       argv.add("--userns-path=/proc/" + holder.nsPid + "/ns/user");
     }
-    argv.addAll(List.of(Long.toString(holder.nsPid), "tap0"));
+    argv.addAll(List.of("--netns-type=path", "/proc/" + holder.nsPid + "/ns/net", "tap0"));
     try {
       Process slirp = Launcher.start(new ProcessBuilder(argv).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD));
@@ -300,6 +303,20 @@ final class RunNetworks {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
     }
+  }
+
+  private static void stopSlirp(String runId, Holder holder) {
+    holder.slirp.destroyForcibly();
+    try {
+      holder.slirp.onExit().get(NAMESPACE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.warn("slirp4netns of run {} did not exit within {} s", runId,
+          NAMESPACE_WAIT.toSeconds());
+    }
+    holder.slirp = null;
+    log.info("Run {} no longer has egress", runId);
   }
 
   private static void stop(Holder holder) {

@@ -86,7 +86,7 @@ public final class Sandbox {
    * @param tmpBytes the size of the private {@code /tmp}
    */
   public record Settings(Mode mode, int uid, int gid, List<String> etc, List<String> readOnlyPaths,
-      long tmpBytes) {
+      long tmpBytes, boolean allowEgress) {
 
     public Settings {
       if (mode == Mode.BUBBLEWRAP && (uid == 0 || gid == 0)) {
@@ -99,18 +99,24 @@ public final class Sandbox {
     /** The defaults of {@code reference.conf}. */
     public static Settings defaults() {
       return new Settings(Mode.BUBBLEWRAP, 65532, 65532, DEFAULT_ETC, List.of(),
-          256L * 1024 * 1024);
+          256L * 1024 * 1024, true);
     }
 
     /** Reads {@code tether.harness.workspace.sandbox}. */
     public static Settings fromConfig(Config sandbox) {
       return new Settings(Mode.fromConfig(sandbox.getString("mode")), sandbox.getInt("uid"),
           sandbox.getInt("gid"), sandbox.getStringList("etc"),
-          sandbox.getStringList("read-only-paths"), sandbox.getBytes("tmp-size"));
+          sandbox.getStringList("read-only-paths"), sandbox.getBytes("tmp-size"),
+          sandbox.getBoolean("allow-egress"));
     }
 
     Settings withMode(Mode other) {
-      return new Settings(other, uid, gid, etc, readOnlyPaths, tmpBytes);
+      return new Settings(other, uid, gid, etc, readOnlyPaths, tmpBytes, allowEgress);
+    }
+
+    /** These settings with runs' egress allowed or refused by the operator. */
+    public Settings withAllowEgress(boolean allowed) {
+      return new Settings(mode, uid, gid, etc, readOnlyPaths, tmpBytes, allowed);
     }
   }
 

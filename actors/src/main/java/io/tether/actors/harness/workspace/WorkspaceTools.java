@@ -202,12 +202,23 @@ public final class WorkspaceTools {
 
   /**
    * Whether run {@code runId}'s processes on this node may reach addresses beyond their own
-   * loopback (a run policy's decision; off unless set).
+   * loopback: its policy's decision, given with each of its tool calls (off unless set), and
+   * granted only where the operator allows runs egress ({@code sandbox.allow-egress}). Only
+   * records it, so an actor may call it; the run's network follows at its next tool call.
    */
   public void allowEgress(String runId, boolean allowed) {
     if (!commands.sandbox().unconfined()) {
-      commands.sandbox().networks().allowEgress(runId, allowed);
+      commands.sandbox().networks().allowEgress(runId,
+          allowed && commands.sandbox().settings().allowEgress());
     }
+  }
+
+  /** Why a run policy that asks for egress is refused on this node, if it is. */
+  public java.util.Optional<String> egressRefusal() {
+    return commands.sandbox().unconfined() || commands.sandbox().settings().allowEgress()
+        ? java.util.Optional.empty()
+        : java.util.Optional.of("policy.egress: this node does not allow runs egress"
+            + " (tether.harness.workspace.sandbox.allow-egress = off)");
   }
 
   /** The long-lived processes of this node. */

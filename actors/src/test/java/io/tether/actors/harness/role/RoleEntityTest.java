@@ -21,6 +21,8 @@ import io.tether.actors.harness.task.Role;
 import io.tether.actors.harness.task.RoleTask;
 import io.tether.actors.harness.task.TaskKind;
 import io.tether.actors.harness.task.TaskOutcome;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -499,6 +501,43 @@ class RoleEntityTest {
         r -> new RoleCommand.Perform(task("t3", "scripted:test"), r));
     run.reports.expectMessageClass(TaskOutcome.class, WAIT);
     assertEquals(2, testKit.getState().messages().size());
+  }
+
+  @Test
+  void theToolsOfATaskHaveEgressExactlyWhenItsRunsPolicyGivesIt() throws Exception {
+    // A listener on the node's non-loopback address: beyond the run's loopback.
+    InetAddress address = null;
+    for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      for (InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+        if (nic.isUp() && !nic.isLoopback() && a instanceof java.net.Inet4Address) {
+          address = a;
+        }
+      }
+    }
+    assertTrue(address != null, "this test needs a non-loopback IPv4 address on the machine");
+    try (ServerSocket beyond = new ServerSocket(0, 50, address)) {
+      String connect = "bash -c 'exec 3<>/dev/tcp/" + address.getHostAddress() + "/"
+          + beyond.getLocalPort() + "' 2>&1 && echo connected";
+      String call = "{\"text\": \"\", \"toolCalls\": [{\"name\": \"run_command\","
+          + " \"arguments\": {\"command\": \"" + connect + "\"}}]}";
+      var testKit = generator("{\"name\": \"test\", \"roles\": {\"generator\": [" + call
+          + ", {\"text\": \"with\"}, " + call + ", {\"text\": \"without\"}]}}", -1);
+      current = testKit;
+      RoleTask withEgress = new RoleTask("t1", runId, "session-" + runId, Role.GENERATOR,
+          TaskKind.BUILD, 1, 1, 1, "scripted:test", "Build it.", true, List.of(), List.of(),
+          List.of(), 0, true);
+      testKit.<StatusReply<Accepted>>runCommand(r -> new RoleCommand.Perform(withEgress, r));
+      run.reports.expectMessageClass(TaskOutcome.class, WAIT);
+      RoleTask without = task("t2", "scripted:test");
+      testKit.<StatusReply<Accepted>>runCommand(r -> new RoleCommand.Perform(without, r));
+      run.reports.expectMessageClass(TaskOutcome.class, WAIT);
+      List<String> outputs = persisted().stream()
+          .filter(RoleEvent.ToolCallCompleted.class::isInstance)
+          .map(e -> ((RoleEvent.ToolCallCompleted) e).output()).toList();
+      assertEquals(2, outputs.size(), outputs.toString());
+      assertEquals("exit_code=0\nconnected", outputs.get(0).trim());
+      assertTrue(outputs.get(1).contains("Network is unreachable"), outputs.get(1));
+    }
   }
 
   @Test

@@ -213,6 +213,22 @@ class RunTest {
   }
 
   @Test
+  void everyTaskCarriesTheEgressOfTheRunsPolicy() {
+    RoleTask plan = start(policy(0, 1, UNLIMITED).withEgress(true));
+    assertTrue(plan.egress());
+    RoleTask build = finish(plan, SPEC);
+    assertTrue(build.egress());
+    assertTrue(finish(build, "built it").egress());
+  }
+
+  @Test
+  void aPolicyWithoutEgressGivesItToNoTask() {
+    RoleTask plan = start(policy(0, 1, UNLIMITED));
+    assertFalse(plan.egress());
+    assertFalse(finish(plan, SPEC).egress());
+  }
+
+  @Test
   void recoveryResendsTheCurrentTask() {
     RoleTask plan = start(policy(0, 1, UNLIMITED));
     RoleTask build = finish(plan, SPEC);

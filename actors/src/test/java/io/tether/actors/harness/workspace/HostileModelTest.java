@@ -184,6 +184,92 @@ class HostileModelTest {
   }
 
   @Test
+  void egressFromTheRunsPolicyReachesBeyondLoopbackButNeverTheNodesOwnLoopback()
+      throws Exception {
+    // A server on the node's non-loopback address stands in for a host beyond the run (no
+    // other host is reachable from a test machine): what egress reaches, and nothing else does.
+    InetAddress address = nonLoopbackAddress();
+    HttpServer beyond = HttpServer.create(new InetSocketAddress(address, 0), 0);
+    beyond.createContext("/", exchange -> {
+      byte[] body = "beyond the run".getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    beyond.start();
+    try {
+      String target = address.getHostAddress() + "/" + beyond.getAddress().getPort();
+      String fetch = "curl -s --max-time 5 http://" + address.getHostAddress() + ":"
+          + beyond.getAddress().getPort() + "/";
+      String connect = "bash -c 'exec 3<>/dev/tcp/" + target + "' 2>&1";
+      Path root = Sandboxes.reachable(Files.createDirectories(scratch.resolve("egress")));
+      WorkspaceTools tools = tools(root, Sandbox.defaults());
+
+      // Without egress (every run's default), as in the test above: no route.
+      assertTrue(run(tools, "r-egress", connect).contains("Network is unreachable"));
+
+      // The policy gives it: the run's next call reaches the address, with a resolver.
+      tools.allowEgress("r-egress", true);
+      assertEquals("exit_code=0\nbeyond the run", run(tools, "r-egress", fetch));
+      assertEquals("exit_code=0\nnameserver 10.0.2.3", run(tools, "r-egress",
+          "cat /etc/resolv.conf").trim());
+      // ... but never the node's loopback: not as 127.0.0.1 (the run's own) nor through the
+      // NAT's alias of the host (10.0.2.2), for HTTP or Cassandra.
+      int http = nodeHttp.getAddress().getPort();
+      for (String host : List.of("127.0.0.1", "10.0.2.2")) {
+        String metrics = run(tools, "r-egress", "curl -s --max-time 3 http://" + host + ":"
+            + http + "/metrics; echo; bash -c 'exec 3<>/dev/tcp/" + host + "/"
+            + cassandra.getLocalPort() + "' && echo cql-connected");
+        assertFalse(metrics.contains("tether_node_metric"), host + ": " + metrics);
+        assertFalse(metrics.contains("cql-connected"), host + ": " + metrics);
+      }
+      // ... nor is it given to another run, which has none.
+      assertTrue(run(tools, "r-closed", connect).contains("Network is unreachable"));
+      // The run's own app stays reachable with egress on.
+      int port = freePort();
+      assertTrue(call(tools, "r-egress", "start_process", "{\"command\": "
+          + json("python3 -m http.server " + port + " --bind 127.0.0.1") + ", \"port\": "
+          + port + "}").startsWith("started p"));
+      assertTrue(call(tools, "r-egress", "http_probe", "{\"url\": \"http://127.0.0.1:" + port
+          + "/\"}").startsWith("status=200"));
+
+      // Taken back (a policy without it): the same namespace loses its route at the next call,
+      // while the run's app is still up.
+      tools.allowEgress("r-egress", false);
+      assertTrue(run(tools, "r-egress", connect).contains("Network is unreachable"));
+      assertTrue(call(tools, "r-egress", "http_probe", "{\"url\": \"http://127.0.0.1:" + port
+          + "/\"}").startsWith("status=200"));
+      tools.processes().stopRun("r-egress");
+
+      // An operator who refuses egress (sandbox.allow-egress = off): a policy asking for it
+      // gets none, and run creation is refused with this reason.
+      WorkspaceTools refusing = tools(Sandboxes.reachable(Files.createDirectories(
+          scratch.resolve("egress-refused"))),
+          new Sandbox(Sandbox.Settings.defaults().withAllowEgress(false)));
+      assertTrue(refusing.egressRefusal().orElseThrow().contains("allow-egress = off"));
+      refusing.allowEgress("r-refused", true);
+      assertTrue(run(refusing, "r-refused", connect).contains("Network is unreachable"));
+      assertTrue(tools.egressRefusal().isEmpty());
+    } finally {
+      beyond.stop(0);
+    }
+  }
+
+  /** The first IPv4 address of an interface that is up and not loopback. */
+  private static InetAddress nonLoopbackAddress() throws IOException {
+    for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      if (nic.isUp() && !nic.isLoopback()) {
+        for (InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+          if (a instanceof java.net.Inet4Address) {
+            return a;
+          }
+        }
+      }
+    }
+    throw new AssertionError("this test needs a non-loopback IPv4 address on the machine");
+  }
+
+  @Test
   void unconfinedTheSameAttemptsSucceed() throws Exception {
     // The operator's explicit opt-out: every escape above works, so the test above can fail.
     Path root = Sandboxes.reachable(Files.createDirectories(scratch.resolve("unconfined")));
