@@ -472,10 +472,14 @@ final class ToolLoop {
     return effect.persist(new TaskReported(msg.taskId())).thenNoReply();
   }
 
-  /** Stops the processes this role started with start_process: its task has ended. */
+  /**
+   * Stops the processes this role started with start_process and its MCP servers, and forgets
+   * the run's egress on this node (the next task's calls give it again): its task has ended.
+   */
   void releaseProcesses() {
     services.tools().releaseProcesses(runId, profile.role().wireName());
     services.mcp().release(runId, profile.role().wireName());
+    services.tools().allowEgress(runId, false);
   }
 
   /** Whether a model call of the current task is streaming. */

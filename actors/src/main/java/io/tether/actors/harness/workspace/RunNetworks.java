@@ -208,15 +208,6 @@ final class RunNetworks {
     }
   }
 
-  /** Ends run {@code runId}'s namespace holder now (its processes are stopped by others). */
-  synchronized void release(String runId) {
-    Holder holder = holders.remove(runId);
-    if (holder != null) {
-      stop(holder);
-    }
-    egress.remove(runId);
-  }
-
   private Holder start(String runId) {
     Process process;
     try {
