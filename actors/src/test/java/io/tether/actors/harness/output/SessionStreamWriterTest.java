@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.Test;
 class SessionStreamWriterTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long WAIT_SECONDS = 20;
   private static final SessionStreamWriter.Retries QUICK =
       new SessionStreamWriter.Retries(3, 10, 20);
   private static ActorTestKit kit;
@@ -94,7 +96,7 @@ class SessionStreamWriterTest {
     Offset from = Offset.ZERO;
     while (true) {
       Session.ReadResult result = (Session.ReadResult) streams.read(sessionId,
-          new Session.ReadSpec(from, false, null, 1 << 20, 0, false)).toCompletableFuture().get();
+          new Session.ReadSpec(from, false, null, 1 << 20, 0, false)).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
       for (byte[] item : result.items()) {
         JsonNode event = JSON.readTree(item);
         out.add(event.path("data").path("text").asText());
@@ -110,8 +112,8 @@ class SessionStreamWriterTest {
   void aBatchSentAgainAfterAWriteThatLandedButWasReportedFailedIsStoredOnce() throws Exception {
     String session = "writer-landed";
     SessionStreamWriter writer = writer(landedButReportedFailed(new AtomicInteger(1)));
-    writer.append(session, "generator", events("a", "b")).toCompletableFuture().get();
-    writer.append(session, "generator", events("c")).toCompletableFuture().get();
+    writer.append(session, "generator", events("a", "b")).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+    writer.append(session, "generator", events("c")).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
     assertEquals(List.of("a", "b", "c"), texts(session));
   }
 
@@ -123,10 +125,10 @@ class SessionStreamWriterTest {
     AtomicInteger lies = new AtomicInteger(QUICK.times() + 1);
     SessionStreamWriter writer = writer(landedButReportedFailed(lies));
     ExecutionException failed = assertThrows(ExecutionException.class,
-        () -> writer.append(session, "generator", events("a")).toCompletableFuture().get());
+        () -> writer.append(session, "generator", events("a")).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS));
     assertEquals("session writer-gave-up refused generator's append: JOURNAL_UNAVAILABLE",
         failed.getCause().getMessage());
-    writer.append(session, "generator", events("b")).toCompletableFuture().get();
+    writer.append(session, "generator", events("b")).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
     assertEquals(List.of("a", "b"), texts(session));
   }
 
@@ -134,14 +136,14 @@ class SessionStreamWriterTest {
   void aProducerWritingFromTwoNodesNeverHasABatchTakenForADuplicate() throws Exception {
     String session = "writer-moved";
     SessionStreamWriter first = writer(streams::append);
-    first.append(session, "evaluator", events("a")).toCompletableFuture().get();
+    first.append(session, "evaluator", events("a")).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
     // The role moves to another node (a writer of its own, at once) and back.
     SessionStreamWriter second = writer(streams::append);
-    second.append(session, "evaluator", events("b")).toCompletableFuture().get();
-    first.append(session, "evaluator", events("c")).toCompletableFuture().get();
-    second.append(session, "evaluator", events("d")).toCompletableFuture().get();
+    second.append(session, "evaluator", events("b")).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+    first.append(session, "evaluator", events("c")).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+    second.append(session, "evaluator", events("d")).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
     // Other producers of the same session have sequences of their own.
-    first.append(session, "planner", events("e")).toCompletableFuture().get();
+    first.append(session, "planner", events("e")).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
     assertEquals(List.of("a", "b", "c", "d", "e"), texts(session));
   }
 
@@ -151,9 +153,8 @@ class SessionStreamWriterTest {
     // sequences of one producer, and the later claim may reach the session first.
     String session = "writer-interleaved";
     List<Runnable> release = new ArrayList<>();
-    AtomicInteger calls = new AtomicInteger();
     SessionStreamWriter writer = writer((id, spec) -> {
-      if (calls.getAndIncrement() == 0) {
+      if (spec.producer().epoch() == 0 && spec.producer().seq() == 0) {
         // The first claim (sequence 0) is held back until the second has been written.
         java.util.concurrent.CompletableFuture<Session.AppendReply> later =
             new java.util.concurrent.CompletableFuture<>();
@@ -163,9 +164,9 @@ class SessionStreamWriterTest {
       return streams.append(id, spec);
     });
     CompletionStage<String> early = writer.append(session, "generator", events("a"));
-    writer.append(session, "generator", events("b")).toCompletableFuture().get();
+    writer.append(session, "generator", events("b")).toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
     release.forEach(Runnable::run);
-    early.toCompletableFuture().get();
+    early.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
     assertEquals(List.of("b", "a"), texts(session));
   }
 }
