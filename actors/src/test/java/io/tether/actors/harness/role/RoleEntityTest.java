@@ -506,15 +506,7 @@ class RoleEntityTest {
   @Test
   void theToolsOfATaskHaveEgressExactlyWhenItsRunsPolicyGivesIt() throws Exception {
     // A listener on the node's non-loopback address: beyond the run's loopback.
-    InetAddress address = null;
-    for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
-      for (InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
-        if (nic.isUp() && !nic.isLoopback() && a instanceof java.net.Inet4Address) {
-          address = a;
-        }
-      }
-    }
-    assertTrue(address != null, "this test needs a non-loopback IPv4 address on the machine");
+    InetAddress address = io.tether.actors.harness.workspace.Sandboxes.nonLoopbackAddress();
     try (ServerSocket beyond = new ServerSocket(0, 50, address)) {
       String connect = "bash -c 'exec 3<>/dev/tcp/" + address.getHostAddress() + "/"
           + beyond.getLocalPort() + "' 2>&1 && echo connected";

@@ -188,7 +188,7 @@ class HostileModelTest {
       throws Exception {
     // A server on the node's non-loopback address stands in for a host beyond the run (no
     // other host is reachable from a test machine): what egress reaches, and nothing else does.
-    InetAddress address = nonLoopbackAddress();
+    InetAddress address = Sandboxes.nonLoopbackAddress();
     HttpServer beyond = HttpServer.create(new InetSocketAddress(address, 0), 0);
     beyond.createContext("/", exchange -> {
       byte[] body = "beyond the run".getBytes(StandardCharsets.UTF_8);
@@ -253,20 +253,6 @@ class HostileModelTest {
     } finally {
       beyond.stop(0);
     }
-  }
-
-  /** The first IPv4 address of an interface that is up and not loopback. */
-  private static InetAddress nonLoopbackAddress() throws IOException {
-    for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
-      if (nic.isUp() && !nic.isLoopback()) {
-        for (InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
-          if (a instanceof java.net.Inet4Address) {
-            return a;
-          }
-        }
-      }
-    }
-    throw new AssertionError("this test needs a non-loopback IPv4 address on the machine");
   }
 
   @Test

@@ -18,4 +18,21 @@ public final class Sandboxes {
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
     return dir;
   }
+
+  /**
+   * The first IPv4 address of an interface of this machine that is up and not loopback: a
+   * stand-in for an address beyond a run's loopback (tests reach no other host).
+   */
+  public static java.net.InetAddress nonLoopbackAddress() throws IOException {
+    for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      if (nic.isUp() && !nic.isLoopback()) {
+        for (var address : java.util.Collections.list(nic.getInetAddresses())) {
+          if (address instanceof java.net.Inet4Address) {
+            return address;
+          }
+        }
+      }
+    }
+    throw new AssertionError("this test needs a non-loopback IPv4 address on the machine");
+  }
 }
