@@ -77,6 +77,30 @@ public final class HarnessTestSupport {
       """;
 
   /**
+   * A one-node cluster running the Session entity on the persistence testkit (its reads of
+   * older items through the testkit's query journal), without the harness.
+   */
+  public static ActorTestKit sessionNode(String name) {
+    Config config = ConfigFactory.parseString(CLUSTER_NODE + """
+            tether.session.read-journal-plugin-id = "pekko.persistence.testkit.query"
+            """)
+        .withFallback(org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin.getInstance()
+            .config())
+        .withFallback(org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin
+            .config())
+        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
+        .withFallback(ConfigFactory.load())
+        .resolve();
+    ActorTestKit kit = ActorTestKit.create(name, config);
+    org.apache.pekko.cluster.typed.Cluster cluster =
+        org.apache.pekko.cluster.typed.Cluster.get(kit.system());
+    cluster.manager().tell(org.apache.pekko.cluster.typed.Join.create(
+        cluster.selfMember().address()));
+    io.tether.actors.session.stream.SessionEntity.init(kit.system());
+    return kit;
+  }
+
+  /**
    * A one-node cluster running the whole harness ({@link Harness#init}) on the persistence
    * testkit, its sessions in memory and its workspaces under {@code workspaces};
    * {@code overrides} come first (providers, prices, ...).

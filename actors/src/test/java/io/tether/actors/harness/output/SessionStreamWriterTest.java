@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import io.tether.actors.harness.HarnessTestSupport;
 import io.tether.actors.session.Offset;
 import io.tether.actors.session.Session;
@@ -21,10 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
-import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,18 +41,7 @@ class SessionStreamWriterTest {
 
   @BeforeAll
   static void start() {
-    Config config = ConfigFactory.parseString(HarnessTestSupport.CLUSTER_NODE + """
-            tether.session.read-journal-plugin-id = "pekko.persistence.testkit.query"
-            """)
-        .withFallback(PersistenceTestKitPlugin.getInstance().config())
-        .withFallback(PersistenceTestKitSnapshotPlugin.config())
-        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
-        .withFallback(ConfigFactory.load())
-        .resolve();
-    kit = ActorTestKit.create("SessionStreamWriterTest", config);
-    Cluster cluster = Cluster.get(kit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    io.tether.actors.session.stream.SessionEntity.init(kit.system());
+    kit = HarnessTestSupport.sessionNode("SessionStreamWriterTest");
     streams = new SessionStreams(kit.system(), Duration.ofSeconds(10));
   }
 
