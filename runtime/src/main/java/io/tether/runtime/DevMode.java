@@ -13,7 +13,9 @@ import java.util.Map;
 
 /**
  * {@code tether dev}: a local Cassandra in its own JVM under {@code $TETHER_HOME/cassandra}, then
- * one node that joins itself, with the dev profile (schema created on start, auth off).
+ * one node that joins itself, with the dev profile (schema created on start, auth off). With
+ * {@code TETHER_CASSANDRA_CONTACT_POINTS} set, the node uses that Cassandra instead (the user's:
+ * nothing is started, drained or stopped for it) and no Cassandra port is derived.
  *
  * <p>Ports are derived from {@code TETHER_HTTP_PORT} and checked before anything starts
  * ({@link DevPorts}): with offset {@code o = port - 8080}, CQL on {@code 9042 + o}, Cassandra's
@@ -32,11 +34,16 @@ final class DevMode {
     Path home = Path.of(env.getOrDefault("TETHER_HOME", ".tether")).toAbsolutePath();
     Map<String, Object> overrides = new HashMap<>();
     String host = ConfigLoader.load("dev.conf", overrides).getString("tether.http.interface");
-    DevPorts ports = DevPorts.choose(host, env);
+    String external = env.getOrDefault("TETHER_CASSANDRA_CONTACT_POINTS", "").trim();
+    DevPorts ports = DevPorts.choose(host, env, external.isEmpty());
 
     overrides.put("tether.http.port", ports.http());
     overrides.put("pekko.remote.artery.canonical.port", 0);
     overrides.put("pekko.management.http.port", ports.management());
+    if (!external.isEmpty()) {
+      runOnUsersCassandra(ConfigLoader.load("dev.conf", overrides), external, ports);
+      return;
+    }
     overrides.put("tether.cassandra.local.home", home.resolve("cassandra").toString());
     overrides.put("tether.cassandra.local.native-port", ports.cql());
     overrides.put("tether.cassandra.local.storage-port", ports.storage());
@@ -62,24 +69,45 @@ final class DevMode {
     // SIGTERM: Cassandra must outlive the node's leaving, which may still write.
     cassandra.keepRunningUntil(node.system().getWhenTerminated());
 
+    banner(node, config, ports, String.format("%s  (pid %d, data in %s; internode port %d)",
+            cassandra.contactPoint(), cassandra.pid(), home.resolve("cassandra"), ports.storage()),
+        String.format("Cassandra %.1f s, node %.1f s", (cassandraReady - began) / 1e9,
+            (nodeReady - cassandraReady) / 1e9),
+        "the node leaves, then Cassandra drains and stops");
+    node.system().getWhenTerminated().toCompletableFuture().get();
+  }
+
+  /** One node on the Cassandra at {@code contactPoints}, which it neither starts nor stops. */
+  private static void runOnUsersCassandra(Config config, String contactPoints, DevPorts ports)
+      throws Exception {
+    long began = System.nanoTime();
+    TetherNode node = TetherNode.start(config, TetherNode.Joining.SELF, true);
+    banner(node, config, ports, contactPoints
+            + "  (TETHER_CASSANDRA_CONTACT_POINTS: yours; tether dev neither starts nor stops it)",
+        String.format("node %.1f s", (System.nanoTime() - began) / 1e9), "the node leaves");
+    node.system().getWhenTerminated().toCompletableFuture().get();
+  }
+
+  private static void banner(TetherNode node, Config config, DevPorts ports, String cassandra,
+      String startedIn, String onStop) {
     boolean authOn = config.getBoolean("tether.auth.enabled");
     System.out.printf("""
 
         Tether dev node is up.
           HTTP API      %s  (Durable Streams under /v1/stream/, health at /health and /ready)
           management    %s  (/metrics, cluster state; keep it off public networks)
-          Cassandra     %s  (pid %d, data in %s; internode port %d)
+          Cassandra     %s
           auth          %s
-          started in    Cassandra %.1f s, node %.1f s
-        %sStop with Ctrl-C (the node leaves, then Cassandra drains and stops).
+          started in    %s
+        %sStop with Ctrl-C (%s).
 
         """,
         node.baseUrl(), node.managementUrl().orElse("off (tether.management.enabled = off)"),
-        cassandra.contactPoint(), cassandra.pid(), home.resolve("cassandra"), ports.storage(),
+        cassandra,
         authOn ? "on" : "OFF (dev mode: every client may read, write and control every session)",
-        (cassandraReady - began) / 1e9, (nodeReady - cassandraReady) / 1e9,
-        ports.notes().stream().map(n -> "  note: " + n + "\n").reduce("", String::concat));
-    node.system().getWhenTerminated().toCompletableFuture().get();
+        startedIn,
+        ports.notes().stream().map(n -> "  note: " + n + "\n").reduce("", String::concat),
+        onStop);
   }
 
   /**

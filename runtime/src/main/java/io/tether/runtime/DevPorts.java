@@ -44,13 +44,23 @@ record DevPorts(int http, int cql, int storage, int management, List<String> not
 
   /** Chooses the ports for {@code host} from the environment (see the class comment). */
   static DevPorts choose(String host, Map<String, String> env) {
+    return choose(host, env, true);
+  }
+
+  /**
+   * As {@link #choose(String, Map)}; without {@code localCassandra} (the node uses a Cassandra
+   * the user runs) no Cassandra port is chosen or checked, and both are 0.
+   */
+  static DevPorts choose(String host, Map<String, String> env, boolean localCassandra) {
     int http = named(env, "TETHER_HTTP_PORT").orElse(BASE_HTTP);
     requireFree(host, http, "TETHER_HTTP_PORT");
     int offset = http - BASE_HTTP;
     Set<Integer> taken = new HashSet<>(Set.of(http));
     List<String> notes = new ArrayList<>();
-    int cql = pick(host, env, "TETHER_CASSANDRA_PORT", "CQL", BASE_CQL + offset, taken, notes);
-    int storage = pick(host, env, null, "Cassandra internode", BASE_STORAGE + offset, taken, notes);
+    int cql = localCassandra
+        ? pick(host, env, "TETHER_CASSANDRA_PORT", "CQL", BASE_CQL + offset, taken, notes) : 0;
+    int storage = localCassandra
+        ? pick(host, env, null, "Cassandra internode", BASE_STORAGE + offset, taken, notes) : 0;
     int management = pick(host, env, "TETHER_MANAGEMENT_PORT", "management",
         BASE_MANAGEMENT + offset, taken, notes);
     return new DevPorts(http, cql, storage, management, List.copyOf(notes));

@@ -1,7 +1,10 @@
 package io.tether.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tether.persistence.testkit.TestCassandra;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -33,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * pinned packages when {@code node_modules} is missing. The script asks for the node restart by
  * printing {@code @@restart-node}; this test kills the node, starts it again on the same home
  * and answers {@code @@node-ready} on the script's standard input.
+ *
+ * <p>The node runs on the suite's Cassandra ({@code TETHER_CASSANDRA_CONTACT_POINTS}, a keyspace
+ * of its own), not one of its own: the restart is the node's alone, and two Cassandra starts
+ * are saved. A dev node's own Cassandra across a crash is {@link DevNodeCrashIT}'s.
  */
 class ConsoleBrowserIT {
   private static final Logger log = LoggerFactory.getLogger(ConsoleBrowserIT.class);
@@ -50,11 +57,19 @@ class ConsoleBrowserIT {
     Path shots = work.getParent().resolve("console-screenshots");
     Files.createDirectories(shots);
     Path home = work.resolve("console-" + System.nanoTime());
+    String keyspace = TestCassandra.keyspaceFor("ConsoleBrowserIT");
     try (DevProcess node = new DevProcess(home, DevProcess.freeHttpPort())
         // The harness's browser (installed by the actors module's build), for the dashboard's
         // browser-graded run.
         .env("TETHER_BROWSER_DIR", System.getProperty("tether.harness.mcp.browser.dir", ""))
+        .env("TETHER_CASSANDRA_CONTACT_POINTS", TestCassandra.get().contactPoint())
+        .env("TETHER_CASSANDRA_KEYSPACE", keyspace)
+        .env("TETHER_CASSANDRA_SNAPSHOT_KEYSPACE", keyspace + "_snap")
         .start(Duration.ofMinutes(3))) {
+      assertFalse(Files.exists(home.resolve("cassandra")),
+          "tether dev started a Cassandra of its own beside TETHER_CASSANDRA_CONTACT_POINTS");
+      assertTrue(Files.readString(node.log()).contains("TETHER_CASSANDRA_CONTACT_POINTS: yours"),
+          node.tail());
       ProcessBuilder builder = new ProcessBuilder("node", "console.e2e.mjs", node.baseUrl(),
           shots.toString()).directory(js.toFile()).redirectErrorStream(true);
       builder.environment().put("TETHER_CONSOLE_RESTART", "1");

@@ -87,6 +87,20 @@ class DevPortsTest {
   }
 
   @Test
+  void onTheUsersCassandraNoCassandraPortIsChosenOrChecked() throws Exception {
+    int http = quietHttpPort(22500);
+    // The user's Cassandra may well listen on the port that would be derived: not a clash.
+    try (ServerSocket usersCassandra = hold(9042 + (http - 8080))) {
+      DevPorts ports = DevPorts.choose(HOST, Map.of("TETHER_HTTP_PORT", Integer.toString(http),
+          "TETHER_CASSANDRA_PORT", Integer.toString(usersCassandra.getLocalPort())), false);
+      assertEquals(0, ports.cql());
+      assertEquals(0, ports.storage());
+      assertEquals(8558 + (http - 8080), ports.management());
+      assertEquals(List.of(), ports.notes());
+    }
+  }
+
+  @Test
   void derivedPortsPastTheRangeAreReplacedToo() {
     int http = quietHttpPort(58000);
     DevPorts ports = DevPorts.choose(HOST, Map.of("TETHER_HTTP_PORT", Integer.toString(http)));
