@@ -81,21 +81,8 @@ public final class HarnessTestSupport {
    * older items through the testkit's query journal), without the harness.
    */
   public static ActorTestKit sessionNode(String name) {
-    Config config = ConfigFactory.parseString(CLUSTER_NODE + """
-            tether.session.read-journal-plugin-id = "pekko.persistence.testkit.query"
-            """)
-        .withFallback(org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin.getInstance()
-            .config())
-        .withFallback(org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin
-            .config())
-        .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
-        .withFallback(ConfigFactory.load())
-        .resolve();
-    ActorTestKit kit = ActorTestKit.create(name, config);
-    org.apache.pekko.cluster.typed.Cluster cluster =
-        org.apache.pekko.cluster.typed.Cluster.get(kit.system());
-    cluster.manager().tell(org.apache.pekko.cluster.typed.Join.create(
-        cluster.selfMember().address()));
+    ActorTestKit kit = oneNodeCluster(name, ConfigFactory.parseString(
+        "tether.session.read-journal-plugin-id = \"pekko.persistence.testkit.query\""));
     io.tether.actors.session.stream.SessionEntity.init(kit.system());
     return kit;
   }
@@ -106,25 +93,29 @@ public final class HarnessTestSupport {
    * {@code overrides} come first (providers, prices, ...).
    */
   public static ActorTestKit harnessNode(String name, Path workspaces, Config overrides) {
-    Config config = overrides
-        .withFallback(ConfigFactory.parseString(CLUSTER_NODE + """
-            tether.harness.session-writer = "in-memory"
-            """))
+    ActorTestKit kit = oneNodeCluster(name, overrides
+        .withFallback(ConfigFactory.parseString("tether.harness.session-writer = \"in-memory\""))
         .withFallback(ConfigFactory.parseMap(
-            Map.of("tether.harness.workspace.root", workspaces.toString())))
+            Map.of("tether.harness.workspace.root", workspaces.toString()))));
+    Harness.init(kit.system());
+    return kit;
+  }
+
+  /** A test kit of {@code config} over a cluster member on the persistence testkit, joined. */
+  private static ActorTestKit oneNodeCluster(String name, Config config) {
+    ActorTestKit kit = ActorTestKit.create(name, config
+        .withFallback(ConfigFactory.parseString(CLUSTER_NODE))
         .withFallback(org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin.getInstance()
             .config())
         .withFallback(org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin
             .config())
         .withFallback(ConfigFactory.parseResources("tether-serialization.conf"))
         .withFallback(ConfigFactory.load())
-        .resolve();
-    ActorTestKit kit = ActorTestKit.create(name, config);
+        .resolve());
     org.apache.pekko.cluster.typed.Cluster cluster =
         org.apache.pekko.cluster.typed.Cluster.get(kit.system());
     cluster.manager().tell(org.apache.pekko.cluster.typed.Join.create(
         cluster.selfMember().address()));
-    Harness.init(kit.system());
     return kit;
   }
 
