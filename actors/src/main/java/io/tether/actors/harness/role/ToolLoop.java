@@ -473,13 +473,14 @@ final class ToolLoop {
   }
 
   /**
-   * Stops the processes this role started with start_process and its MCP servers, and forgets
-   * the run's egress on this node (the next task's calls give it again): its task has ended.
+   * Stops the processes this role started with start_process and its MCP servers: its task has
+   * ended. The run's egress stays as its calls last gave it: another role of the run may be in
+   * the middle of a task on this node (this one may be passivating), and its processes keep
+   * their network; the node forgets it with the run's idle network namespace.
    */
   void releaseProcesses() {
     services.tools().releaseProcesses(runId, profile.role().wireName());
     services.mcp().release(runId, profile.role().wireName());
-    services.tools().allowEgress(runId, false);
   }
 
   /** Whether a model call of the current task is streaming. */

@@ -205,6 +205,10 @@ final class RunNetworks {
     if (holder.users == 0 && holder.generation == generation && holders.get(runId) == holder) {
       holders.remove(runId);
       stop(holder);
+      // Forgotten with the namespace, so the set holds only runs in use here. A call that
+      // gave egress just before this (within the idle grace's last instant) runs without it:
+      // the closed side, and its next call gives it again.
+      egress.remove(runId);
     }
   }
 
