@@ -21,7 +21,6 @@ import io.tether.actors.harness.workspace.ShardedWorkspaceStore;
 import io.tether.actors.harness.workspace.Workspace;
 import io.tether.actors.harness.workspace.WorkspaceTools;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,15 +140,8 @@ class BrowserGradedRunTest {
 
   @Test
   void theBrowserReachesTheRunsAppButNotTheNodesLoopback() throws Exception {
-    HttpServer node = HttpServer.create(
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4);
-    node.createContext("/", x -> {
-      byte[] body = "node-secret-page".getBytes(StandardCharsets.UTF_8);
-      x.sendResponseHeaders(200, body.length);
-      x.getResponseBody().write(body);
-      x.close();
-    });
-    node.start();
+    HttpServer node = io.tether.actors.harness.workspace.Sandboxes.textServer(
+        InetAddress.getLoopbackAddress(), "/", "node-secret-page");
     try {
       var mcp = Harness.get(kit.system()).mcp();
       List<ToolGrant> grants = List.of(new ToolGrant("browser", List.of("browser_navigate")));

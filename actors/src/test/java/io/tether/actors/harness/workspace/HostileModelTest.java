@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,14 +52,8 @@ class HostileModelTest {
     nodeHome = Files.createDirectories(scratch.resolve("node-home"));
     secrets = nodeHome.resolve("auth.env");
     Files.writeString(secrets, "TETHER_AUTH_TOKEN_SECRET=node-secret-5b1f0e2c9a7d\n");
-    nodeHttp = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    nodeHttp.createContext("/metrics", exchange -> {
-      byte[] body = "tether_node_metric 1".getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
-    });
-    nodeHttp.start();
+    nodeHttp = Sandboxes.textServer(InetAddress.getLoopbackAddress(), "/metrics",
+        "tether_node_metric 1");
     cassandra = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
   }
 
@@ -189,14 +182,7 @@ class HostileModelTest {
     // A server on the node's non-loopback address stands in for a host beyond the run (no
     // other host is reachable from a test machine): what egress reaches, and nothing else does.
     InetAddress address = Sandboxes.nonLoopbackAddress();
-    HttpServer beyond = HttpServer.create(new InetSocketAddress(address, 0), 0);
-    beyond.createContext("/", exchange -> {
-      byte[] body = "beyond the run".getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
-    });
-    beyond.start();
+    HttpServer beyond = Sandboxes.textServer(address, "/", "beyond the run");
     try {
       String target = address.getHostAddress() + "/" + beyond.getAddress().getPort();
       String fetch = "curl -s --max-time 5 http://" + address.getHostAddress() + ":"

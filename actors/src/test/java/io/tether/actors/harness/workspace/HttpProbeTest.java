@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -20,15 +18,7 @@ class HttpProbeTest {
 
   @Test
   void aServerOfTheNodeIsOutOfTheRunsReachAndReachedOnlyUnconfined() throws Exception {
-    HttpServer server = HttpServer.create(
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/health", exchange -> {
-      byte[] body = "up".getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
-    });
-    server.start();
+    HttpServer server = Sandboxes.textServer(InetAddress.getLoopbackAddress(), "/health", "up");
     String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/health";
     try {
       String sandboxed = new HttpProbe(Duration.ofSeconds(5), 100, true).get("r1", url);

@@ -20,6 +20,24 @@ public final class Sandboxes {
   }
 
   /**
+   * A started HTTP server on {@code address} (a free port) answering GET {@code path} with 200
+   * and {@code body}: a server of the node's, or of the world, for a run to try to reach.
+   */
+  public static com.sun.net.httpserver.HttpServer textServer(java.net.InetAddress address,
+      String path, String body) throws IOException {
+    var server = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(address, 0), 0);
+    server.createContext(path, exchange -> {
+      byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      exchange.close();
+    });
+    server.start();
+    return server;
+  }
+
+  /**
    * The first IPv4 address of an interface of this machine that is up and not loopback: a
    * stand-in for an address beyond a run's loopback (tests reach no other host).
    */
