@@ -40,15 +40,27 @@ class WsSubscriberTest {
   @BeforeEach
   void startServer() throws Exception {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    // One thread per connection, as a real server: the first connection's drain must not hold
+    // up the handshake of the second.
     acceptor = new Thread(() -> {
       int connection = 0;
       while (!server.isClosed()) {
-        try (Socket s = server.accept()) {
-          connection++;
-          serve(s, connection);
+        Socket s;
+        try {
+          s = server.accept();
         } catch (IOException e) {
-          // The test is over, or the client went away.
+          return; // the test is over
         }
+        int n = ++connection;
+        Thread handler = new Thread(() -> {
+          try (s) {
+            serve(s, n);
+          } catch (IOException e) {
+            // The test is over, or the client went away.
+          }
+        }, "ws-test-connection-" + n);
+        handler.setDaemon(true);
+        handler.start();
       }
     }, "ws-test-server");
     acceptor.setDaemon(true);
