@@ -1,10 +1,11 @@
 /**
  * One real Tether node for every suite of the run: `tether dev` started from the packaged jar
- * (runtime/target/tether.jar, with its local Cassandra) as a separate process, the way a user
- * runs it. Tests that kill it (SIGKILL) and start it again on the same home ask this process
+ * (runtime/target/tether.jar) as a separate process, the way a user runs it, on its own local
+ * Cassandra or on the lane's (TETHER_TEST_CASSANDRA). Tests that kill it (SIGKILL) and start it again on the same home ask this process
  * through a small control endpoint, because test files run in workers that do not own it.
  *
  * TETHER_TEST_WORK: where the node's home and log go (Maven passes its target folder).
+ * TETHER_TEST_CASSANDRA: host:port of a Cassandra to run the node on (Maven passes the lane's).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
@@ -86,6 +87,21 @@ async function freeNodePort(): Promise<number> {
   throw new Error('no free port set for a test node');
 }
 
+/**
+ * The test command's Cassandra of this lane (TETHER_TEST_CASSANDRA, host:port), when it names
+ * one: the node uses it with a keyspace of its own (kept across the node-kill test's restart)
+ * instead of starting a local Cassandra of its own.
+ */
+const sharedCassandra = (process.env.TETHER_TEST_CASSANDRA ?? '').trim();
+const sharedKeyspace = `t_ts_client_${Date.now().toString(36)}`;
+const sharedCassandraEnv: Record<string, string> = sharedCassandra === ''
+  ? {}
+  : {
+      TETHER_CASSANDRA_CONTACT_POINTS: sharedCassandra,
+      TETHER_CASSANDRA_KEYSPACE: sharedKeyspace,
+      TETHER_CASSANDRA_SNAPSHOT_KEYSPACE: `${sharedKeyspace}_snap`,
+    };
+
 class DevNode {
   private process?: ChildProcess;
   private readonly log: WriteStream;
@@ -111,6 +127,7 @@ class DevNode {
         TETHER_HTTP_PORT: String(this.port),
         TETHER_AUTH_TOKEN_SECRET: TOKEN_SECRET,
         TETHER_AUTH_ADMIN_SECRET: ADMIN_SECRET,
+        ...sharedCassandraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,6 +1,6 @@
 package io.tether.runtime;
 
-import io.tether.persistence.testkit.FreePorts;
+import io.tether.persistence.cassandra.FreePorts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -39,7 +39,8 @@ class NodeRestartTest {
       Recorder reader = new Recorder();
       TetherSession session = tether.session(id).device("survivor").listener(reader).open();
       session.upToDate().get(30, TimeUnit.SECONDS);
-      // The outage lasts as long as a Cassandra and a node take to start on this machine.
+      // The outage lasts as long as the node (and its Cassandra, when it has its own) takes to
+      // start on this machine.
       IdempotentProducer producer = tether.producer(id).deliveryTimeout(Duration.ofMinutes(5)).open();
       int before = 100;
       int during = 100;

@@ -26,9 +26,11 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * One {@code tether dev} node for every test class of this module: the packaged
- * {@code runtime/target/tether.jar} started as a separate process (its own local Cassandra),
- * with authentication on, so the client is tested the way a user runs it. Tests may kill it
- * (SIGKILL) and start it again on the same home and port. Closed when the test run ends.
+ * {@code runtime/target/tether.jar} started as a separate process, with authentication on, so
+ * the client is tested the way a user runs it. Tests may kill it (SIGKILL) and start it again on
+ * the same home and port. Closed when the test run ends. It runs on the test command's Cassandra
+ * of its lane when {@code -Dtether.test.cassandra.contact-point} names one ({@code
+ * TETHER_CASSANDRA_CONTACT_POINTS}, a keyspace of its own), else on a local Cassandra of its own.
  *
  * <p>Test classes get it as a parameter of a {@code @BeforeAll} method under
  * {@code @ExtendWith(TestNode.Shared.class)}.
@@ -72,6 +74,11 @@ final class TestNode implements ExtensionContext.Store.CloseableResource {
   private final Path log;
   private final int httpPort;
   private final int cqlPort;
+  /** The lane's Cassandra ({@code host:port}), or blank: a local one of the node's own. */
+  private final String sharedCassandra =
+      System.getProperty("tether.test.cassandra.contact-point", "").trim();
+  /** Kept across restarts, so a restarted node finds its sessions. */
+  private final String keyspace = "t_java_client_" + Long.toString(System.nanoTime(), 36);
   private Process process;
   private final Thread killOnExit = new Thread(() -> {
     if (process != null) {
@@ -126,7 +133,13 @@ final class TestNode implements ExtensionContext.Store.CloseableResource {
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("TETHER_HOME", home.toString());
     builder.environment().put("TETHER_HTTP_PORT", Integer.toString(httpPort));
-    builder.environment().put("TETHER_CASSANDRA_PORT", Integer.toString(cqlPort));
+    if (sharedCassandra.isBlank()) {
+      builder.environment().put("TETHER_CASSANDRA_PORT", Integer.toString(cqlPort));
+    } else {
+      builder.environment().put("TETHER_CASSANDRA_CONTACT_POINTS", sharedCassandra);
+      builder.environment().put("TETHER_CASSANDRA_KEYSPACE", keyspace);
+      builder.environment().put("TETHER_CASSANDRA_SNAPSHOT_KEYSPACE", keyspace + "_snap");
+    }
     builder.environment().put("TETHER_AUTH_TOKEN_SECRET", TOKEN_SECRET);
     builder.environment().put("TETHER_AUTH_ADMIN_SECRET", ADMIN_SECRET);
     builder.redirectErrorStream(true);
@@ -156,7 +169,7 @@ final class TestNode implements ExtensionContext.Store.CloseableResource {
     throw new IllegalStateException("tether dev not ready within " + START_TIMEOUT + "\n" + tail());
   }
 
-  /** SIGKILL: no flush, no leave; its Cassandra drains by itself. */
+  /** SIGKILL: no flush, no leave; a Cassandra of its own drains by itself. */
   void kill() throws InterruptedException {
     if (external) {
       throw new IllegalStateException("this test kills the node: run it without "

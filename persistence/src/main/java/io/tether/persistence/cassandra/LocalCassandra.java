@@ -174,6 +174,25 @@ public final class LocalCassandra implements AutoCloseable {
   }
 
   /**
+   * {@link #start(LocalCassandraSettings)} on a native and a storage port from {@link FreePorts}
+   * (and no JMX port), whatever {@code settings} name. Free ports are found by binding and
+   * releasing them, so another process can take one before Cassandra binds it: that race, and
+   * only that, gets up to two more attempts on other ports.
+   */
+  public static LocalCassandra startOnFreePorts(LocalCassandraSettings settings) {
+    PortInUseException lastRace = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      List<Integer> ports = FreePorts.next(2);
+      try {
+        return start(settings.withPorts(ports.get(0), ports.get(1), 0));
+      } catch (PortInUseException e) {
+        lastRace = e;
+      }
+    }
+    throw lastRace;
+  }
+
+  /**
    * Starts a Cassandra with these settings and returns once it answers CQL; see the class
    * documentation for the failure cases.
    */

@@ -25,24 +25,33 @@ import java.util.concurrent.CountDownLatch;
  * }</pre>
  *
  * <p>Without {@code --no-stdin}, end-of-file on stdin also stops it, so a caller that dies
- * (even by SIGKILL) takes Cassandra with it when it holds the other end of a pipe.
+ * (even by SIGKILL) takes Cassandra with it when it holds the other end of a pipe. With {@code
+ * --free-ports} it listens on a native and a storage port it chooses ({@link FreePorts}) instead
+ * of the configured ones; {@code CONTACT_POINT} names them (the test command's shared Cassandra
+ * of each lane starts this way).
  */
 public final class LocalCassandraMain {
   private LocalCassandraMain() {}
 
   public static void main(String[] args) throws InterruptedException {
     boolean watchStdin = true;
+    boolean freePorts = false;
     for (String arg : args) {
       if (arg.equals("--no-stdin")) {
         watchStdin = false;
+      } else if (arg.equals("--free-ports")) {
+        freePorts = true;
       } else {
-        System.err.println("usage: LocalCassandraMain [--no-stdin]");
+        System.err.println("usage: LocalCassandraMain [--no-stdin] [--free-ports]");
         System.exit(64);
       }
     }
     LocalCassandra cassandra;
     try {
-      cassandra = LocalCassandra.start(ConfigFactory.load());
+      LocalCassandraSettings settings = LocalCassandraSettings.fromConfig(ConfigFactory.load());
+      cassandra = freePorts
+          ? LocalCassandra.startOnFreePorts(settings)
+          : LocalCassandra.start(settings);
     } catch (RuntimeException e) {
       System.err.println("Cassandra did not start: " + e.getMessage());
       System.exit(1);

@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,23 +23,23 @@ class LocalCassandraMainTest {
   @Test
   void cassandraExitsAndDrainsWhenItsLauncherIsKilledWithSigkill() throws Exception {
     Path home = Path.of(System.getProperty("tether.test.work-dir", "target/test-work"), "local-cassandra-main");
-    int nativePort = freePort();
-    int storagePort = freePort();
     Process launcher = new ProcessBuilder(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m",
         "-cp", System.getProperty("java.class.path"),
         "-Dtether.cassandra.local.home=" + home,
         "-Dtether.cassandra.local.lib-dir=" + System.getProperty("tether.cassandra.lib-dir"),
-        "-Dtether.cassandra.local.native-port=" + nativePort,
-        "-Dtether.cassandra.local.storage-port=" + storagePort,
         "-Dtether.cassandra.local.clean-start=on",
-        LocalCassandraMain.class.getName())
+        LocalCassandraMain.class.getName(), "--free-ports")
         .redirectErrorStream(true)
         .start();
     try {
       Map<String, String> printed = readKeyValuesUntil(launcher, "STARTUP_MS", Duration.ofSeconds(120));
-      assertEquals("127.0.0.1:" + nativePort, printed.get("CONTACT_POINT"));
+      // --free-ports (as the test command's lanes start it): ports it chose, named on stdout.
+      String contactPoint = printed.get("CONTACT_POINT");
+      assertTrue(contactPoint.startsWith("127.0.0.1:"), contactPoint);
+      int nativePort = Integer.parseInt(contactPoint.substring("127.0.0.1:".length()));
+      assertTrue(nativePort != 9042 && nativePort < FreePorts.ephemeralLow(), contactPoint);
       long cassandraPid = Long.parseLong(printed.get("PID"));
       ProcessHandle cassandra = ProcessHandle.of(cassandraPid).orElseThrow();
       assertEquals("5.0.9", LocalCassandra.queryReleaseVersion("127.0.0.1", nativePort, Duration.ofSeconds(10)));
@@ -83,12 +80,5 @@ class LocalCassandraMainTest {
       throw new IllegalStateException("launcher ended before printing " + lastKey + ":\n" + seen);
     });
     return values.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket()) {
-      socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      return socket.getLocalPort();
-    }
   }
 }

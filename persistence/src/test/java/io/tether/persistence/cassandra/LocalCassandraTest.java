@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.tether.persistence.testkit.TestCassandra;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -31,7 +30,7 @@ class LocalCassandraTest {
   }
 
   @Test
-  void startsFreshAnswersCqlStopsCleanlyAndRestartsWithItsData() throws Exception {
+  void startsFreshAnswersCqlStopsCleanlyRestartsWithItsDataAndIsReusedOnlyWhenAllowed() throws Exception {
     LocalCassandraSettings settings = settingsIn("local-cassandra-lifecycle");
 
     LocalCassandra cold = LocalCassandra.start(settings);
@@ -63,6 +62,19 @@ class LocalCassandraTest {
       String restartLog = log.substring(log.lastIndexOf("Node configuration:"));
       assertTrue(restartLog.contains("No commitlog files found") || restartLog.contains(" 0 replayed mutations"),
           "commit log had mutations to replay after a clean stop");
+
+      // A running instance is reused only when allowed, and a reuser never stops it. (The test
+      // command's lanes share one Cassandra started outside this JVM, so this uses its own.)
+      LocalCassandraSettings sameHome = settings.withCleanStart(false);
+      LocalCassandraException refused = assertThrows(LocalCassandraException.class,
+          () -> LocalCassandra.start(sameHome.withReuseRunning(false)));
+      assertTrue(refused.getMessage().contains("already running"), refused.getMessage());
+      LocalCassandra reused = LocalCassandra.start(sameHome.withReuseRunning(true));
+      assertFalse(reused.owned());
+      assertEquals(warm.pid(), reused.pid());
+      assertEquals("5.0.9", reused.releaseVersion());
+      reused.stop();
+      assertTrue(warm.isRunning(), "stopping a reused instance must leave it running");
     } finally {
       LocalCassandra.StopResult warmStop = warm.stop();
       assertFalse(warmStop.forced());
@@ -88,23 +100,6 @@ class LocalCassandraTest {
       assertTrue(System.nanoTime() - began < TimeUnit.SECONDS.toNanos(2), "did not fail fast");
       assertFalse(Files.exists(settings.home().resolve(LocalCassandra.PID_FILE)), "launched anyway");
     }
-  }
-
-  @Test
-  void reusesARunningInstanceOnlyWhenAllowedAndNeverStopsIt() {
-    LocalCassandra shared = TestCassandra.get().server().orElseThrow();
-    LocalCassandraSettings sameHome = shared.settings().withCleanStart(false);
-
-    LocalCassandraException refused = assertThrows(LocalCassandraException.class,
-        () -> LocalCassandra.start(sameHome.withReuseRunning(false)));
-    assertTrue(refused.getMessage().contains("already running"), refused.getMessage());
-
-    LocalCassandra reused = LocalCassandra.start(sameHome.withReuseRunning(true));
-    assertFalse(reused.owned());
-    assertEquals(shared.pid(), reused.pid());
-    assertEquals("5.0.9", reused.releaseVersion());
-    reused.stop();
-    assertTrue(shared.isRunning(), "stopping a reused instance must leave it running");
   }
 
   @Test

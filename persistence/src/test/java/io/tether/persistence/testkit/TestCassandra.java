@@ -5,7 +5,6 @@ import com.typesafe.config.ConfigFactory;
 import io.tether.persistence.cassandra.HomeInUseException;
 import io.tether.persistence.cassandra.LocalCassandra;
 import io.tether.persistence.cassandra.LocalCassandraSettings;
-import io.tether.persistence.cassandra.PortInUseException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -164,19 +163,8 @@ public final class TestCassandra {
   }
 
   private static TestCassandra startOnFreePorts(LocalCassandraSettings settings) {
-    PortInUseException lastRace = null;
-    // Free ports are found by binding and releasing them, so another process can grab one before
-    // Cassandra binds it; that is the only failure worth another attempt.
-    for (int attempt = 0; attempt < 3; attempt++) {
-      List<Integer> ports = FreePorts.next(2);
-      try {
-        LocalCassandra server = LocalCassandra.start(settings.withPorts(ports.get(0), ports.get(1), 0));
-        return new TestCassandra(server.contactPoint(), Optional.of(server));
-      } catch (PortInUseException e) {
-        lastRace = e;
-      }
-    }
-    throw lastRace;
+    LocalCassandra server = LocalCassandra.startOnFreePorts(settings);
+    return new TestCassandra(server.contactPoint(), Optional.of(server));
   }
 
   private static LocalCassandraSettings withBuiltLibDir(LocalCassandraSettings settings) {

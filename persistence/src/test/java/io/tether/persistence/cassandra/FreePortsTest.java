@@ -1,4 +1,4 @@
-package io.tether.persistence.testkit;
+package io.tether.persistence.cassandra;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

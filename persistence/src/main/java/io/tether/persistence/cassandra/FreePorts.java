@@ -1,4 +1,4 @@
-package io.tether.persistence.testkit;
+package io.tether.persistence.cassandra;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -12,7 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Ports for servers a test starts later (a Cassandra, a node process), chosen below the
+ * Ports for servers started later (a Cassandra, a node process), chosen below the
  * kernel's ephemeral range. A port the kernel picked for {@code new ServerSocket(0)} comes from
  * that range, which is also where every outgoing connection of the machine gets its local port:
  * in the seconds before the server binds it, a driver or client connection can take it (the
