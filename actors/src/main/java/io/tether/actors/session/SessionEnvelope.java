@@ -209,6 +209,35 @@ public record SessionEnvelope(String type, String run, String producer, JsonNode
     return Optional.of(new SessionEnvelope(type, run, producer, data));
   }
 
+  private static final byte[] DELTA_PREFIX =
+      "{\"type\":\"message.delta\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /**
+   * Whether the item is a {@code message.delta} envelope for certain, decided without parsing:
+   * its first bytes are the member {@code "type":"message.delta"} right after the opening brace,
+   * and no other {@code "type"} member can follow (those six bytes appear nowhere after it, and
+   * no backslash-u escape could spell them). False means "parse it", not "it is no delta". A
+   * long session is mostly deltas, and the ledger's fold ignores them ({@link
+   * SessionLedger#foldSkips}), so its replay and its appends spare a parser per delta.
+   */
+  public static boolean isCertainlyDelta(byte[] item) {
+    int n = DELTA_PREFIX.length;
+    if (item.length <= n || !java.util.Arrays.equals(item, 0, n, DELTA_PREFIX, 0, n)) {
+      return false;
+    }
+    for (int i = n; i < item.length - 1; i++) {
+      byte b = item[i];
+      if (b == '\\' && item[i + 1] == 'u') {
+        return false;
+      }
+      if (b == '"' && i + 5 < item.length && item[i + 1] == 't' && item[i + 2] == 'y'
+          && item[i + 3] == 'p' && item[i + 4] == 'e' && item[i + 5] == '"') {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Cheap pre-check so that large non-envelope payloads are never parsed. */
   private static boolean looksLikeEnvelope(byte[] item) {
     int i = 0;

@@ -211,6 +211,15 @@ public record SessionLedger(Map<String, RunEntry> runs, Map<String, Offset> canc
     return earliest == null ? after : earliest.justBefore();
   }
 
+  /**
+   * Whether {@link #fold} would leave the ledger as it is for this item, known without parsing
+   * it: a {@code message.delta} ({@link SessionEnvelope#isCertainlyDelta}) changes nothing here.
+   * (The fence still reads deltas: {@link #refusal} is asked of every item a client appends.)
+   */
+  public static boolean foldSkips(byte[] item) {
+    return SessionEnvelope.isCertainlyDelta(item);
+  }
+
   /** The ledger after one persisted item at {@code offset}. */
   public SessionLedger fold(Offset offset, SessionEnvelope e) {
     switch (e.type()) {

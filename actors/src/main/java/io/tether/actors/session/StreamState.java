@@ -99,6 +99,22 @@ public record StreamState(
     return !from.isBefore(recentFrom);
   }
 
+  /**
+   * This state without its in-memory tail: what a snapshot keeps. Recovery rebuilds the tail
+   * only from the events after the snapshot, and older reads go to the journal, as they do for
+   * any range older than the tail. A snapshot with the tail (up to {@code tail-max-bytes}, 2 MiB)
+   * cost a write of that size every {@code snapshot-every} events and its read and decoding on
+   * every recovery.
+   */
+  public StreamState withoutRecent() {
+    if (recent.isEmpty() && recentFrom.equals(tail)) {
+      return this;
+    }
+    return new StreamState(seqNr, lifecycle, incarnationStart, base, contentType, ttlSeconds,
+        expiresAt, expiresAtMillis, closed, closedBy, lastStreamSeq, producers, fork, forkRefs,
+        tail, List.of(), 0, tail, recordedAccess, ledger);
+  }
+
   /** The same state, one event later. */
   public StreamState next() {
     return withSeq(seqNr + 1);
@@ -174,8 +190,12 @@ public record StreamState(
     }
     SessionLedger folded = ledger;
     for (int i = 0; i < batch.items().size(); i++) {
+      byte[] item = batch.items().get(i);
+      if (SessionLedger.foldSkips(item)) {
+        continue;
+      }
       Offset offset = new Offset(batch.position(), i + 1);
-      var envelope = SessionEnvelope.forLedger(batch.items().get(i));
+      var envelope = SessionEnvelope.forLedger(item);
       if (envelope.isPresent()) {
         folded = folded.fold(offset, envelope.get());
       }

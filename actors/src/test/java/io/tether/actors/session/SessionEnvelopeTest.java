@@ -1,6 +1,8 @@
 package io.tether.actors.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -50,6 +52,41 @@ class SessionEnvelopeTest {
               SessionEnvelope.forRollup(item).orElseThrow().dataText("text"), text);
         }
       }
+    }
+  }
+
+  @Test
+  void aDeltaIsSkippedWithoutParsingOnlyWhenNoOtherTypeMemberCanFollow() {
+    List<String> certain = List.of(
+        "{\"type\":\"message.delta\",\"producer\":\"bench\",\"data\":{\"id\":\"m\",\"text\":\"t\"}}",
+        "{\"type\":\"message.delta\",\"run\":\"r1\",\"data\":{\"text\":\"a \\\"quote\\\"\\n\"}}",
+        // "type" quoted inside a text is escaped there, so it is no member
+        "{\"type\":\"message.delta\",\"data\":{\"text\":\"the \\\"type\\\" field\"}}");
+    List<String> parsed = List.of(
+        // another type member later: the last one wins in a parse, so it must be parsed
+        "{\"type\":\"message.delta\",\"data\":{},\"type\":\"run.start\",\"run\":\"r\"}",
+        // a key spelled with an escape is the same key to a parser
+        "{\"type\":\"message.delta\",\"typ\\u0065\":\"run.end\",\"run\":\"r\"}",
+        "{\"type\":\"message.deltas\",\"data\":{}}",
+        " {\"type\":\"message.delta\",\"data\":{}}",
+        "{\"type\": \"message.delta\",\"data\":{}}",
+        "{\"data\":{},\"type\":\"message.delta\"}",
+        "{\"type\":\"message.delta\"",
+        // a member named type inside the data: parsed (a delta all the same)
+        "{\"type\":\"message.delta\",\"data\":{\"type\":\"x\"}}");
+    for (String text : certain) {
+      byte[] item = text.getBytes(StandardCharsets.UTF_8);
+      assertTrue(SessionEnvelope.isCertainlyDelta(item), text);
+      assertEquals("message.delta", SessionEnvelope.forLedger(item).orElseThrow().type(), text);
+    }
+    for (String text : parsed) {
+      assertFalse(SessionEnvelope.isCertainlyDelta(text.getBytes(StandardCharsets.UTF_8)), text);
+    }
+    // Whatever the ledger skips, its fold would not have changed it.
+    SessionLedger ledger = SessionLedger.empty();
+    for (String text : certain) {
+      assertEquals(ledger, ledger.fold(new Offset(1, 1),
+          SessionEnvelope.forLedger(text.getBytes(StandardCharsets.UTF_8)).orElseThrow()));
     }
   }
 }

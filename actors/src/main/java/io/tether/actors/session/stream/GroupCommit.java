@@ -255,6 +255,9 @@ final class GroupCommit implements LiveSession.Writer {
     SessionLedger ledger = projected(state);
     Offset unknown = new Offset(state.base() + state.seqNr() + 1, 0);
     for (byte[] item : items) {
+      if (SessionLedger.foldSkips(item)) {
+        continue;
+      }
       Optional<SessionEnvelope> e = SessionEnvelope.forLedger(item);
       if (e.isPresent()) {
         ledger = ledger.fold(unknown, e.get());

@@ -70,6 +70,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
@@ -165,6 +166,24 @@ public final class SessionEntity
   public RetentionCriteria retentionCriteria() {
     return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), settings.keepSnapshots());
   }
+
+  /** Snapshots leave the in-memory tail out ({@link StreamState#withoutRecent()}). */
+  @Override
+  public SnapshotAdapter<StreamState> snapshotAdapter() {
+    return WITHOUT_TAIL;
+  }
+
+  private static final SnapshotAdapter<StreamState> WITHOUT_TAIL = new SnapshotAdapter<>() {
+    @Override
+    public Object toJournal(StreamState state) {
+      return state.withoutRecent();
+    }
+
+    @Override
+    public StreamState fromJournal(Object from) {
+      return (StreamState) from;
+    }
+  };
 
   @Override
   public SignalHandler<StreamState> signalHandler() {

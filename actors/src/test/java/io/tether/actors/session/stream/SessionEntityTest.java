@@ -46,6 +46,7 @@ import org.apache.pekko.persistence.testkit.ProcessingSuccess;
 import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.SnapshotTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,7 @@ class SessionEntityTest {
 
   private static final ActorTestKit testKit = ActorTestKit.create("SessionEntityTest", CONFIG);
   private static final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+  private static final SnapshotTestKit snapshots = SnapshotTestKit.create(testKit.system());
   private static final AtomicInteger ids = new AtomicInteger();
 
   @AfterAll
@@ -340,6 +342,53 @@ class SessionEntityTest {
     all.items().forEach(b -> text.append(new String(b, StandardCharsets.UTF_8)));
     assertEquals("m0m1m2m3m4", text.toString(), "the first items come from the journal");
     assertTrue(all.upToDate());
+  }
+
+  @Test
+  void snapshotsLeaveTheTailOutAndRecoveryServesEveryItemOnceInOrder() {
+    String id = "snapshot-" + ids.incrementAndGet();
+    String pid = Session.persistenceIdOf(id).id();
+    // A snapshot every 5 events, and a tail that would hold every item.
+    SessionSettings settings = new SessionSettings(5, 2, 1 << 20, 1024, 256 * 1024, 1 << 24,
+        100, 1 << 20, "pekko.persistence.testkit.query", false, Duration.ofSeconds(30));
+    ActorRef<Session.Command> entity = created(id, settings);
+    for (int i = 0; i < 12; i++) {
+      String text = "m" + i + ";";
+      assertInstanceOf(Appended.class, ask(entity,
+          r -> new Session.Append(append(text, null), r), AppendReply.class));
+    }
+    List<StreamState> stored = snapshots.persistedInStorage(pid).stream()
+        .map(p -> (StreamState) p.second()).toList();
+    assertFalse(stored.isEmpty(), "no snapshot was taken");
+    for (StreamState snapshot : stored) {
+      assertEquals(List.of(), snapshot.recent(), "a snapshot kept the in-memory tail");
+      assertEquals(0, snapshot.recentBytes());
+      assertEquals(snapshot.tail(), snapshot.recentFrom());
+      assertTrue(snapshot.tail().isAfter(Offset.ZERO), "the snapshot lost the tail's offset");
+    }
+    Offset tail = ((ReadResult) ask(entity, r -> new Session.Read(
+        new ReadSpec(null, true, null, 1 << 20, 0, false), r), ReadReply.class)).next();
+    testKit.stop(entity);
+
+    // Recovered from the last snapshot and the events after it: the items up to the snapshot
+    // come from the journal, the later ones from the rebuilt tail, each once.
+    ActorRef<Session.Command> recovered = spawn(id, settings);
+    ReadResult all = (ReadResult) ask(recovered, r -> new Session.Read(
+        new ReadSpec(null, false, null, 1 << 20, 0, false), r), ReadReply.class);
+    StringBuilder text = new StringBuilder();
+    all.items().forEach(b -> text.append(new String(b, StandardCharsets.UTF_8)));
+    assertEquals("m0;m1;m2;m3;m4;m5;m6;m7;m8;m9;m10;m11;", text.toString());
+    assertTrue(all.upToDate());
+    assertEquals(tail, all.next());
+    ReadResult atTail = (ReadResult) ask(recovered, r -> new Session.Read(
+        new ReadSpec(all.next(), false, null, 1 << 20, 0, false), r), ReadReply.class);
+    assertEquals(0, atTail.items().size());
+    assertInstanceOf(Appended.class, ask(recovered,
+        r -> new Session.Append(append("m12;", null), r), AppendReply.class));
+    ReadResult next = (ReadResult) ask(recovered, r -> new Session.Read(
+        new ReadSpec(tail, false, null, 1 << 20, 0, false), r), ReadReply.class);
+    assertEquals(List.of("m12;"), next.items().stream()
+        .map(b -> new String(b, StandardCharsets.UTF_8)).toList());
   }
 
   @Test
