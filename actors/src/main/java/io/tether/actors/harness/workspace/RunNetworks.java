@@ -265,8 +265,15 @@ final class RunNetworks {
    * namespace to join it.
    */
   private void startSlirp(String runId, Holder holder) {
-    List<String> argv = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--",
-        "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback",
+    List<String> argv = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--"));
+    if (sandbox.nodeIsRoot()) {
+      // In a mount namespace of its own whose mounts are all private, before slirp4netns makes
+      // its sandbox: run as root in the node's, its sandbox (1.2.0) unmounted the old root
+      // without first making every mount private, and the unmount propagated to the machine's
+      // shared mounts: every `ip netns` namespace of the host (/run/netns) lost its bind mount.
+      argv.addAll(List.of("unshare", "--mount", "--propagation", "private", "--"));
+    }
+    argv.addAll(List.of("slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback",
         "--enable-sandbox", "--enable-seccomp"));
     if (!sandbox.nodeIsRoot()) {
       argv.add("--userns-path=/proc/" + holder.nsPid + "/ns/user");

@@ -10,12 +10,14 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -182,6 +184,9 @@ class HostileModelTest {
     // A server on the node's non-loopback address stands in for a host beyond the run (no
     // other host is reachable from a test machine): what egress reaches, and nothing else does.
     InetAddress address = Sandboxes.nonLoopbackAddress();
+    // A network namespace of the machine's own, as `ip netns` (CNI, operators) makes them.
+    String hostNamespace = "tether-egress-test-" + ProcessHandle.current().pid();
+    ip("netns", "add", hostNamespace);
     HttpServer beyond = Sandboxes.textServer(address, "/", "beyond the run");
     try {
       String target = address.getHostAddress() + "/" + beyond.getAddress().getPort();
@@ -197,6 +202,15 @@ class HostileModelTest {
       // The policy gives it: the run's next call reaches the address, with a resolver.
       tools.allowEgress("r-egress", true);
       assertEquals("exit_code=0\nbeyond the run", run(tools, "r-egress", fetch));
+      // ... and the machine's own network namespaces are untouched: slirp4netns's sandbox, run
+      // as root in the node's mount namespace, unmounted every `ip netns` namespace of the host
+      // (seen first as ClusterPartitionIT's hosts failing to start beside this test).
+      try {
+        ip("netns", "exec", hostNamespace, "true");
+      } catch (AssertionError broken) {
+        throw new AssertionError("giving a run egress broke the host's network namespace "
+            + hostNamespace + ": " + broken.getMessage(), broken);
+      }
       assertEquals("exit_code=0\nnameserver 10.0.2.3", run(tools, "r-egress",
           "cat /etc/resolv.conf").trim());
       // ... but never the node's loopback: not as 127.0.0.1 (the run's own) nor through the
@@ -238,7 +252,20 @@ class HostileModelTest {
       assertTrue(tools.egressRefusal().isEmpty());
     } finally {
       beyond.stop(0);
+      ip("netns", "del", hostNamespace);
     }
+  }
+
+  /** Runs {@code ip}; its output, or a failure with it. */
+  private static String ip(String... args) throws Exception {
+    List<String> argv = new java.util.ArrayList<>(List.of("ip"));
+    argv.addAll(List.of(args));
+    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new AssertionError(String.join(" ", argv) + " failed: " + out);
+    }
+    return out;
   }
 
   @Test
