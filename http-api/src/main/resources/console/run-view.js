@@ -232,7 +232,10 @@ export function mountRunView(root, runId) {
   let stopped = false;
   const refresh = async () => {
     try {
-      const [view, ws] = await Promise.all([runs.get(runId), runs.files(runId).catch(() => null)]);
+      // The files after the view, not beside it: a view that says the run ended then comes with
+      // every file written before the end (read side by side, the files could predate it).
+      const view = await runs.get(runId);
+      const ws = await runs.files(runId).catch(() => null);
       state.view = view;
       if (ws) state.files = ws.files;
       error.hidden = true;
@@ -242,7 +245,8 @@ export function mountRunView(root, runId) {
         }, { device: deviceId() });
       }
       render();
-      if (TERMINAL.has(view.phase) && state.final) return;
+      // One more read after the end (late writes), and only a read that got the files ends it.
+      if (TERMINAL.has(view.phase) && state.final && ws) return;
       state.final = TERMINAL.has(view.phase);
     } catch (e) {
       error.hidden = false;

@@ -310,7 +310,10 @@ async function scriptedRunShowsSprintsAndScores() {
   check((await page.textContent('[data-sprint="1"] thead')).includes('≥'), 'thresholds shown beside the criteria');
   check((await page.textContent('#spec')).includes('Sprint 1'), 'the spec shown');
   for (const f of ['spec.md', 'contracts/sprint-1.md', 'report.md', 'tests/test_slug.sh']) {
-    check(await page.locator(`#files li[data-path="${f}"]`).count() === 1, `workspace file ${f} listed`);
+    // The page reads the files again every 1.5 s until one read after the run's end.
+    await page.waitForSelector(`#files li[data-path="${f}"]`, { timeout: 10_000 })
+      .catch(() => { throw new Error(`expected workspace file ${f} listed`); });
+    check(await page.locator(`#files li[data-path="${f}"]`).count() === 1, `workspace file ${f} listed once`);
   }
   check((await page.textContent('#budget')).includes('tokens'), 'the budget shown');
   for (const role of ['planner', 'generator', 'evaluator']) {
