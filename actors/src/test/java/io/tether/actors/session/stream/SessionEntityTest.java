@@ -392,6 +392,15 @@ class SessionEntityTest {
   }
 
   @Test
+  void theStartsWarmUpReadsSampleEventsBackThroughTheSerializerAndFoldsThem() {
+    StreamState warmed = JournalWarmup.warmEventPath(testKit.system());
+    assertTrue(warmed.active());
+    assertEquals("application/json", warmed.contentType());
+    assertEquals(new Offset(2, 4), warmed.tail());
+    assertEquals(1, warmed.recent().size());
+  }
+
+  @Test
   void aLongCatchUpOfLargeEventsIsPagedByTheByteBudgetWithNoGapOrDuplicate() {
     String id = "pages-" + ids.incrementAndGet();
     SessionSettings small = settings(100, 2);
