@@ -125,11 +125,13 @@ final class GroupCommit implements LiveSession.Writer {
         || buffer.size() >= settings.maxBufferedAppends())) {
       return refused(AppendRejected.at(AppendFailure.OVERLOADED, state.tail()));
     }
-    AppendFailure sessionRefusal = sessionRefusal(state, spec.items());
+    // Parsed once, for both the fence and the projection.
+    List<Optional<SessionEnvelope>> envelopes = envelopes(state, spec.items());
+    AppendFailure sessionRefusal = sessionRefusal(state, envelopes);
     if (sessionRefusal != null) {
       return refused(AppendRejected.at(sessionRefusal, state.tail()));
     }
-    project(state, spec.items());
+    projectParsed(state, envelopes);
     enqueue(new GroupCommitBuffer.Entry(replyTo, spec.items(), producer, false, spec.close(),
         producer == null ? 0 : producer.epoch(), producer == null ? 0 : producer.seq()),
         producerUpdate, spec.streamSeq());
@@ -252,13 +254,23 @@ final class GroupCommit implements LiveSession.Writer {
     if (!MediaTypes.isJson(state.contentType())) {
       return;
     }
+    List<Optional<SessionEnvelope>> envelopes = new ArrayList<>(items.size());
+    for (byte[] item : items) {
+      // The fold ignores deltas: they need no parse here.
+      envelopes.add(SessionLedger.foldSkips(item) ? Optional.empty()
+          : SessionEnvelope.forLedger(item));
+    }
+    projectParsed(state, envelopes);
+  }
+
+  /** {@link #project} of items already parsed (an empty list for a stream that is not JSON). */
+  private void projectParsed(StreamState state, List<Optional<SessionEnvelope>> envelopes) {
+    if (!MediaTypes.isJson(state.contentType())) {
+      return;
+    }
     SessionLedger ledger = projected(state);
     Offset unknown = new Offset(state.base() + state.seqNr() + 1, 0);
-    for (byte[] item : items) {
-      if (SessionLedger.foldSkips(item)) {
-        continue;
-      }
-      Optional<SessionEnvelope> e = SessionEnvelope.forLedger(item);
+    for (Optional<SessionEnvelope> e : envelopes) {
       if (e.isPresent()) {
         ledger = ledger.fold(unknown, e.get());
       }
@@ -266,14 +278,23 @@ final class GroupCommit implements LiveSession.Writer {
     pendingLedger = ledger;
   }
 
-  /** Why a client's items may not enter this JSON session, or null when they may. */
-  private AppendFailure sessionRefusal(StreamState state, List<byte[]> items) {
+  /** A client's items as the ledger reads them; empty when the stream is not a JSON session. */
+  private static List<Optional<SessionEnvelope>> envelopes(StreamState state, List<byte[]> items) {
     if (!MediaTypes.isJson(state.contentType())) {
-      return null;
+      return List.of();
     }
-    SessionLedger ledger = projected(state);
+    List<Optional<SessionEnvelope>> envelopes = new ArrayList<>(items.size());
     for (byte[] item : items) {
-      Optional<SessionEnvelope> e = SessionEnvelope.forLedger(item);
+      envelopes.add(SessionEnvelope.forLedger(item));
+    }
+    return envelopes;
+  }
+
+  /** Why a client's items may not enter this JSON session, or null when they may. */
+  private AppendFailure sessionRefusal(StreamState state,
+      List<Optional<SessionEnvelope>> envelopes) {
+    SessionLedger ledger = projected(state);
+    for (Optional<SessionEnvelope> e : envelopes) {
       if (e.isEmpty()) {
         continue;
       }
