@@ -32,7 +32,10 @@ import org.junit.jupiter.api.Test;
  * idempotent producer per session and two long-poll readers per session, all of which only know
  * the list of live nodes and fail over between them. While the traffic runs, the oldest node (the
  * one holding the shard coordinator) is killed with SIGKILL, a node is started again in its
- * place, and then the node holding the most sessions is stopped gracefully (SIGTERM).
+ * place, then the node whose Generator is in the middle of a tool call of a harness run is
+ * killed with SIGKILL, and last the node holding the most sessions is stopped gracefully
+ * (SIGTERM). The harness run must finish on a survivor without running a completed tool call
+ * again, its session showing the interruption.
  *
  * <p>At the end every session holds exactly what its producer had acknowledged, in order and
  * none twice, and every reader received exactly that. For each disruption the test records a
@@ -69,6 +72,14 @@ class ClusterChaosIT {
   private static final List<String> report = new CopyOnWriteArrayList<>();
   private static Map<String, String> env;
 
+  /** A node's options: the chaos options, and the slowed harness script in its own workspace. */
+  private static List<String> nodeOpts(ClusterNode node) {
+    List<String> opts = new ArrayList<>(NODE_OPTS);
+    opts.addAll(SlowHarnessRun.nodeProperties(DIR.resolve("scripts"),
+        DIR.resolve("workspaces-" + node.name)));
+    return opts;
+  }
+
   @BeforeAll
   static void startCluster() throws Exception {
     Files.createDirectories(DIR);
@@ -84,11 +95,12 @@ class ClusterChaosIT {
     Process migrate = ClusterNode.tether(List.of("migrate"), env, List.of(), DIR.resolve("migrate.log"));
     assertTrue(migrate.waitFor(3, TimeUnit.MINUTES) && migrate.exitValue() == 0,
         () -> "tether migrate failed: " + read(DIR.resolve("migrate.log")));
+    SlowHarnessRun.writeScript(DIR.resolve("scripts"));
     // The first seed starts first, so it is the oldest member and hosts the shard coordinator.
-    members.add(nodes.get(0).start(env, NODE_OPTS));
+    members.add(nodes.get(0).start(env, nodeOpts(nodes.get(0))));
     nodes.get(0).awaitReady(Duration.ofMinutes(3));
     for (ClusterNode n : nodes.subList(1, 3)) {
-      members.add(n.start(env, NODE_OPTS));
+      members.add(n.start(env, nodeOpts(n)));
     }
     for (ClusterNode n : members) {
       n.awaitReady(Duration.ofMinutes(3));
@@ -104,7 +116,7 @@ class ClusterChaosIT {
   }
 
   @Test
-  void nothingIsLostOrDuplicatedAcrossAKillARestartAndAGracefulStop() throws Exception {
+  void nothingIsLostOrDuplicatedAcrossKillsARestartAndAGracefulStop() throws Exception {
     List<String> sessions = new ArrayList<>();
     for (int i = 0; i < SESSIONS; i++) {
       String s = "chaos-" + i;
@@ -124,7 +136,7 @@ class ClusterChaosIT {
 
     // 1. SIGKILL of the oldest node: the shard coordinator moves along with its sessions.
     ClusterNode oldest = oldest();
-    Timeline kill = disrupt("SIGKILL", oldest, producers, readers, ClusterNode::kill);
+    Timeline kill = disrupt("SIGKILL", oldest, producers, readers, ClusterNode::kill, true);
 
     // 2. The killed node starts again on the same address and joins; shards rebalance onto it.
     // Its seed nodes are the live members: restarted with itself first in the list, a first seed
@@ -133,7 +145,7 @@ class ClusterChaosIT {
     Map<String, String> rejoin = new java.util.HashMap<>(env);
     rejoin.put("TETHER_SEED_NODES", String.join(",", members.stream().map(ClusterNode::address).toList()));
     long restartMark = System.nanoTime();
-    ClusterNode restarted = oldest.start(rejoin, NODE_OPTS);
+    ClusterNode restarted = oldest.start(rejoin, nodeOpts(oldest));
     restarted.awaitReady(Duration.ofMinutes(3));
     members.add(restarted);
     await(Duration.ofMinutes(1), "three members Up again", () -> upEverywhere(3));
@@ -143,10 +155,21 @@ class ClusterChaosIT {
     await(Duration.ofMinutes(1), "traffic flowing after the restart",
         () -> producers.stream().mapToInt(StreamTraffic.Producer::lastAcked).sum() >= ackedAtRestart + SESSIONS * 5);
 
-    // 3. Graceful stop (SIGTERM) of the node holding the most sessions: shards are handed over.
+    // 3. SIGKILL of the node whose Generator is in the middle of a tool call of a harness run:
+    // the run finishes on a survivor and no completed tool call runs again. The sessions on that
+    // node (the restarted one may hold none yet) fail over as in 1.
+    SlowHarnessRun run = SlowHarnessRun.start(() -> members, NUMBER_OF_SHARDS);
+    run.awaitGeneratorMidTool(Duration.ofMinutes(2));
+    ClusterNode generatorNode = run.generatorNode();
+    run.awaitGeneratorMidTool(Duration.ofMinutes(1));
+    disrupt("SIGKILL", generatorNode, producers, readers, ClusterNode::kill, false);
+    record(String.format("harness run %s, its Generator's node killed mid-tool: %s", run.runId,
+        run.checkFinishedAfterInterruption()));
+
+    // 4. Graceful stop (SIGTERM) of the node holding the most sessions: shards are handed over.
     ClusterNode busiest = members.stream()
         .max(Comparator.comparingInt(n -> hostedBy(n, sessions).size())).orElseThrow();
-    disrupt("SIGTERM", busiest, producers, readers, n -> n.leave(Duration.ofSeconds(90)));
+    disrupt("SIGTERM", busiest, producers, readers, n -> n.leave(Duration.ofSeconds(90)), true);
 
     for (StreamTraffic.Producer p : producers) {
       p.finishAndJoin();
@@ -217,9 +240,10 @@ class ClusterChaosIT {
   }
 
   private static Timeline disrupt(String signal, ClusterNode target, List<StreamTraffic.Producer> producers,
-      List<StreamTraffic.Reader> readers, NodeAction action) throws Exception {
+      List<StreamTraffic.Reader> readers, NodeAction action, boolean mustHostSessions)
+      throws Exception {
     List<String> affected = hostedBy(target, producers.stream().map(p -> p.stream).toList());
-    assertTrue(!affected.isEmpty(), target.name + " hosts no session");
+    assertTrue(!mustHostSessions || !affected.isEmpty(), target.name + " hosts no session");
     List<ClusterNode> survivors = members.stream().filter(n -> n != target).toList();
     MembershipWatch watch = new MembershipWatch(target.address(), survivors).start();
     long mark = System.nanoTime();

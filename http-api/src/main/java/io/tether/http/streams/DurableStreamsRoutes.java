@@ -117,7 +117,7 @@ public final class DurableStreamsRoutes {
     this.retryAfterSeconds = Math.max(1, c.getDuration("retry-after").toSeconds());
     this.dataCacheControl = c.getString("data-cache-control");
     this.maxNameLength = c.getInt("max-name-length");
-    this.sseReads = new SseReads(streams, sseWait, sseMaxDuration, this::readRejected,
+    this.sseReads = new SseReads(system, streams, sseWait, sseMaxDuration, this::readRejected,
         () -> unavailable("The stream could not be read"));
   }
 

@@ -13,7 +13,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -21,6 +24,8 @@ import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
@@ -31,7 +36,11 @@ import org.apache.pekko.util.ByteString;
  * (never by polling the journal). A wait that ends without data sends a keep-alive comment, a
  * failed ask (the entity moving to another node) is retried from the last delivered offset, so
  * a reader sees no gap and no duplicate. The connection ends when the stream is closed (after
- * the final control event), deleted, or after {@code tether.streams.sse-max-duration}.
+ * the final control event), deleted, or after {@code tether.streams.sse-max-duration}, and
+ * when the node starts to shut down: then every response ends at once (in the first phase of
+ * coordinated shutdown, before the port is unbound), so its readers reconnect to another node
+ * from their last offset, and no response, not even one to a reader that stopped reading, keeps
+ * asking for a session while sharding hands it over.
  */
 final class SseReads {
   private record Position(Offset from, boolean upToDate, boolean done) {}
@@ -41,14 +50,20 @@ final class SseReads {
   private final Duration maxDuration;
   private final Function<ReadRejected, HttpResponse> rejected;
   private final Supplier<HttpResponse> unavailable;
+  private final SharedKillSwitch shutdown = KillSwitches.shared("sse-reads");
 
-  SseReads(SessionStreams streams, Duration wait, Duration maxDuration,
+  SseReads(ActorSystem<?> system, SessionStreams streams, Duration wait, Duration maxDuration,
       Function<ReadRejected, HttpResponse> rejected, Supplier<HttpResponse> unavailable) {
     this.streams = streams;
     this.wait = wait;
     this.maxDuration = maxDuration;
     this.rejected = rejected;
     this.unavailable = unavailable;
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+        "tether-end-sse-reads", () -> {
+          shutdown.shutdown();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
   }
 
   /** The SSE response for stream {@code id} from {@code from} (or the tail). */
@@ -70,7 +85,8 @@ final class SseReads {
               : next(id, contentType, position, cursor));
       Source<ByteString, NotUsed> events = Source.from(opening)
           .concat(live.mapConcat(frames -> frames))
-          .takeWithin(maxDuration);
+          .takeWithin(maxDuration)
+          .via(shutdown.flow());
       HttpResponse response = HttpResponse.create().withStatus(StatusCodes.OK)
           .addHeader(RawHeader.create("Cache-Control", "no-cache"))
           .withEntity(HttpEntities.createChunked(

@@ -83,12 +83,6 @@ final class OpsTestServer implements AutoCloseable {
             "tether.session.read-journal-plugin-id = \"pekko.persistence.cassandra.query\""));
   }
 
-  /** {@link #sharedCassandra}'s overlay, pointed at another Cassandra ({@code host:port}). */
-  static Config cassandraAt(String contactPoint, String name) {
-    return ConfigFactory.parseString("datastax-java-driver.basic.contact-points = [\""
-        + contactPoint + "\"]").withFallback(sharedCassandra(name));
-  }
-
   /** Starts a node; {@code overrides} come first, then {@code persistence}. */
   static OpsTestServer start(String name, String overrides, Config persistence) throws Exception {
     Config config = ConfigFactory.parseString(overrides)
