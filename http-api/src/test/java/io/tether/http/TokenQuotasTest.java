@@ -96,9 +96,16 @@ class TokenQuotasTest {
     }
   }
 
+  /**
+   * One node after the other: stopped together, the last one's leave waited for the first, gone
+   * already, until its exiting phase timed out (10 s).
+   */
   @AfterAll
-  static void stop() {
-    nodes.forEach(ActorSystem::terminate);
+  static void stop() throws Exception {
+    for (ActorSystem<Void> node : nodes) {
+      node.terminate();
+      node.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
   }
 
   private static String token(String pattern, Quotas quotas) {

@@ -9,8 +9,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.Done;
@@ -51,6 +53,8 @@ final class SseReads {
   private final Function<ReadRejected, HttpResponse> rejected;
   private final Supplier<HttpResponse> unavailable;
   private final SharedKillSwitch shutdown = KillSwitches.shared("sse-reads");
+  /** The responses still streaming: each completes when its response has ended. */
+  private final Set<CompletableFuture<Done>> streaming = ConcurrentHashMap.newKeySet();
 
   SseReads(ActorSystem<?> system, SessionStreams streams, Duration wait, Duration maxDuration,
       Function<ReadRejected, HttpResponse> rejected, Supplier<HttpResponse> unavailable) {
@@ -62,7 +66,11 @@ final class SseReads {
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
         "tether-end-sse-reads", () -> {
           shutdown.shutdown();
-          return CompletableFuture.completedFuture(Done.getInstance());
+          // Done once every response has ended (their last chunks are then on their way), so
+          // that unbinding and terminating the connections come after them; the phase's own
+          // timeout bounds the wait.
+          return CompletableFuture.allOf(streaming.toArray(CompletableFuture[]::new))
+              .handle((ended, failed) -> Done.getInstance());
         });
   }
 
@@ -86,7 +94,13 @@ final class SseReads {
       Source<ByteString, NotUsed> events = Source.from(opening)
           .concat(live.mapConcat(frames -> frames))
           .takeWithin(maxDuration)
-          .via(shutdown.flow());
+          .via(shutdown.flow())
+          .watchTermination((notUsed, ended) -> {
+            CompletableFuture<Done> response = ended.toCompletableFuture();
+            streaming.add(response);
+            response.whenComplete((done, failed) -> streaming.remove(response));
+            return notUsed;
+          });
       HttpResponse response = HttpResponse.create().withStatus(StatusCodes.OK)
           .addHeader(RawHeader.create("Cache-Control", "no-cache"))
           .withEntity(HttpEntities.createChunked(

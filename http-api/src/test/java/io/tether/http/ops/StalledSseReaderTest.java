@@ -117,11 +117,6 @@ class StalledSseReaderTest {
     private final Socket socket;
     private final InputStream body;
 
-    /** Whether the response ended with HTTP's last chunk (not with the connection aborted). */
-    boolean endedCleanly() {
-      return body instanceof Chunked chunked && chunked.lastChunkSeen;
-    }
-
     private SseConnection(Socket socket, InputStream body) {
       this.socket = socket;
       this.body = body;
@@ -215,7 +210,6 @@ class StalledSseReaderTest {
     private final InputStream in;
     private long left;
     private boolean done;
-    private boolean lastChunkSeen;
 
     Chunked(InputStream in) {
       this.in = new java.io.BufferedInputStream(in, 8192);
@@ -242,7 +236,6 @@ class StalledSseReaderTest {
         left = Long.parseLong(size.split(";")[0].trim(), 16);
         if (left == 0) {
           done = true;
-          lastChunkSeen = true;
           return -1;
         }
       }
