@@ -118,8 +118,10 @@ class DevNode {
     const lib = join(repo, 'persistence', 'cassandra-server', 'target', 'lib');
     if (!existsSync(jar)) throw new Error(`${jar} is missing: build it first (./tether build)`);
     mkdirSync(this.home, { recursive: true });
-    // The build's test JVM options (C1 only, see the root pom's tether.test.jvm-options).
-    const testJvmOptions = (process.env.TETHER_TEST_JVM_OPTIONS ?? '').split(/\s+/).filter((o) => o !== '');
+    // The build's test JVM options (C1 only, the serial collector: see the root pom's
+    // tether.test.jvm-options), then the node-only ones (the test command's class-data archive).
+    const testJvmOptions = [process.env.TETHER_TEST_JVM_OPTIONS, process.env.TETHER_TEST_NODE_JVM_OPTIONS]
+      .flatMap((options) => (options ?? '').split(/\s+/)).filter((o) => o !== '');
     const child = spawn('java', ['-Xms128m', '-Xmx768m', ...testJvmOptions, `-Dtether.cassandra.local.lib-dir=${lib}`, '-Dtether.auth.enabled=on', '-jar', jar, 'dev'], {
       env: {
         ...process.env,

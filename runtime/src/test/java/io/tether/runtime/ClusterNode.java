@@ -73,8 +73,7 @@ final class ClusterNode implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(prefix);
     cmd.addAll(List.of(java, "-Xms64m", "-Xmx512m", "-Dconfig.resource=local1.conf"));
-    cmd.addAll(Arrays.stream(System.getProperty("tether.test.jvm-options", "").split("\\s+"))
-        .filter(o -> !o.isBlank()).toList());
+    cmd.addAll(NodeJvmOptions.get());
     cmd.addAll(sysProps);
     cmd.add("-jar");
     cmd.add(System.getProperty("tether.jar"));

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,8 +99,7 @@ final class DevProcess implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java, "-Xms128m", "-Xmx768m",
         "-Dtether.cassandra.local.lib-dir=" + System.getProperty("tether.cassandra.lib-dir")));
-    command.addAll(Arrays.stream(System.getProperty("tether.test.jvm-options", "").split("\\s+"))
-        .filter(o -> !o.isBlank()).toList());
+    command.addAll(NodeJvmOptions.get());
     command.addAll(systemProperties);
     command.addAll(List.of("-jar", System.getProperty("tether.jar"), "dev"));
     ProcessBuilder builder = new ProcessBuilder(command);

@@ -128,7 +128,10 @@ final class TestNode implements ExtensionContext.Store.CloseableResource {
         // Dev mode turns authentication off; the tests want the token path of a real deployment.
         "-Dtether.auth.enabled=on",
         "-jar", System.getProperty("tether.jar"), "dev"));
-    command.addAll(1, Arrays.stream(System.getProperty("tether.test.jvm-options", "").split("\\s+"))
+    // The build's test JVM options, then the node-only ones (the test command's class-data
+    // archive of the node's classes, when it trained one).
+    command.addAll(1, Stream.of("tether.test.jvm-options", "tether.test.node-jvm-options")
+        .flatMap(key -> Arrays.stream(System.getProperty(key, "").split("\\s+")))
         .filter(o -> !o.isBlank()).toList());
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("TETHER_HOME", home.toString());
