@@ -15,6 +15,7 @@ import io.tether.http.health.HealthRoutes;
 import io.tether.http.health.JournalProbe;
 import io.tether.http.live.SessionSocketRoute;
 import io.tether.http.streams.DurableStreamsRoutes;
+import io.tether.persistence.cassandra.CassandraSchema;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -102,6 +103,13 @@ final class OpsTestServer implements AutoCloseable {
         .withFallback(ConfigFactory.load())
         .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), name, config);
+    if (config.getString("pekko.persistence.journal.plugin")
+        .startsWith(CassandraSchema.PLUGIN_PATH)) {
+      // As a node does before it serves: the first request must not wait for the tables to be
+      // created (nine schema statements, several seconds on a loaded machine, against the
+      // request's 5 s ask timeout).
+      CassandraSchema.migrate(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     io.tether.actors.session.stream.SessionEntity.init(system);
