@@ -1,6 +1,5 @@
 package io.tether.http;
 
-import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.mapRouteResultFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeout;
@@ -9,11 +8,8 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
-import org.apache.pekko.Done;
-import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.TimeoutAccess;
@@ -46,11 +42,6 @@ import org.slf4j.LoggerFactory;
  * lost too), requests are held again, and sharding buffers them until the shard has started on
  * a survivor, so the first request after that is answered as soon as it can be.
  *
- * <p>When the node stops (coordinated shutdown, before it unbinds), long-polls still waiting
- * are answered the same 503 at once: the client re-polls from its offset and reaches another
- * node, and the node's shutdown does not wait for them (a waiting long-poll used to hold the
- * {@code service-requests-done} phase until its 5 s timeout).
- *
  * <p>SSE streams and WebSockets are not touched: their connection keeps going and resumes by
  * offset. This works on the request's {@link TimeoutAccess} (Pekko HTTP's request timeout), so it
  * needs no knowledge of where a shard lives; the entity's ask itself still runs to its own timeout
@@ -70,8 +61,6 @@ public final class FailFast {
   /** How long after the last unreachable member requests are still bounded. */
   private final long settleNanos;
   private volatile long lastUnreachable = Long.MIN_VALUE / 2;
-  /** Set when the node starts to stop: long-polls are answered at once from then on. */
-  private volatile boolean stopping;
 
   /** Watches {@code system}'s cluster membership every {@code tether.http.failover.check-interval}. */
   public FailFast(ActorSystem<?> system) {
@@ -88,11 +77,6 @@ public final class FailFast {
     this.settleNanos = config.getDuration("tether.http.failover.settle-time").toNanos();
     Duration interval = config.getDuration("tether.http.failover.check-interval");
     system.scheduler().scheduleAtFixedRate(interval, interval, this::check, system.executionContext());
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
-        "tether-answer-long-polls", () -> {
-          answerLongPolls();
-          return CompletableFuture.completedFuture(Done.getInstance());
-        });
   }
 
   /** Whether this node sees every member reachable. */
@@ -128,9 +112,6 @@ public final class FailFast {
           .map(h -> h.value().toLowerCase(java.util.Locale.ROOT).contains("websocket")).orElse(false);
       if (live.equals("sse") || webSocket) {
         return inner;
-      }
-      if (stopping && !live.isEmpty()) {
-        return complete(stopping(request));
       }
       if (!settled()) {
         return withRequestTimeout(timeout, this::unavailable, () -> inner);
@@ -186,33 +167,10 @@ public final class FailFast {
     });
   }
 
-  /** Answers every waiting long-poll 503 now (the node is stopping). */
-  void answerLongPolls() {
-    stopping = true;
-    long nanos = System.nanoTime();
-    int answered = 0;
-    for (Map.Entry<TimeoutAccess, Waiting> entry : waiting.entrySet()) {
-      if (entry.getValue().longPoll() && waiting.remove(entry.getKey()) != null) {
-        entry.getKey().update(
-            Duration.ofNanos(Math.max(1, nanos - entry.getValue().arrived())), this::stopping);
-        answered++;
-      }
-    }
-    log.info("Stopping: answered {} waiting long-polls 503 (they re-poll another node)", answered);
-  }
-
-  private HttpResponse stopping(HttpRequest request) {
-    return withRetryAfter(request, Problem.response(StatusCodes.SERVICE_UNAVAILABLE,
-        "This node is stopping; retry (another node serves this session)"));
-  }
-
   private HttpResponse unavailable(HttpRequest request) {
-    return withRetryAfter(request, Problem.response(StatusCodes.SERVICE_UNAVAILABLE,
-        "A cluster member is unreachable and this session may be moving to another node; retry"));
-  }
-
-  private HttpResponse withRetryAfter(HttpRequest request, HttpResponse problem) {
-    HttpResponse response = problem.addHeader(RawHeader.create("Retry-After", retryAfterSeconds));
+    HttpResponse response = Problem.response(StatusCodes.SERVICE_UNAVAILABLE,
+            "A cluster member is unreachable and this session may be moving to another node; retry")
+        .addHeader(RawHeader.create("Retry-After", retryAfterSeconds));
     return request.getUri().path().startsWith("/v1/stream/")
         ? io.tether.http.streams.DurableStreamsRoutes.secured(response) : response;
   }
