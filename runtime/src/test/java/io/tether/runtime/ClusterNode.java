@@ -1,5 +1,6 @@
 package io.tether.runtime;
 
+import io.tether.persistence.testkit.TestJvmOptions;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -73,7 +74,7 @@ final class ClusterNode implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(prefix);
     cmd.addAll(List.of(java, "-Xms64m", "-Xmx512m", "-Dconfig.resource=local1.conf"));
-    cmd.addAll(NodeJvmOptions.get());
+    cmd.addAll(TestJvmOptions.node());
     cmd.addAll(sysProps);
     cmd.add("-jar");
     cmd.add(System.getProperty("tether.jar"));

@@ -1,6 +1,7 @@
 package io.tether.runtime;
 
 import io.tether.persistence.cassandra.FreePorts;
+import io.tether.persistence.testkit.TestJvmOptions;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -99,7 +100,7 @@ final class DevProcess implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java, "-Xms128m", "-Xmx768m",
         "-Dtether.cassandra.local.lib-dir=" + System.getProperty("tether.cassandra.lib-dir")));
-    command.addAll(NodeJvmOptions.get());
+    command.addAll(TestJvmOptions.node());
     command.addAll(systemProperties);
     command.addAll(List.of("-jar", System.getProperty("tether.jar"), "dev"));
     ProcessBuilder builder = new ProcessBuilder(command);

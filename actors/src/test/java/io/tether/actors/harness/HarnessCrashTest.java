@@ -9,12 +9,12 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import io.tether.persistence.testkit.TestCassandra;
+import io.tether.persistence.testkit.TestJvmOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -55,8 +55,7 @@ class HarnessCrashTest {
     List<String> argv = new ArrayList<>(List.of(java, "-Xmx512m", "-cp",
         System.getProperty("java.class.path"), HarnessCrashNode.class.getName(),
         config.toString(), mode, runId, out.toString()));
-    argv.addAll(1, Arrays.stream(System.getProperty("tether.test.jvm-options", "").split("\\s+"))
-        .filter(o -> !o.isBlank()).toList());
+    argv.addAll(1, TestJvmOptions.childJvm());
     argv.addAll(List.of(extra));
     return new ProcessBuilder(argv)
         .redirectErrorStream(true)
