@@ -60,13 +60,26 @@ export function App() {
 
   const busy = status === 'submitted' || status === 'streaming';
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 760, margin: '2rem auto' }}>
+    // A chat's usual layout: the messages scroll in their own box and the controls stay where they
+    // are, so Stop does not move away from the pointer while an answer streams in.
+    <main
+      style={{
+        fontFamily: 'system-ui, sans-serif',
+        maxWidth: 760,
+        margin: '0 auto',
+        padding: '1rem',
+        boxSizing: 'border-box',
+        height: '100vh',
+        display: 'flex',
+        flexDirection: 'column',
+      }}
+    >
       <h1>Tether chat</h1>
       <p>
         Chat <code data-testid="chat-id">{chatId}</code> · this tab is <code>{device}</code> · status{' '}
         <code data-testid="status">{status}</code>
       </p>
-      <ol data-testid="messages" style={{ listStyle: 'none', padding: 0 }}>
+      <ol data-testid="messages" style={{ listStyle: 'none', padding: 0, margin: 0, flex: 1, overflowY: 'auto' }}>
         {messages.map((m) => (
           <li key={m.id} data-role={m.role} data-id={m.id} style={{ margin: '0.75rem 0' }}>
             <strong>{m.role === 'user' ? 'You' : 'Agent'}: </strong>
