@@ -148,11 +148,11 @@ class LoadFaultsTest {
       reader.stall();
       long before = heapAfterGc();
       double readsBefore = server.metric("tether_session_journal_reads_total");
-      // 36 MiB in all: a first third that pays the fixed costs, then two thirds whose growth is
+      // 24 MiB in all: a first third that pays the fixed costs, then two thirds whose growth is
       // measured. The heap of a test JVM that ran other classes before moves by a few MB between
-      // two readings on its own (soft caches, what earlier tests left to collect), so the
-      // measured part is large beside that noise.
-      int items = 4500;
+      // two readings on its own (what earlier tests left to collect, soft caches), so the
+      // measured part is the larger one.
+      int items = 3000;
       int first = items / 3;
       appendBatches(server, id, first / 20, pad);
       long afterFirst = heapAfterGc();
@@ -168,10 +168,10 @@ class LoadFaultsTest {
           end - afterFirst, stalledReads);
       // Bounded means it does not grow with what waits: the fixed costs (the session's
       // in-memory tail, the queue of the socket, pools the write path fills: 2-11 MB measured,
-      // nearly all of it in the first third) are paid once; the 24 MiB after them add less than
-      // a quarter of themselves (measured: -0.6 to +0.6 MB on a quiet machine, 3.1 MB once on a
-      // loaded one). The total stays under what was appended (a version that kept every push
-      // grew by all of it).
+      // nearly all of it in the first third) are paid once; the 16 MiB after them add less than
+      // a quarter of themselves (measured: -1.9 to +0.7 MB; a second half of 12 MiB once grew
+      // by 3.1 MB on the loaded CI machine). The total stays under what was appended (a version
+      // that kept every push grew by all of it).
       assertTrue(grown < appended, "heap grew " + grown + " bytes while " + appended
           + " bytes waited for a stalled subscriber");
       assertTrue(end - afterFirst < measured / 4, "the last " + measured + " bytes grew the heap by "
