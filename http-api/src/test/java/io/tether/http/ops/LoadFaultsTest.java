@@ -174,8 +174,8 @@ class LoadFaultsTest {
       // that kept every push grew by all of it).
       assertTrue(grown < appended, "heap grew " + grown + " bytes while " + appended
           + " bytes waited for a stalled subscriber");
-      assertTrue(end - afterFirst < measured / 4, "the last " + measured + " bytes grew the heap by "
-          + (end - afterFirst) + " bytes");
+      assertTrue(end - afterFirst < measured / 4, "the last " + measured
+          + " bytes grew the heap by " + (end - afterFirst) + " bytes");
       assertTrue(reader.count() < items / 10, "the subscriber was not stalled");
       // Nor does it cost reads: a connection whose queue is full waits for it to drain, it does
       // not replay again and again what it cannot send (a drain threshold at the queue's
