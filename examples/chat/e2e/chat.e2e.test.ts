@@ -111,6 +111,7 @@ describe('chat example in Chromium', () => {
     await agentSaid((l) => l.event === 'joined' && l.session === chat);
 
     // 1. Tab A asks; both tabs show the one answer, once.
+    const stopAtStart = await a.getByTestId('stop').boundingBox();
     await a.getByTestId('input').fill('Plan a trip');
     await a.getByTestId('send').click();
     await b.locator('li[data-role=assistant]').first().waitFor();
@@ -127,6 +128,9 @@ describe('chat example in Chromium', () => {
     expect(textA[0]).toContain('scripted, offline model');
     expect(textA[0]!.split(END)).toHaveLength(2);
     expect(await b.locator('li[data-role=user]').count()).toBe(1);
+    // The answer filled the page; Stop stayed where it was (a page that pushed it down as the
+    // text grew made a click on it miss until the answer had ended).
+    expect(await a.getByTestId('stop').boundingBox()).toEqual(stopAtStart);
 
     // 3. A second question; Stop in tab A mid-answer stops it in both tabs, at the fence.
     await b.getByTestId('status').filter({ hasText: 'ready' }).waitFor();
