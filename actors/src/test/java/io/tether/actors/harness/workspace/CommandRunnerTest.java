@@ -56,4 +56,40 @@ class CommandRunnerTest {
     assertTrue(r.output().contains("PATH=/usr/local/bin:/usr/bin:/bin"));
     assertTrue(r.output().contains("HOME=/workspace"), r.output());
   }
+
+  @Test
+  void aZombieIsNotRunningSoAStoppedTreeDoesNotWaitForInitToReapIt() throws Exception {
+    // sh starts a short sleep in the background and then becomes a long one (exec), which never
+    // waits for it: the short sleep ends as a zombie whose parent lives on. After a kill, every
+    // process under a command's own is such a zombie until init reaps it, seconds later in a
+    // container (1.8 s per stopped process on the CI machine).
+    Process parent = new ProcessBuilder("sh", "-c", "sleep 0.05 & exec sleep 30").start();
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      ProcessHandle zombie = null;
+      while (zombie == null) {
+        assertTrue(System.nanoTime() < deadline, "the short sleep never became a zombie");
+        zombie = parent.children().filter(h -> state(h) == 'Z').findFirst().orElse(null);
+        Thread.sleep(10); // polling the kernel: nothing tells a JVM about a grandchild's exit
+      }
+      assertTrue(zombie.isAlive(), "the JDK counts a zombie as alive (why killTree reads /proc)");
+      assertFalse(CommandRunner.running(zombie));
+      assertTrue(CommandRunner.running(parent.toHandle()));
+
+      CommandRunner.killTree(parent);
+      assertFalse(parent.isAlive());
+      assertFalse(CommandRunner.running(zombie));
+    } finally {
+      parent.destroyForcibly();
+    }
+  }
+
+  private static char state(ProcessHandle handle) {
+    try {
+      String stat = java.nio.file.Files.readString(Path.of("/proc/" + handle.pid() + "/stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2);
+    } catch (java.io.IOException e) {
+      return '?';
+    }
+  }
 }
