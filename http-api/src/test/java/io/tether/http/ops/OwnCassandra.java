@@ -18,6 +18,8 @@ import java.nio.file.Path;
 final class OwnCassandra implements AutoCloseable {
   private final LocalCassandraSettings settings;
   private LocalCassandra running;
+  /** Stopped or killed by the test, not started again yet. */
+  private boolean down;
 
   private OwnCassandra(LocalCassandraSettings settings) {
     this.settings = settings;
@@ -41,6 +43,7 @@ final class OwnCassandra implements AutoCloseable {
 
   /** Stops it (SIGTERM, Cassandra drains), as an outage. */
   void stop() {
+    down = true;
     running.stop();
   }
 
@@ -49,6 +52,7 @@ final class OwnCassandra implements AutoCloseable {
    * it acknowledged must come back from the commit log on the next start.
    */
   void kill() throws Exception {
+    down = true;
     ProcessHandle process = ProcessHandle.of(running.pid()).orElseThrow();
     process.destroyForcibly();
     process.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
@@ -59,6 +63,14 @@ final class OwnCassandra implements AutoCloseable {
   /** Starts it again on the same home and ports, keeping the data. */
   void restart() {
     running = LocalCassandra.start(settings.withCleanStart(false));
+    down = false;
+  }
+
+  /** Starts it again if a test stopped or killed it and failed before starting it again. */
+  void ensureRunning() {
+    if (down) {
+      restart();
+    }
   }
 
   String contactPoint() {
@@ -103,7 +115,7 @@ final class OwnCassandra implements AutoCloseable {
    */
   @Override
   public void close() throws Exception {
-    if (running != null) {
+    if (running != null && !down) {
       kill();
     }
   }
