@@ -208,18 +208,7 @@ class CassandraFailuresTest {
     // A fresh node recovers the stream from the journal alone: nothing acknowledged is lost.
     try (OpsTestServer fresh = OpsTestServer.start("outage-fresh", overrides,
         cassandra.overlay(keyspace))) {
-      List<Integer> recovered = new ArrayList<>();
-      String offset = "-1";
-      while (true) {
-        HttpResponse<String> page = fresh.get("/v1/stream/" + id + "?offset=" + offset);
-        assertEquals(200, page.statusCode(), page.body());
-        recovered.addAll(items(page));
-        offset = page.headers().firstValue("Stream-Next-Offset").orElseThrow();
-        if (page.headers().firstValue("Stream-Up-To-Date").isPresent()) {
-          break;
-        }
-      }
-      assertEquals(producer.acked, recovered);
+      assertEquals(producer.acked, LoadFaultsTest.readAll(fresh, id));
     }
   }
 
@@ -306,7 +295,7 @@ class CassandraFailuresTest {
     try (OpsTestServer fresh = OpsTestServer.start("crash-fresh", overrides, cassandra.overlay(keyspace))) {
       int total = 0;
       for (int p = 0; p < PRODUCERS; p++) {
-        List<Integer> recovered = readAll(fresh, "crash-" + p);
+        List<Integer> recovered = LoadFaultsTest.readAll(fresh, "crash-" + p);
         List<Integer> before = ackedBeforeKill.get(p);
         assertTrue(recovered.size() >= before.size()
                 && recovered.subList(0, before.size()).equals(before),
@@ -355,23 +344,5 @@ class CassandraFailuresTest {
       }
     }
     return null;
-  }
-
-  private static List<Integer> readAll(OpsTestServer server, String id) throws Exception {
-    List<Integer> out = new ArrayList<>();
-    String offset = "-1";
-    for (int guard = 0; guard < 10_000; guard++) {
-      HttpResponse<String> page = server.get("/v1/stream/" + id + "?offset=" + offset);
-      assertEquals(200, page.statusCode(), page.body());
-      Matcher m = N.matcher(page.body());
-      while (m.find()) {
-        out.add(Integer.parseInt(m.group(1)));
-      }
-      offset = page.headers().firstValue("Stream-Next-Offset").orElseThrow();
-      if (page.headers().firstValue("Stream-Up-To-Date").isPresent()) {
-        return out;
-      }
-    }
-    throw new AssertionError("no Stream-Up-To-Date");
   }
 }
