@@ -65,6 +65,9 @@ class DeploymentManifestsTest {
         "app=" + label, "Cluster Bootstrap must look for the pods this Deployment creates");
     assertEquals(kind("ServiceAccount").path("metadata").path("name").asText(),
         pod.path("spec").path("serviceAccountName").asText());
+    // Something other than the JVM is PID 1, to reap what dies under the processes it kills.
+    assertTrue(pod.path("spec").path("shareProcessNamespace").asBoolean(),
+        "without a reaper as PID 1, every orphan of a killed process tree stays a zombie");
   }
 
   @Test
