@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,6 +82,48 @@ class CommandRunnerTest {
       assertFalse(CommandRunner.running(zombie));
     } finally {
       parent.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aForkOrphanedBeforeTheKillIsKilledWithItsTree() throws Exception {
+    // What bwrap leaves when it is killed between forking its sandbox's init and tying that
+    // init's life to its own: a fork of the killed process (the same command line), orphaned,
+    // not in the tree listed before the kill. Here: the process forks a middle one that forks the
+    // orphan-to-be and exits, and then waits.
+    String token = "orphaned-fork-" + System.nanoTime();
+    Process parent = new ProcessBuilder("python3", "-c", """
+        import os, sys, time
+        middle = os.fork()
+        if middle == 0:
+            if os.fork() == 0:
+                time.sleep(300)
+            os._exit(0)
+        os.waitpid(middle, 0)
+        time.sleep(300)
+        """, token).start();
+    ProcessHandle orphan = null;
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (orphan == null) {
+        assertTrue(System.nanoTime() < deadline, "the fork was not orphaned");
+        orphan = ProcessHandle.allProcesses()
+            .filter(h -> h.pid() != parent.pid())
+            .filter(h -> h.info().commandLine().map(c -> c.contains(token)).orElse(false))
+            .filter(h -> h.parent().map(ProcessHandle::pid).orElse(-1L) == 1L)
+            .filter(CommandRunner::running)
+            .findFirst().orElse(null);
+        Thread.sleep(10); // polling the kernel: nothing tells a JVM about a grandchild's fork
+      }
+      assertEquals(List.of(), parent.descendants().toList(), "the orphan is outside the tree");
+
+      CommandRunner.killTree(parent);
+      assertFalse(CommandRunner.running(orphan), "the orphaned fork outlived the kill");
+    } finally {
+      parent.destroyForcibly();
+      if (orphan != null) {
+        orphan.destroyForcibly();
+      }
     }
   }
 
