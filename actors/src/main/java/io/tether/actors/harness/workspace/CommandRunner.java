@@ -316,8 +316,11 @@ public final class CommandRunner {
     return ProcessHandle.allProcesses()
         .filter(p -> p.pid() != killedPid)
         .filter(p -> p.parent().map(ProcessHandle::pid).orElse(1L) == 1L)
-        .filter(p -> p.info().commandLine().equals(commandLine))
-        .filter(p -> p.info().startInstant().map(s -> !s.isBefore(started.get())).orElse(false))
+        .filter(p -> {
+          ProcessHandle.Info info = p.info(); // reads /proc once per process
+          return info.commandLine().equals(commandLine)
+              && info.startInstant().map(s -> !s.isBefore(started.get())).orElse(false);
+        })
         .toList();
   }
 
